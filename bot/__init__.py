@@ -1,0 +1,3 @@
+"""Stride Coach: cited, offline answers from the club's strength-training articles."""
+
+__version__ = "0.1.0"

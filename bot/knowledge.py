@@ -1,0 +1,253 @@
+"""Load and validate the knowledge folder: articles and the exercise catalog.
+
+Loading never raises on a bad file: each problem becomes one `Problem` naming the file, and the
+remaining files still load, so one broken article never takes the bot down.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.models import Article, Exercise, Problem, SourceQuote
+
+ARTICLE_FIELDS = ("title", "author", "source", "url", "published")
+LEVELS = ("beginner", "intermediate", "advanced")
+MAX_ARTICLE_BYTES = 200_000
+
+
+class KnowledgeError(Exception):
+    """The knowledge folder itself cannot be used (missing, or no readable article)."""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The exercise catalog by slug, with lookups by name or alias."""
+
+    exercises: dict[str, Exercise]
+
+    def names(self) -> dict[str, str]:
+        """Every lower-cased name and alias mapped to its slug."""
+        out: dict[str, str] = {}
+        for slug, ex in self.exercises.items():
+            for name in (ex.name, slug.replace("-", " "), *ex.aliases):
+                out.setdefault(name.lower(), slug)
+        return out
+
+    def find(self, name: str) -> Exercise | None:
+        """The exercise called `name` (slug, name or alias; small typos forgiven)."""
+        from rapidfuzz import fuzz, process, utils
+
+        key = name.strip().lower()
+        if not key:
+            return None
+        names = self.names()
+        if key in names:
+            return self.exercises[names[key]]
+        if key.replace(" ", "-") in self.exercises:
+            return self.exercises[key.replace(" ", "-")]
+        match = process.extractOne(key, list(names), scorer=fuzz.WRatio, processor=utils.default_process)
+        if match and match[1] >= 85:
+            return self.exercises[names[match[0]]]
+        return None
+
+
+def content_hash(*parts: str | None) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((part or "").encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:16]
+
+
+def normalise_text(text: str) -> str:
+    """Lower case, letters and digits only, single spaces: for duplicate and quote checks."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _read_markdown(path: Path) -> tuple[dict[str, Any], str] | Problem:
+    """Front matter and body of one Markdown file, or the problem that stops it loading."""
+    import frontmatter
+    import yaml
+
+    if path.suffix.lower() != ".md":
+        return Problem(path, "not a Markdown file: knowledge files end in .md")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Problem(path, f"cannot be read ({exc.strerror or exc})")
+    if len(raw) > MAX_ARTICLE_BYTES:
+        return Problem(path, f"is {len(raw):,} bytes; the limit is {MAX_ARTICLE_BYTES:,}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Problem(path, f"is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8")
+    if not text.lstrip("\ufeff").startswith("---"):
+        return Problem(path, "has no front matter: start the file with a '---' block holding at least title:")
+    try:
+        post = frontmatter.loads(text.lstrip("\ufeff"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        return Problem(path, f"has broken front matter{where}: {getattr(exc, 'problem', None) or exc}")
+    except ValueError as exc:
+        return Problem(path, f"has broken front matter: {exc}")
+    if not isinstance(post.metadata, dict):
+        return Problem(path, "has broken front matter: it must be key: value pairs")
+    return dict(post.metadata), post.content
+
+
+def load_article(path: Path) -> Article | Problem:
+    """Read and validate one article file."""
+    read = _read_markdown(path)
+    if isinstance(read, Problem):
+        return read
+    meta, body = read
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return Problem(path, "is missing a title in its front matter")
+    fields: dict[str, str | None] = {}
+    for name in ARTICLE_FIELDS[1:]:
+        value = meta.get(name)
+        if value is not None and not isinstance(value, str):
+            value = str(value)
+        fields[name] = value.strip() if value else None
+    url = fields["url"]
+    if url and not re.match(r"https?://\S+$", url):
+        return Problem(path, f"has a url that is not an http(s) link: {url!r}")
+    body = body.strip("\n")
+    if not body.strip():
+        return Problem(path, "has an empty body: the article text goes below the front matter")
+    return Article(
+        id=path.stem,
+        title=title.strip(),
+        body=body,
+        path=path,
+        content_hash=content_hash(title.strip(), *fields.values(), body),
+        **fields,
+    )
+
+
+def load_articles(folder: Path) -> tuple[list[Article], list[Problem]]:
+    """All valid articles in `folder` (sorted by id) and one problem per file that failed."""
+    if not folder.is_dir():
+        raise KnowledgeError(f"knowledge folder not found: {folder} (set COACH_KNOWLEDGE_DIR)")
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    seen: dict[str, Article] = {}
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        loaded = load_article(path)
+        if isinstance(loaded, Problem):
+            problems.append(loaded)
+            continue
+        key = normalise_text(loaded.body)
+        if key in seen:
+            problems.append(Problem(path, f"has the same text as {seen[key].path.name}; skipped"))
+            continue
+        seen[key] = loaded
+        articles.append(loaded)
+    return articles, problems
+
+
+def _strings(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value if v.strip())
+    return None
+
+
+def load_exercise(path: Path) -> Exercise | Problem:
+    """Read and validate one exercise card (links and quotes are checked by `check_catalog`)."""
+    read = _read_markdown(path)
+    if isinstance(read, Problem):
+        return read
+    meta, body = read
+    missing = [key for key in ("name", "concerns", "steps", "cue") if not meta.get(key)]
+    if missing:
+        return Problem(path, f"is missing {', '.join(missing)}")
+    lists = {}
+    for key in ("aliases", "concerns", "steps", "faults", "equipment"):
+        value = _strings(meta.get(key))
+        if value is None:
+            return Problem(path, f"{key} must be a list of text lines")
+        lists[key] = value
+    level = str(meta.get("level", "beginner")).lower()
+    if level not in LEVELS:
+        return Problem(path, f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    sources = []
+    for item in meta.get("sources") or []:
+        if not isinstance(item, dict) or not item.get("article") or not item.get("quote"):
+            return Problem(path, "each source needs an article id and a quote")
+        sources.append(SourceQuote(str(item["article"]), str(item["quote"]).strip()))
+    return Exercise(
+        slug=path.stem,
+        name=str(meta["name"]).strip(),
+        aliases=lists["aliases"],
+        concerns=lists["concerns"],
+        steps=lists["steps"],
+        cue=str(meta["cue"]).strip(),
+        faults=lists["faults"],
+        dosage=str(meta["dosage"]).strip() if meta.get("dosage") else None,
+        dosage_is_quote=bool(meta.get("dosage_quote", False)),
+        equipment=lists["equipment"],
+        level=level,
+        easier=str(meta["easier"]) if meta.get("easier") else None,
+        harder=str(meta["harder"]) if meta.get("harder") else None,
+        sources=tuple(sources),
+        notes=body.strip(),
+    )
+
+
+def check_catalog(exercises: dict[str, Exercise], articles: Iterable[Article]) -> list[Problem]:
+    """Links between exercises and quotes from articles that do not hold."""
+    by_id = {a.id: a for a in articles}
+    problems = []
+    for ex in exercises.values():
+        path = Path(f"{ex.slug}.md")
+        for kind, target in (("easier", ex.easier), ("harder", ex.harder)):
+            if target and target not in exercises:
+                problems.append(Problem(path, f"{kind} links to unknown exercise {target!r}"))
+        for src in ex.sources:
+            article = by_id.get(src.article_id)
+            if article is None:
+                problems.append(Problem(path, f"cites unknown article {src.article_id!r}"))
+            elif normalise_text(src.quote) not in normalise_text(article.body):
+                problems.append(Problem(path, f"quote not found in {src.article_id}: {src.quote[:60]!r}"))
+        if (
+            ex.dosage
+            and ex.dosage_is_quote
+            and not any(normalise_text(ex.dosage) in normalise_text(a.body) for a in by_id.values())
+        ):
+            problems.append(Problem(path, "dosage is marked as a quote but no article says it"))
+    return problems
+
+
+def load_catalog(folder: Path, articles: Iterable[Article] = ()) -> tuple[Catalog, list[Problem]]:
+    """The exercise catalog in `folder`; entries with broken links or quotes are reported."""
+    exercises: dict[str, Exercise] = {}
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return Catalog({}), [Problem(folder, "exercise folder not found")]
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        loaded = load_exercise(path)
+        if isinstance(loaded, Problem):
+            problems.append(loaded)
+        else:
+            exercises[loaded.slug] = loaded
+    problems.extend(check_catalog(exercises, articles))
+    # A card whose links dangle still loads; the link is dropped so nothing points nowhere.
+    for slug, ex in list(exercises.items()):
+        easier = ex.easier if ex.easier in exercises else None
+        harder = ex.harder if ex.harder in exercises else None
+        if (easier, harder) != (ex.easier, ex.harder):
+            from dataclasses import replace
+
+            exercises[slug] = replace(ex, easier=easier, harder=harder)
+    return Catalog(exercises), problems

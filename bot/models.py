@@ -1,0 +1,139 @@
+"""Plain frozen dataclasses flowing between the stages: Article -> Chunk -> Hit -> Answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Article:
+    """One knowledge article: front matter plus verbatim Markdown body."""
+
+    id: str
+    title: str
+    body: str
+    path: Path
+    content_hash: str
+    author: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation problem in one knowledge file, reported instead of raised."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path.name}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A verbatim slice `article.body[start:end]` under one heading."""
+
+    id: str
+    article_id: str
+    heading: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk found for a question, with its fused and per-retriever scores."""
+
+    chunk: Chunk
+    score: float
+    dense: float
+    lexical: float
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A cited passage as shown to a member (<= 1,000 characters, verbatim)."""
+
+    rank: int
+    text: str
+    article: Article
+    heading: str
+    score: float
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SourceQuote:
+    """An article passage that recommends an exercise."""
+
+    article_id: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One entry of the maintainer-edited exercise catalog."""
+
+    slug: str
+    name: str
+    aliases: tuple[str, ...]
+    concerns: tuple[str, ...]
+    steps: tuple[str, ...]
+    cue: str
+    faults: tuple[str, ...] = ()
+    dosage: str | None = None
+    dosage_is_quote: bool = False
+    equipment: tuple[str, ...] = ()
+    level: str = "beginner"
+    easier: str | None = None
+    harder: str | None = None
+    sources: tuple[SourceQuote, ...] = ()
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An exercise chosen for an answer, with the reason and the passage it rests on."""
+
+    exercise: Exercise
+    reason: str
+    citation: int | None = None
+
+
+@dataclass(frozen=True)
+class Safety:
+    """Red flags found in a question; `level` is "see-professional" or "emergency"."""
+
+    flags: tuple[str, ...]
+    level: str
+
+    @property
+    def emergency(self) -> bool:
+        return self.level == "emergency"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A key sentence of the short answer, verbatim from passage `citation`."""
+
+    text: str
+    citation: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything a front end needs to show an answer."""
+
+    question: str
+    answered: bool
+    passages: tuple[Passage, ...] = ()
+    sentences: tuple[Sentence, ...] = ()
+    exercises: tuple[Suggestion, ...] = ()
+    safety: Safety | None = None
+    text: str = ""
+    history: tuple[str, ...] = field(default=())
