@@ -15,7 +15,7 @@ from bot.models import Article, Chunk
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by white space, or at a line
 # break: list items, headings and paragraphs never run together.
-SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*[ \t]+(?=\S)|\n+")
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*[^\S\n]+(?=\S)|\n+")
 CLAUSE_END = re.compile(r"(?<=[,;:–—])\s+")
 
 TokenCounter = Callable[[str], int]
@@ -117,7 +117,8 @@ def chunk_article(
 
     chunks: list[Chunk] = []
     for section in sections(body):
-        fits = fits_in(section.heading)
+        heading = section.heading or article.title
+        fits = fits_in(heading)
         units: list[Span] = []
         for span in sentence_spans(body, section.start, section.end):
             units.extend(_fit(body, span, fits))
@@ -131,7 +132,7 @@ def chunk_article(
                 Chunk(
                     id=f"{article.id}#{start}-{end}",
                     article_id=article.id,
-                    heading=section.heading or article.title,
+                    heading=heading,
                     start=start,
                     end=end,
                     text=body[start:end],
@@ -139,8 +140,11 @@ def chunk_article(
             )
             if last + 1 >= len(units):
                 break
-            # Step back `overlap` sentences, but always move forward.
-            first = max(first + 1, last + 1 - overlap)
+            # Step back `overlap` sentences, as far as the next chunk still reaches past this one.
+            nxt = max(first + 1, last + 1 - overlap)
+            while nxt <= last and not fits(Span(units[nxt].start, units[last + 1].end)):
+                nxt += 1
+            first = nxt
     return chunks
 
 

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
 
     knowledge_dir: Path = Field(Path("knowledge"), description="Folder holding articles/ and exercises/.")
     index_dir: Path = Field(Path(".index"), description="Where the built index lives.")
+    prompts_dir: Path = Field(Path("prompts"), description="Jinja2 templates of every user-facing text.")
     model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or path; the default is the bundled all-MiniLM-L6-v2.",

@@ -284,3 +284,56 @@ def stale_articles(index: Index, articles: Sequence[Article]) -> bool:
     """True when the knowledge folder no longer matches what the index was built from."""
     built = {aid: meta["hash"] for aid, meta in index.manifest["articles"].items()}
     return built != {a.id: a.content_hash for a in articles}
+
+
+def knowledge_state(folder: Path) -> dict[str, list[int]]:
+    """Size and modification time of every file in the articles folder: cheap change detection."""
+    if not folder.is_dir():
+        return {}
+    return {
+        p.name: [p.stat().st_size, p.stat().st_mtime_ns]
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """The outcome of bringing the index up to date with the knowledge folder."""
+
+    index: Index
+    report: UpdateReport | None
+    problems: tuple[Any, ...]
+    reason: str | None
+
+
+def refresh(
+    settings: Settings,
+    embedder: Embedder,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> Refresh:
+    """Load the index, rebuilding what changed in the knowledge folder (only changed articles re-embed).
+
+    Raises `KnowledgeError` when the folder is missing or holds no readable article.
+    """
+    from bot.knowledge import KnowledgeError, load_articles
+
+    state = knowledge_state(settings.articles_dir)
+    previous: Index | None = None
+    reason: str | None = None
+    try:
+        previous = load(settings.index_dir, embedder.model_id)
+    except IndexUnusable as exc:
+        reason = str(exc)
+    if previous is not None and not force and previous.manifest.get("knowledge_state") == state:
+        return Refresh(previous, None, (), None)
+    articles, problems = load_articles(settings.articles_dir)
+    if not articles:
+        raise KnowledgeError(f"no readable article in {settings.articles_dir}")
+    if previous is not None and reason is None and not force:
+        reason = "the knowledge folder changed"
+    index, report = build(articles, embedder, settings, previous=previous, progress=progress)
+    index.manifest["knowledge_state"] = state
+    save(index, settings.index_dir)
+    return Refresh(index, report, tuple(problems), reason)

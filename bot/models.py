@@ -101,8 +101,9 @@ class Suggestion:
     """An exercise chosen for an answer, with the reason and the passage it rests on."""
 
     exercise: Exercise
-    reason: str
+    reason: str = ""
     citation: int | None = None
+    concern: str | None = None
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ class Retrieval:
 class Retriever:
     """Searches one index; `search(q)` is `batch_search([q])[0]`."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings) -> None:
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, catalog: Any = None) -> None:
         import bm25s
         import Stemmer
 

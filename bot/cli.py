@@ -1,0 +1,325 @@
+"""The `coach` command line: a thin typer adapter over the coach facade."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
+    from bot.config import Settings
+    from bot.models import Answer
+
+app = typer.Typer(
+    help="Stride Coach: cited answers from the club's strength-training articles.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "COACH_" + str(first["loc"][0]).upper() if first.get("loc") else "a setting"
+        fail(f"invalid setting {name}: {first['msg']}")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line and a non-zero exit code."""
+    from bot.coach import CoachError
+    from bot.compose import TemplateError
+    from bot.evaluate import EvalFileError
+
+    try:
+        yield
+    except (CoachError, TemplateError, EvalFileError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def make_coach(config: Settings) -> Coach:
+    from bot.coach import Coach
+
+    return Coach(config, notify=lambda message: err.print(f"[dim]{message}[/]", highlight=False))
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The machine form of an answer (stable keys)."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "passages": [
+            {
+                "rank": p.rank,
+                "text": p.text,
+                "article": {
+                    "id": p.article.id,
+                    "title": p.article.title,
+                    "author": p.article.author,
+                    "url": p.article.url,
+                },
+                "heading": p.heading,
+                "score": p.score,
+            }
+            for p in answer.passages
+        ],
+        "exercises": [
+            {
+                "name": s.exercise.name,
+                "aliases": list(s.exercise.aliases),
+                "reason": s.reason,
+                "citation": s.citation,
+                "steps": list(s.exercise.steps),
+                "cue": s.exercise.cue,
+                "dosage": s.exercise.dosage,
+                "easier": s.exercise.easier,
+                "harder": s.exercise.harder,
+            }
+            for s in answer.exercises
+        ],
+        "safety": answer.safety is not None,
+        "text": answer.text,
+    }
+
+
+def _stdin_items(lines: list[str]) -> list[tuple[str, list[str]] | str]:
+    """Each non-empty line as (question, history), or an error message for that line."""
+    items: list[tuple[str, list[str]] | str] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("{"):
+            try:
+                row = json.loads(text)
+                question = row["question"]
+                history = row.get("history", [])
+                if not isinstance(question, str) or not isinstance(history, list):
+                    raise TypeError("question must be text and history a list")
+                items.append((question, [str(h) for h in history]))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                items.append(f"line {number}: not a question object ({exc})")
+        else:
+            items.append((text, []))
+    return items
+
+
+def _ask_stream(coach: Coach) -> int:
+    """Answer standard input line by line as JSON lines, loading the model once."""
+    from bot.coach import CoachError
+
+    items = _stdin_items(sys.stdin.read().splitlines())
+    failures = 0
+    for item in items:
+        if isinstance(item, str):
+            failures += 1
+            print(json.dumps({"question": None, "error": item}), flush=True)
+            continue
+        try:
+            answer = coach.ask(*item)
+        except CoachError as exc:
+            failures += 1
+            print(json.dumps({"question": item[0], "error": str(exc)}, ensure_ascii=False), flush=True)
+            continue
+        print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
+    return 1 if failures else 0
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str, typer.Argument(help='The question, or "-" to read one per line from standard input.')
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (one object per line for stdin).")
+    ] = False,
+) -> None:
+    """Ask a question and get an answer quoted from the articles."""
+    with clean_errors():
+        coach = make_coach(settings())
+        if question == "-":
+            raise typer.Exit(_ask_stream(coach))
+        answer = coach.ask(question)
+        if as_json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False))
+        else:
+            out.print(Markdown(answer.text))
+
+
+@app.command()
+def chat() -> None:
+    """Talk with the coach in the terminal; follow-up questions use the conversation."""
+    from bot.coach import CoachError, Conversation
+
+    with clean_errors():
+        config = settings()
+        coach = make_coach(config)
+        _ = coach.loaded  # load before the first prompt, not during it
+        conversation = Conversation(max_turns=config.history_turns)
+        out.print(
+            "[bold]Stride Coach[/] — ask about strength training for running. Empty line or Ctrl-D ends."
+        )
+        while True:
+            try:
+                question = out.input("[bold cyan]you>[/] ")
+            except EOFError:
+                break
+            if not question.strip():
+                break
+            try:
+                answer = coach.ask(question, conversation.history)
+            except CoachError as exc:
+                err.print(f"[red]{exc}[/]")
+                continue
+            conversation.add(question)
+            out.print(Markdown(answer.text))
+            out.print()
+
+
+@app.command()
+def index(
+    force: Annotated[bool, typer.Option("--force", help="Re-embed every article.")] = False,
+) -> None:
+    """Build or update the index; only new and changed articles are embedded."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from bot.index import refresh
+    from bot.knowledge import KnowledgeError
+
+    config = settings()
+    with clean_errors():
+        coach = make_coach(config)
+        with Progress(
+            TextColumn("Embedding articles"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar:
+            task = bar.add_task("embed", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            try:
+                fresh = refresh(config, coach.embedder, force=force, progress=progress)
+            except KnowledgeError as exc:
+                fail(str(exc))
+        for problem in fresh.problems:
+            err.print(f"[yellow]Skipped[/] {problem}", highlight=False)
+        manifest = fresh.index.manifest
+        articles = len(manifest["articles"])
+        chunks = sum(a["chunks"] for a in manifest["articles"].values())
+        if fresh.report is None:
+            out.print(f"Index is up to date: {articles} articles, {chunks} chunks.")
+            return
+        r = fresh.report
+        out.print(
+            f"Indexed {r.articles} articles, {r.chunks} chunks: {len(r.added)} added, {len(r.changed)} changed, "
+            f"{len(r.removed)} removed, {r.unchanged} unchanged in {r.seconds:.1f} s."
+        )
+        for label, ids in (("added", r.added), ("changed", r.changed), ("removed", r.removed)):
+            if ids:
+                out.print(f"  {label}: {', '.join(ids)}")
+
+
+@app.command()
+def sources() -> None:
+    """List the articles the coach answers from, with their chunk counts."""
+    with clean_errors():
+        coach = make_coach(settings())
+        loaded = coach.loaded
+        counts = {aid: meta["chunks"] for aid, meta in loaded.index.manifest["articles"].items()}
+        table = Table("id", "title", "author", "link", "chunks")
+        for article in loaded.index.articles.values():
+            table.add_row(
+                article.id,
+                article.title,
+                article.author or "",
+                article.url or "",
+                str(counts.get(article.id, 0)),
+            )
+        out.print(table)
+
+
+@app.command()
+def exercises(
+    name: Annotated[
+        str | None, typer.Argument(help="Show one exercise card (aliases and small typos work).")
+    ] = None,
+) -> None:
+    """List the exercise catalog, or show one exercise card."""
+    with clean_errors():
+        coach = make_coach(settings())
+        catalog = coach.catalog
+        if name is None:
+            table = Table("exercise", "level", "helps with", "easier", "harder")
+            for ex in sorted(catalog.exercises.values(), key=lambda e: e.name.lower()):
+                easier = catalog.exercises[ex.easier].name if ex.easier else ""
+                harder = catalog.exercises[ex.harder].name if ex.harder else ""
+                table.add_row(ex.name, ex.level, ", ".join(ex.concerns[:3]), easier, harder)
+            out.print(table)
+            return
+        exercise = coach.exercise(name)
+        if exercise is None:
+            fail(f"no exercise called {name!r}; run `coach exercises` for the list")
+        out.print(Markdown(coach.card(exercise)))
+
+
+@app.command(name="eval")
+def evaluate_file(
+    path: Annotated[Path, typer.Argument(help="Questions in the dev.jsonl format.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Score the coach on a question file: hit@1, hit@3, MRR, refusals, exercises, safety."""
+    from bot.evaluate import evaluate, read_cases
+
+    with clean_errors():
+        cases = read_cases(path)
+        coach = make_coach(settings())
+        report = evaluate(coach, cases)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+        return
+    table = Table("figure", "value", title=f"{path.name}: {report.questions} questions")
+    figures = report.as_dict()
+    for key, value in figures.items():
+        if key != "misses":
+            table.add_row(key.replace("_", " "), "n/a" if value is None else str(value))
+    out.print(table)
+    for miss in report.misses:
+        out.print(f"[bold]{miss['id']}[/] {miss['question']}", highlight=False)
+        out.print(f"   [yellow]{'; '.join(miss['problems'])}[/]", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

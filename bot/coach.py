@@ -1,0 +1,256 @@
+"""The one facade both front ends call: `Coach.ask(question, history) -> Answer`."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bot.chunking import display_span
+from bot.compose import Templates, compose, key_sentences
+from bot.config import Settings
+from bot.embedding import Embedder, EmbeddingError, make_embedder
+from bot.exercises import Suggester
+from bot.index import Index, Refresh, refresh
+from bot.knowledge import Catalog, KnowledgeError, load_catalog
+from bot.models import Answer, Exercise, Passage, Problem, Suggestion
+from bot.retrieve import Retriever
+from bot.safety import red_flags
+
+if TYPE_CHECKING:
+    from bot.index import Progress
+
+Notify = Callable[[str], None]
+
+CONNECTOR = re.compile(r"^\s*(?:and|so|ok(?:ay)?|also|but|then|what about|how about)\b", re.IGNORECASE)
+ANAPHORA = re.compile(r"\b(?:that|this|it|those|these|them|there|one|ones)\b", re.IGNORECASE)
+
+
+def quote_passage(index: Index, exercise: Exercise) -> Passage | None:
+    """The passage holding the first quote that recommends `exercise`, as a cited passage."""
+    for src in exercise.sources:
+        article = index.articles.get(src.article_id)
+        at = article.body.find(src.quote) if article else -1
+        if article is None or at < 0:
+            continue
+        for chunk in index.chunks:
+            if chunk.article_id == article.id and chunk.start <= at < chunk.end:
+                start, end = display_span(chunk)
+                return Passage(0, article.body[start:end], article, chunk.heading, 0.0, start, end)
+    return None
+
+
+class CoachError(Exception):
+    """A problem the user can fix, told in one clear line."""
+
+
+@dataclass
+class Conversation:
+    """The recent questions of one conversation (a terminal chat or a Discord thread)."""
+
+    max_turns: int = 6
+    turns: list[str] = field(default_factory=list)
+
+    def add(self, question: str) -> None:
+        self.turns.append(question)
+        del self.turns[: -self.max_turns or len(self.turns)]
+
+    @property
+    def history(self) -> tuple[str, ...]:
+        return tuple(self.turns)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a question needs, swapped as one object on reload."""
+
+    index: Index
+    retriever: Retriever
+    catalog: Catalog
+    suggester: Suggester
+    templates: Templates
+    problems: tuple[Problem, ...]
+    sentence_spans: tuple[tuple[str, int, int], ...]
+
+
+class Coach:
+    """Loads the index once and answers questions; safe to call from several threads."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, notify: Notify | None = None):
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.model)
+        self.notify = notify or (lambda message: None)
+        self._loaded: Loaded | None = None
+        self._lock = threading.Lock()
+        self.last_refresh: Refresh | None = None
+
+    # -- loading -----------------------------------------------------------------------------
+    @property
+    def loaded(self) -> Loaded:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = self._load()
+        return self._loaded
+
+    def _load(self, force: bool = False, progress: Progress | None = None) -> Loaded:
+        try:
+            fresh = refresh(self.settings, self.embedder, force=force, progress=progress)
+        except KnowledgeError as exc:
+            raise CoachError(str(exc)) from exc
+        except EmbeddingError as exc:
+            raise CoachError(str(exc)) from exc
+        self.last_refresh = fresh
+        if fresh.reason:
+            self.notify(f"Index updated ({fresh.reason}).")
+        for problem in fresh.problems:
+            self.notify(f"Skipped {problem}")
+        index = fresh.index
+        catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
+        retriever = Retriever(index, self.embedder, self.settings, catalog)
+        return Loaded(
+            index=index,
+            retriever=retriever,
+            catalog=catalog,
+            suggester=Suggester(catalog, retriever.topic_terms, self.settings.max_exercises),
+            templates=Templates(self.settings.prompts_dir),
+            problems=(*fresh.problems, *catalog_problems),
+            sentence_spans=tuple((s.article_id, s.start, s.end) for s in index.sentences),
+        )
+
+    def reload(self, progress: Progress | None = None) -> Refresh:
+        """Bring the index up to date with the knowledge folder and swap it in atomically."""
+        loaded = self._load(progress=progress)
+        self._loaded = loaded
+        assert self.last_refresh is not None
+        return self.last_refresh
+
+    # -- questions ---------------------------------------------------------------------------
+    def check_question(self, question: str) -> str:
+        text = " ".join(question.split())
+        if not text:
+            raise CoachError("Please type a question: it was empty.")
+        if len(text) > self.settings.max_question_chars:
+            raise CoachError(
+                f"That question is {len(text)} characters long; please keep it under "
+                f"{self.settings.max_question_chars}."
+            )
+        return text
+
+    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
+        """Answer one question, read in the light of the earlier questions of the conversation."""
+        return self.ask_many([(question, history)])[0]
+
+    def ask_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Answer]:
+        """Answer several questions with one batched encoding."""
+        loaded = self.loaded
+        cleaned = [(self.check_question(q), tuple(h)[-self.settings.history_turns :]) for q, h in items]
+        queries = [self.query(q, h) for q, h in cleaned]
+        vectors = self.embedder.encode(queries)
+        found = loaded.retriever.search_vectors(queries, vectors)
+        return [
+            self._answer(loaded, q, h, query, vec, hits)
+            for (q, h), query, vec, hits in zip(cleaned, queries, vectors, found, strict=True)
+        ]
+
+    def query(self, question: str, history: Sequence[str]) -> str:
+        """The text to search for: a follow-up ("what helps with that?") is joined to the last turn."""
+        if history and self.is_follow_up(question):
+            return f"{history[-1]} {question}"
+        return question
+
+    def is_follow_up(self, question: str) -> bool:
+        terms = self.loaded.retriever.topic_terms(question)
+        return (
+            bool(CONNECTOR.match(question))
+            or len(terms) <= 1
+            or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
+        )
+
+    def _answer(
+        self, loaded: Loaded, question: str, history: Sequence[str], query: str, vector, found
+    ) -> Answer:
+        safety = red_flags(question)
+        if safety is None and query != question:
+            safety = red_flags(history[-1])
+        covered = loaded.retriever.covered(found)
+        passages = loaded.retriever.passages(found) if covered else []
+        suggestions: list[Suggestion] = []
+        if covered and safety is None:
+            context = history if query != question else ()
+            suggestions = loaded.suggester.suggest(question, context, passages)
+            passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
+        top = passages[: self.settings.top_k]
+        scores = loaded.index.sentence_vectors @ np.asarray(vector, dtype=np.float32)
+        sentences = key_sentences(top, loaded.sentence_spans, scores) if top else []
+        return compose(
+            loaded.templates,
+            question,
+            history,
+            covered,
+            passages,
+            sentences,
+            suggestions,
+            safety,
+            list(loaded.index.articles.values()),
+        )
+
+    def _cite_exercises(
+        self, loaded: Loaded, passages: list[Passage], suggestions: list[Suggestion]
+    ) -> tuple[list[Passage], list[Suggestion]]:
+        """Give every suggestion a passage: add the passage that recommends it when none is listed."""
+        from dataclasses import replace
+
+        out = []
+        for s in suggestions:
+            if s.citation is None:
+                extra = quote_passage(loaded.index, s.exercise)
+                if extra is not None:
+                    same = next(
+                        (p for p in passages if p.article.id == extra.article.id and p.start == extra.start),
+                        None,
+                    )
+                    if same is None:
+                        extra = replace(extra, rank=len(passages) + 1)
+                        passages = [*passages, extra]
+                    s = replace(s, citation=(same or extra).rank)
+            out.append(s)
+        return passages, out
+
+    # -- catalog and sources -----------------------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        return self.loaded.catalog
+
+    def exercise(self, name: str) -> Exercise | None:
+        return self.loaded.catalog.find(name)
+
+    def card(self, exercise: Exercise, flavour: str = "md", reason: str = "") -> str:
+        """An exercise card rendered from its template."""
+        loaded = self.loaded
+        ex = loaded.catalog.exercises
+        sources = [
+            {"quote": src.quote, "title": loaded.index.articles[src.article_id].title}
+            for src in exercise.sources
+            if src.article_id in loaded.index.articles
+        ]
+        return loaded.templates.render(
+            f"exercise_card.{flavour}.j2",
+            ex=exercise,
+            easier=ex.get(exercise.easier or ""),
+            harder=ex.get(exercise.harder or ""),
+            sources=sources,
+            reason=reason,
+        )
+
+    def help_text(self, flavour: str = "md") -> str:
+        loaded = self.loaded
+        return loaded.templates.render(
+            f"help.{flavour}.j2",
+            count=len(loaded.index.articles),
+            exercise_hint='`coach exercises "hip thrust"`' if flavour == "md" else "`/exercise`",
+        )

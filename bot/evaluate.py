@@ -1,0 +1,161 @@
+"""Run a question file in the dev.jsonl format through the coach and score it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.coach import Coach
+from bot.knowledge import normalise_text
+from bot.models import Answer
+
+
+class EvalFileError(Exception):
+    """The question file cannot be read."""
+
+
+@dataclass
+class Case:
+    id: str
+    question: str
+    history: list[str]
+    gold: list[str]
+    exercises: list[str]
+    answerable: bool
+    safety: bool
+
+
+@dataclass
+class Report:
+    questions: int = 0
+    retrieval_questions: int = 0
+    hit1: float = 0.0
+    hit3: float = 0.0
+    mrr: float = 0.0
+    refused_out_of_scope: str = "0/0"
+    answered_in_scope: str = "0/0"
+    refusal_accuracy: float = 0.0
+    exercise_recall3: float | None = None
+    exercises_on_refused: int = 0
+    safety_escalated: str = "0/0"
+    false_alarms: int = 0
+    long_passages: int = 0
+    unquoted_passages: int = 0
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def read_cases(path: Path) -> list[Case]:
+    """Questions from a JSONL file; a broken line is reported with its number."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvalFileError(f"cannot read {path}: {exc}") from exc
+    cases = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            cases.append(
+                Case(
+                    id=str(row.get("id", number)),
+                    question=str(row["question"]),
+                    history=[str(h) for h in row.get("history", [])],
+                    gold=[str(g) for g in row.get("gold", [])],
+                    exercises=[str(e) for e in row.get("exercises", [])],
+                    answerable=bool(row.get("answerable", True)),
+                    safety=bool(row.get("safety", False)),
+                )
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise EvalFileError(f"{path.name} line {number} is not a question object: {exc}") from exc
+    if not cases:
+        raise EvalFileError(f"{path.name} holds no questions")
+    return cases
+
+
+def gold_rank(answer: Answer, gold: list[str], depth: int = 3) -> int | None:
+    """Rank of the first passage containing a gold quote (case, punctuation, space insensitive)."""
+    keys = [normalise_text(g) for g in gold]
+    for p in answer.passages[:depth]:
+        text = normalise_text(p.text)
+        if any(k and k in text for k in keys):
+            return p.rank
+    return None
+
+
+def evaluate(coach: Coach, cases: list[Case]) -> Report:
+    answers = coach.ask_many([(c.question, c.history) for c in cases])
+    report = Report(questions=len(cases))
+    bodies = {a.id: normalise_text(a.body) for a in coach.loaded.index.articles.values()}
+    refused_oos = answered_in = oos = ins = 0
+    escalated = flagged = 0
+    expected = found = 0
+    for case, answer in zip(cases, answers, strict=True):
+        problems = []
+        for p in answer.passages:
+            if len(p.text) > 1000:
+                report.long_passages += 1
+            if normalise_text(p.text) not in bodies.get(p.article.id, ""):
+                report.unquoted_passages += 1
+        if case.answerable:
+            ins += 1
+            answered_in += answer.answered
+            if not answer.answered:
+                problems.append("refused")
+        else:
+            oos += 1
+            refused_oos += not answer.answered
+            if answer.answered:
+                problems.append("answered out-of-scope")
+            if answer.exercises:
+                report.exercises_on_refused += 1
+        if case.safety:
+            flagged += 1
+            escalated += answer.safety is not None
+            if answer.safety is None:
+                problems.append("red flag missed")
+        elif answer.safety is not None:
+            report.false_alarms += 1
+            problems.append(f"false alarm: {', '.join(answer.safety.flags)}")
+        if case.gold:
+            report.retrieval_questions += 1
+            rank = gold_rank(answer, case.gold)
+            report.hit1 += rank == 1
+            report.hit3 += rank is not None
+            report.mrr += 1 / rank if rank else 0.0
+            if rank != 1:
+                problems.append(f"gold at rank {rank}" if rank else "gold not in top 3")
+        if case.exercises:
+            names = [s.exercise.name.lower() for s in answer.exercises[:3]]
+            slugs = [s.exercise.slug for s in answer.exercises[:3]]
+            for want in case.exercises:
+                expected += 1
+                ex = coach.catalog.find(want)
+                hit = ex is not None and (ex.slug in slugs or ex.name.lower() in names)
+                found += hit
+                if not hit:
+                    problems.append(f"exercise missing: {want}")
+        if problems:
+            report.misses.append(
+                {
+                    "id": case.id,
+                    "question": case.question,
+                    "problems": problems,
+                    "passages": [f"{p.article.id}: {p.text[:70]}" for p in answer.passages[:3]],
+                    "exercises": [s.exercise.name for s in answer.exercises],
+                }
+            )
+    n = report.retrieval_questions or 1
+    report.hit1, report.hit3, report.mrr = (round(x / n, 3) for x in (report.hit1, report.hit3, report.mrr))
+    report.refused_out_of_scope = f"{refused_oos}/{oos}"
+    report.answered_in_scope = f"{answered_in}/{ins}"
+    report.refusal_accuracy = round((refused_oos + answered_in) / max(oos + ins, 1), 3)
+    report.exercise_recall3 = round(found / expected, 3) if expected else None
+    report.safety_escalated = f"{escalated}/{flagged}"
+    return report

@@ -1,0 +1,95 @@
+"""Red-flag detection: questions that need a physiotherapist or doctor, not an exercise.
+
+Each flag is a small set of patterns. A match does not count when a negation comes just before it in
+the same clause ("no swelling", "never felt a pop"), or when the clause speaks of a resolved past
+problem ("I had numbness years ago but it's fine now").
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.models import Safety
+
+EMERGENCY = "emergency"
+PROFESSIONAL = "see-professional"
+
+# flag name -> (level, pattern)
+FLAGS: dict[str, tuple[str, str]] = {
+    "chest pain": (
+        EMERGENCY,
+        r"chest\s+(?:pain|hurts?|tight(?:ness)?|pressure)|(?:pain|tight(?:ness)?|pressure)\s+in\s+(?:my|the)\s+chest"
+        r"|tight\s+chest|heart\s+(?:racing|pounding)\s+(?:and|with)",
+    ),
+    "dizziness or fainting": (
+        EMERGENCY,
+        r"\bdizz(?:y|iness)\b|\bfaint(?:ed|ing)?\b|pass(?:ed)?\s+out|black(?:ed)?\s+out|light[-\s]?headed",
+    ),
+    "sharp or pinpoint pain": (
+        PROFESSIONAL,
+        r"\bsharp\b[^.,;]{0,20}\b(?:pain|ache|twinge)|\bstabbing\b|\bpinpoint\b|\bshooting\s+pain"
+        r"|\bbone\s+pain|\bpain\s+in\s+(?:the|my)\s+bone|(?:one|a|single|exact)\s+(?:exact\s+)?spot\b[^.]{0,40}\b(?:hurts?|pain|tender|sore)"
+        r"|hurts?\s+(?:to|when\s+I)\s+(?:press|touch|push)",
+    ),
+    "swelling or bruising": (
+        PROFESSIONAL,
+        r"\bswell(?:ing|ed|s)?\b|\bswollen\b|\bpuff(?:y|ed\s+up)\b|\bbruis(?:e|ed|ing)\b",
+    ),
+    "pain at rest or at night": (
+        PROFESSIONAL,
+        r"(?:pain|hurts?|aches?|throbs?|throbbing)\b[^.]{0,40}\b(?:at\s+night|at\s+rest|while\s+resting|in\s+bed|wakes?\s+me)"
+        r"|wakes?\s+me\s+up|(?:at\s+night|at\s+rest|in\s+bed)[^.]{0,30}\b(?:pain|hurts?|aches?|throbs?)|night\s+pain",
+    ),
+    "numbness or tingling": (PROFESSIONAL, r"\bnumb(?:ness)?\b|\btingl(?:e|es|ing|y)\b|pins\s+and\s+needles"),
+    "an audible pop": (PROFESSIONAL, r"\bpop(?:ped|ping|s)?\b|\bsnap(?:ped)?\b|heard\s+a\s+(?:crack|click)"),
+    "cannot bear weight": (
+        PROFESSIONAL,
+        r"(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand|weight[-\s]?bear)",
+    ),
+    "a tear or rupture": (PROFESSIONAL, r"\b(?:tore|torn|rupture[ds]?)\b|\btear\s+(?:in|of)\b"),
+    "pain worse despite rest": (
+        PROFESSIONAL,
+        r"worse\b[^.]{0,30}\b(?:despite|even\s+(?:with|after)|after)\b[^.]{0,20}\brest"
+        r"|(?:rest(?:ed|ing)?|time\s+off)\b[^.]{0,40}\b(?:still|getting|gets|got)\s+worse"
+        r"|not\s+(?:getting\s+)?better\b[^.]{0,20}\brest",
+    ),
+}
+
+NEGATION = re.compile(
+    r"\b(?:no|not|never|without|zero|none|nor|don'?t|doesn'?t|didn'?t|isn'?t|wasn'?t|haven'?t|hasn'?t)\b"
+    r"(?:\W+\w+){0,3}\W*$"
+)
+PAST = re.compile(
+    r"\b(?:used\s+to|years?\s+ago|months\s+ago|last\s+(?:year|season)|in\s+the\s+past|once\s+had)\b"
+)
+RESOLVED = re.compile(
+    r"\b(?:fine\s+now|all\s+good\s+now|healed|recovered|gone\s+now|no\s+longer|better\s+now|resolved|cleared\s+up)\b"
+)
+CLAUSE = re.compile(r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bbut\b")
+
+
+def _clauses(text: str) -> list[str]:
+    return [c for c in CLAUSE.split(text) if c.strip()]
+
+
+def red_flags(question: str) -> Safety | None:
+    """The red flags in a question, or None when it is an ordinary training question."""
+    text = question.lower().replace("’", "'")
+    resolved = bool(RESOLVED.search(text))
+    found: list[str] = []
+    level = PROFESSIONAL
+    for clause in _clauses(text):
+        if resolved and PAST.search(clause):
+            continue
+        for name, (flag_level, pattern) in FLAGS.items():
+            for match in re.finditer(pattern, clause):
+                if NEGATION.search(clause[: match.start()]):
+                    continue
+                if name not in found:
+                    found.append(name)
+                if flag_level == EMERGENCY:
+                    level = EMERGENCY
+                break
+    if not found:
+        return None
+    return Safety(flags=tuple(found), level=level)

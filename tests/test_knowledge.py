@@ -1,0 +1,110 @@
+from pathlib import Path
+
+from bot.knowledge import load_articles, load_catalog, normalise_text
+
+GOOD = "---\ntitle: Hip Hinge Basics\n---\nThe hip hinge is the isolated movement of a stable trunk at the hip.\n"
+
+
+def write(folder: Path, name: str, data: str | bytes) -> Path:
+    path = folder / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def test_project_articles_load_cleanly(knowledge: Path) -> None:
+    articles, problems = load_articles(knowledge / "articles")
+    assert problems == []
+    assert len(articles) == 5
+    assert all(a.title and a.body.strip() for a in articles)
+
+
+def test_front_matter_never_invents_metadata(knowledge: Path) -> None:
+    articles, _ = load_articles(knowledge / "articles")
+    for article in articles:
+        for value in (article.author, article.url, article.published):
+            # Any stated author, link or date must come from the article's own text.
+            assert value is None or normalise_text(value) in normalise_text(article.body)
+
+
+def test_each_bad_file_gets_one_clear_problem_and_the_rest_load(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write(folder, "good.md", GOOD)
+    write(folder, "no-title.md", "---\nauthor: Someone\n---\nText about squats.\n")
+    write(folder, "empty.md", "---\ntitle: Empty\n---\n\n")
+    write(folder, "broken.md", "---\ntitle: [unclosed\n---\nBody.\n")
+    write(folder, "latin1.md", "---\ntitle: Caf\xe9\n---\nBody.\n".encode("latin-1"))
+    write(folder, "notes.txt", "just text")
+    write(folder, "copy.md", GOOD.replace("Hip Hinge Basics", "Another Title"))
+    write(folder, "no-front-matter.md", "Just a body.\n")
+
+    articles, problems = load_articles(folder)
+
+    # good.md and copy.md hold the same text: the first in name order loads, the other is reported.
+    assert [a.id for a in articles] == ["copy"]
+    messages = {p.path.name: p.message for p in problems}
+    assert set(messages) == {
+        "no-title.md",
+        "empty.md",
+        "broken.md",
+        "latin1.md",
+        "notes.txt",
+        "good.md",
+        "no-front-matter.md",
+    }
+    assert "missing a title" in messages["no-title.md"]
+    assert "empty body" in messages["empty.md"]
+    assert "broken front matter" in messages["broken.md"]
+    assert "not UTF-8" in messages["latin1.md"]
+    assert "not a Markdown file" in messages["notes.txt"]
+    assert "same text as copy.md" in messages["good.md"]
+    assert all(str(p).startswith(p.path.name) for p in problems)
+
+
+def test_catalog_links_and_quotes_hold(knowledge: Path) -> None:
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, problems = load_catalog(knowledge / "exercises", articles)
+    assert problems == []
+    required = [
+        "runner deadlift",
+        "pawback",
+        "100-up",
+        "power raise",
+        "hip airplane",
+        "single-leg deadlift",
+        "lunge",
+        "air squat",
+        "box squat",
+        "bouncy bodyweight squats",
+        "squat",
+        "deadlift",
+        "glute bridge",
+        "hip thrust",
+        "single-leg hip thrust",
+        "glute hamstring raise",
+        "eccentric glute hamstring raise",
+        "foam rolling",
+    ]
+    assert all(catalog.find(name) is not None for name in required)
+    assert catalog.find("glute bridge").harder == "hip-thrust"
+    assert catalog.find("hip thrust").harder == "single-leg-hip-thrust"
+    assert catalog.find("air squat").harder == "box-squat"
+
+
+def test_catalog_forgives_aliases_and_typos(knowledge: Path) -> None:
+    catalog, _ = load_catalog(knowledge / "exercises")
+    assert catalog.find("hip thrusts").slug == "hip-thrust"
+    assert catalog.find("hip airplain").slug == "hip-airplane"
+    assert catalog.find("bread recipe") is None
+
+
+def test_catalog_reports_broken_links_and_unknown_quotes(knowledge: Path) -> None:
+    folder = knowledge / "exercises"
+    card = (folder / "glute-bridge.md").read_text(encoding="utf-8")
+    (folder / "glute-bridge.md").write_text(
+        card.replace('harder: "hip-thrust"', 'harder: "moon-jump"'), "utf-8"
+    )
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, problems = load_catalog(folder, articles)
+    assert any("unknown exercise 'moon-jump'" in p.message for p in problems)
+    assert catalog.exercises["glute-bridge"].harder is None

@@ -1,0 +1,36 @@
+import pytest
+
+from bot.safety import red_flags
+
+ESCALATE = [
+    ("I tore something in my hamstring, it's bruised and I can't walk properly.", "see-professional"),
+    ("felt a pop behind my knee on a downhill and now it's swollen", "see-professional"),
+    ("sharp pain on one exact spot on my shin, hurts to press on it", "see-professional"),
+    ("my foot goes numb and tingly 20 minutes into every run", "see-professional"),
+    ("my hip throbs at night and wakes me up", "see-professional"),
+    ("can't put any weight on my ankle since the trail race", "see-professional"),
+    ("my knee pain keeps getting worse even after two weeks of rest", "see-professional"),
+    ("I got chest pain during intervals, should I keep lifting?", "emergency"),
+    ("I felt dizzy and nearly fainted after hill repeats", "emergency"),
+]
+ORDINARY = [
+    "my hips feel weak",
+    "my hamstrings are tight after deadlifts, what helps?",
+    "no pain, just curious whether squats help my running",
+    "no swelling or numbness, just stiff hips after lifting",
+    "I used to get numb toes years ago but it's fine now; are lunges good?",
+    "why do my knees cave in when I squat?",
+    "is it popular to do hip thrusts for sprinting?",
+]
+
+
+@pytest.mark.parametrize(("question", "level"), ESCALATE)
+def test_red_flags_escalate(question: str, level: str) -> None:
+    found = red_flags(question)
+    assert found is not None
+    assert found.level == level
+
+
+@pytest.mark.parametrize("question", ORDINARY)
+def test_ordinary_questions_are_not_alarmed(question: str) -> None:
+    assert red_flags(question) is None
