@@ -147,8 +147,8 @@ class Coach:
 
     def ask_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Answer]:
         """Answer several questions with one batched encoding."""
-        loaded = self.loaded
         cleaned = [(self.check_question(q), tuple(h)[-self.settings.history_turns :]) for q, h in items]
+        loaded = self.loaded
         queries = [self.query(q, h) for q, h in cleaned]
         vectors = self.embedder.encode(queries)
         found = loaded.retriever.search_vectors(queries, vectors)

@@ -1,0 +1,160 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(settings.knowledge_dir))
+    monkeypatch.setenv("COACH_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("COACH_PROMPTS_DIR", str(settings.prompts_dir))
+    monkeypatch.setenv("COACH_MODEL", "hash")
+    return settings
+
+
+def test_ask_json_has_the_documented_shape(env: Settings) -> None:
+    result = runner.invoke(app, ["ask", "--json", "how do I do the runner deadlift?"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"question", "answered", "passages", "exercises", "safety", "text"}
+    assert data["answered"] is True and data["safety"] is False
+    passage = data["passages"][0]
+    assert set(passage) == {"rank", "text", "article", "heading", "score"}
+    assert set(passage["article"]) == {"id", "title", "author", "url"}
+    for ex in data["exercises"]:
+        assert set(ex) == {
+            "name",
+            "aliases",
+            "reason",
+            "citation",
+            "steps",
+            "cue",
+            "dosage",
+            "easier",
+            "harder",
+        }
+
+
+def test_ask_builds_a_missing_index_and_says_so(env: Settings) -> None:
+    result = runner.invoke(app, ["ask", "how do I do the runner deadlift?"])
+    assert result.exit_code == 0
+    assert "Index updated (no index" in result.stderr
+    assert "[1]" in result.stdout
+
+
+def test_stdin_answers_each_line_in_order(env: Settings) -> None:
+    lines = "\n".join(
+        [
+            "why do my hips drop?",
+            json.dumps({"question": "how heavy should I go?", "history": ["What is the runner deadlift?"]}),
+            "",
+            "What time zone is Tokyo in?",
+        ]
+    )
+    result = runner.invoke(app, ["ask", "--json", "-"], input=lines)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in rows] == [
+        "why do my hips drop?",
+        "how heavy should I go?",
+        "What time zone is Tokyo in?",
+    ]
+    assert rows[2]["answered"] is False
+
+
+def test_bad_stdin_lines_are_reported_and_the_rest_answered(env: Settings) -> None:
+    result = runner.invoke(
+        app, ["ask", "--json", "-"], input='{"history": []}\nhow do I do the runner deadlift?\n'
+    )
+    assert result.exit_code == 1
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "error" in rows[0] and rows[1]["answered"] is True
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_is_one_clear_line(env: Settings, question: str) -> None:
+    result = runner.invoke(app, ["ask", question])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "Error: Please type a question: it was empty."
+
+
+def test_missing_knowledge_folder_is_one_clear_line(
+    env: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("COACH_INDEX_DIR", str(tmp_path / "other-index"))
+    result = runner.invoke(app, ["ask", "why do my hips drop?"])
+    assert result.exit_code == 1
+    assert "knowledge folder not found" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_index_reports_what_changed(env: Settings) -> None:
+    first = runner.invoke(app, ["index"])
+    assert first.exit_code == 0
+    assert "Indexed 5 articles" in first.stdout and "5 added" in first.stdout
+    second = runner.invoke(app, ["index"])
+    assert "up to date" in second.stdout
+    (env.articles_dir / "tale-of-two-hemipelvi.md").unlink()
+    third = runner.invoke(app, ["index"])
+    assert "1 removed" in third.stdout and "removed: tale-of-two-hemipelvi" in third.stdout
+
+
+def test_a_broken_article_is_skipped_with_its_name(env: Settings) -> None:
+    (env.articles_dir / "broken.md").write_text("---\nauthor: nobody\n---\ntext\n", encoding="utf-8")
+    result = runner.invoke(app, ["index"])
+    assert result.exit_code == 0
+    assert "broken.md: is missing a title" in result.stderr
+    assert "Indexed 5 articles" in result.stdout
+
+
+def test_sources_and_exercises(env: Settings) -> None:
+    sources = runner.invoke(app, ["sources"])
+    assert sources.exit_code == 0 and "A Tale of Two Hemipelvi" in sources.stdout
+    listing = runner.invoke(app, ["exercises"])
+    assert listing.exit_code == 0 and "Hip Airplane" in listing.stdout
+    card = runner.invoke(app, ["exercises", "glute brige"])
+    assert card.exit_code == 0 and "Glute Bridge" in card.stdout and "Hip Thrust" in card.stdout
+    unknown = runner.invoke(app, ["exercises", "moon jump"])
+    assert unknown.exit_code == 1 and "no exercise called" in unknown.stderr
+
+
+def test_eval_prints_figures_and_json(env: Settings, tmp_path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        "\n".join(
+            json.dumps(row)
+            for row in [
+                {
+                    "id": "a",
+                    "question": "What is the runner deadlift?",
+                    "gold": ["Runner Deadlift"],
+                    "exercises": ["runner deadlift"],
+                    "answerable": True,
+                },
+                {
+                    "id": "b",
+                    "question": "What time zone is Tokyo in?",
+                    "gold": [],
+                    "exercises": [],
+                    "answerable": False,
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["eval", str(questions), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["questions"] == 2 and report["refused_out_of_scope"] == "1/1"
+    assert {"hit1", "hit3", "mrr", "exercise_recall3", "safety_escalated"} <= set(report)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n", encoding="utf-8")
+    broken = runner.invoke(app, ["eval", str(bad)])
+    assert broken.exit_code == 1 and "line 1" in broken.stderr
