@@ -317,6 +317,122 @@ def evaluate_file(
         out.print(f"   [yellow]{'; '.join(miss['problems'])}[/]", highlight=False)
 
 
+@app.command()
+def add(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Article files: .md with front matter, or .txt (first line = title).")
+    ],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace an existing file; accept a title clash or near-duplicate."),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Accept the title a .txt file proposes without asking.")
+    ] = False,
+) -> None:
+    """Validate articles, copy them into the knowledge folder and update the index."""
+    from bot.maintain import AddError, draft, read_source, write
+
+    config = settings()
+    added = 0
+    failed = 0
+    for path in paths:
+        try:
+            title = None
+            if path.suffix.lower() == ".txt":
+                _, proposed = read_source(path)
+                title = proposed
+                if not yes:
+                    title = typer.prompt(f"Title for {path.name}", default=proposed or "")
+            d = draft(path, config, title=title, force=force)
+        except AddError as exc:
+            failed += 1
+            err.print(f"[bold red]Not added:[/] {exc}", highlight=False)
+            continue
+        write(d)
+        added += 1
+        out.print(f"Added {d.source.name} as {d.target} ({d.title!r}).", highlight=False)
+    if added:
+        index(force=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    chunks: Annotated[
+        str | None, typer.Option("--chunks", help="Show how this article (id or file) splits into chunks.")
+    ] = None,
+) -> None:
+    """Lint the knowledge folder and exercise catalog; exits non-zero on errors (for CI)."""
+    from bot.maintain import check as lint
+
+    config = settings()
+    if chunks is not None:
+        _show_chunks(config, chunks)
+        return
+    problems = lint(config)
+    for problem in problems:
+        err.print(f"[red]✗[/] {problem}", highlight=False)
+    if problems:
+        fail(f"{len(problems)} problem(s) in {config.knowledge_dir}")
+    out.print(f"[green]✓[/] {config.knowledge_dir}: articles and exercise catalog are valid.")
+
+
+def _show_chunks(config: Settings, name: str) -> None:
+    from bot.chunking import chunk_article, embed_text
+    from bot.embedding import make_embedder
+    from bot.index import chunk_params
+    from bot.knowledge import load_articles
+    from bot.models import Problem
+
+    with clean_errors():
+        articles, _ = load_articles(config.articles_dir) if config.articles_dir.is_dir() else ([], [])
+    article = next((a for a in articles if name in (a.id, a.path.name)), None)
+    if article is None:
+        path = Path(name)
+        if path.is_file():
+            from bot.knowledge import load_article
+
+            loaded = load_article(path)
+            if isinstance(loaded, Problem):
+                fail(str(loaded))
+            article = loaded
+        else:
+            fail(f"no article {name!r} in {config.articles_dir}")
+    embedder = make_embedder(config.model)
+    params = chunk_params(config, embedder)
+    pieces = chunk_article(article, embedder.count_tokens, **params)
+    table = Table(
+        "#",
+        "heading",
+        "chars",
+        "tokens",
+        "starts",
+        title=f"{article.title}: {len(pieces)} chunks (limit {params['max_tokens']} tokens)",
+    )
+    for i, c in enumerate(pieces, start=1):
+        tokens = embedder.count_tokens(embed_text(article.title, c.heading, c.text))
+        table.add_row(str(i), c.heading, str(len(c.text)), str(tokens), c.text[:60].replace("\n", " "))
+    out.print(table)
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings (the Discord token masked)."""
+    current = settings()
+    table = Table("setting", "value", "environment variable")
+    for name, value in current.model_dump().items():
+        shown = value
+        if name == "discord_token":
+            shown = "(not set)" if value is None else "********"
+            env = "DISCORD_TOKEN"
+        else:
+            env = f"COACH_{name.upper()}"
+        table.add_row(name, str(shown), env)
+    out.print(table)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,145 @@
+"""Maintainers' tools: add an article safely, lint the knowledge folder."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Settings
+from bot.knowledge import (
+    MAX_ARTICLE_BYTES,
+    load_article,
+    load_articles,
+    load_catalog,
+    normalise_text,
+)
+from bot.models import Article, Problem
+
+NEAR_DUPLICATE = 0.8
+
+
+class AddError(Exception):
+    """An article that cannot be added, with the reason."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An article ready to be written into the knowledge folder."""
+
+    source: Path
+    target: Path
+    text: str
+    title: str
+
+
+def slugify(text: str) -> str:
+    """A clean file name stem: lower-case ASCII words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "article"
+
+
+def _shingles(text: str, size: int = 5) -> set[tuple[str, ...]]:
+    words = normalise_text(text).split()
+    return {tuple(words[i : i + size]) for i in range(max(len(words) - size + 1, 1))}
+
+
+def similarity(a: str, b: str) -> float:
+    """Share of the smaller text's five-word runs that also occur in the other (0..1)."""
+    sa, sb = _shingles(a), _shingles(b)
+    return len(sa & sb) / max(min(len(sa), len(sb)), 1)
+
+
+def _yaml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def read_source(path: Path) -> tuple[str, str | None]:
+    """The file's text, and the title a .txt file proposes (its first line)."""
+    if not path.is_file():
+        raise AddError(f"{path}: no such file")
+    raw = path.read_bytes()
+    if len(raw) > MAX_ARTICLE_BYTES:
+        raise AddError(f"{path.name}: is {len(raw):,} bytes; the limit is {MAX_ARTICLE_BYTES:,}")
+    try:
+        text = raw.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise AddError(f"{path.name}: is not UTF-8 text (bad byte at position {exc.start})") from exc
+    if path.suffix.lower() == ".txt":
+        first, _, _ = text.strip().partition("\n")
+        return text, first.strip() or None
+    if path.suffix.lower() != ".md":
+        raise AddError(f"{path.name}: only .md (with front matter) and .txt files can be added")
+    return text, None
+
+
+def draft(path: Path, settings: Settings, title: str | None = None, force: bool = False) -> Draft:
+    """Validate `path` against the knowledge folder and prepare it; raises `AddError` with the reason."""
+    text, proposed = read_source(path)
+    if path.suffix.lower() == ".txt":
+        title = (title or proposed or "").strip()
+        if not title:
+            raise AddError(f"{path.name}: the first line should be the title")
+        body = text.strip().partition("\n")[2].strip() if proposed == title else text.strip()
+        text = f"---\ntitle: {_yaml_string(title)}\n---\n\n{body}\n"
+    checked = _validate(text, path)
+    existing, _ = load_articles(settings.articles_dir) if settings.articles_dir.is_dir() else ([], [])
+    target = (
+        settings.articles_dir / f"{slugify(checked.title if path.suffix.lower() == '.txt' else path.stem)}.md"
+    )
+    for article in existing:
+        same_file = article.path.name == target.name
+        score = similarity(checked.body, article.body)
+        if score >= 0.999 and not same_file:
+            raise AddError(f"{path.name}: has the same text as {article.path.name}")
+        if score >= NEAR_DUPLICATE and not same_file and not force:
+            raise AddError(
+                f"{path.name}: is a near-duplicate of {article.path.name} ({score:.0%} shared); use --force to add it anyway"
+            )
+        if article.title.lower() == checked.title.lower() and not same_file and not force:
+            raise AddError(
+                f"{path.name}: the title {checked.title!r} is already used by {article.path.name}; use --force"
+            )
+    if target.exists() and not force:
+        raise AddError(f"{target.name} already exists in {settings.articles_dir}; use --force to replace it")
+    return Draft(source=path, target=target, text=text, title=checked.title)
+
+
+def _validate(text: str, path: Path) -> Article:
+    """Run the loader's own checks on the text as it will be written."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / (path.stem + ".md")
+        probe.write_text(text, encoding="utf-8")
+        loaded = load_article(probe)
+    if isinstance(loaded, Problem):
+        raise AddError(f"{path.name}: {loaded.message}")
+    return loaded
+
+
+def write(d: Draft) -> None:
+    """Write the article atomically (a reader never sees half a file)."""
+    d.target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = d.target.with_name(f".{d.target.name}.tmp")
+    tmp.write_text(d.text, encoding="utf-8")
+    os.replace(tmp, d.target)
+
+
+def check(settings: Settings) -> list[Problem]:
+    """Every problem in the knowledge folder: articles, exercise cards, links and quotes."""
+    problems: list[Problem] = []
+    articles: list[Article] = []
+    if not settings.articles_dir.is_dir():
+        problems.append(Problem(settings.articles_dir, "articles folder not found"))
+    else:
+        articles, article_problems = load_articles(settings.articles_dir)
+        problems.extend(article_problems)
+        if not articles:
+            problems.append(Problem(settings.articles_dir, "holds no readable article"))
+    _, catalog_problems = load_catalog(settings.exercises_dir, articles)
+    problems.extend(catalog_problems)
+    return problems

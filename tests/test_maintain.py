@@ -1,0 +1,109 @@
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import Settings
+from bot.maintain import slugify
+
+runner = CliRunner()
+ARTICLE = """---
+title: "Single-Leg Strength for Trail Runners"
+---
+## Why one leg at a time
+
+Running is a series of single-leg hops, so strength work on one leg transfers to the trail.
+Step-ups and split squats train the hip to stay level while the other leg swings through.
+"""
+
+
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(settings.knowledge_dir))
+    monkeypatch.setenv("COACH_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("COACH_PROMPTS_DIR", str(settings.prompts_dir))
+    monkeypatch.setenv("COACH_MODEL", "hash")
+    return settings
+
+
+def test_slugify_makes_clean_names() -> None:
+    assert slugify("Café: Hip Thrusts & Glute Bridges!") == "cafe-hip-thrusts-glute-bridges"
+
+
+def test_add_markdown_article_updates_the_index(env: Settings, tmp_path) -> None:
+    source = tmp_path / "My Article.md"
+    source.write_text(ARTICLE, encoding="utf-8")
+    result = runner.invoke(app, ["add", str(source)])
+    assert result.exit_code == 0, result.output
+    assert (env.articles_dir / "my-article.md").read_text(encoding="utf-8") == ARTICLE
+    assert "Indexed 6 articles" in result.stdout and "my-article" in result.stdout
+
+
+def test_add_text_file_takes_its_title_from_the_first_line(env: Settings, tmp_path) -> None:
+    source = tmp_path / "notes.txt"
+    source.write_text(
+        "Hill Strength\nSteep climbs reward a strong forward hip hinge and calves.\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["add", str(source)], input="\n")
+    assert result.exit_code == 0, result.output
+    written = (env.articles_dir / "hill-strength.md").read_text(encoding="utf-8")
+    assert written.startswith('---\ntitle: "Hill Strength"\n---')
+    assert "Steep climbs reward" in written and "\nHill Strength\n" not in written
+
+
+def test_nothing_existing_is_overwritten_without_force(env: Settings, tmp_path) -> None:
+    source = tmp_path / "my-article.md"
+    source.write_text(ARTICLE, encoding="utf-8")
+    assert runner.invoke(app, ["add", str(source)]).exit_code == 0
+    changed = ARTICLE.replace("trail.", "mountain trail.").replace("Single-Leg Strength", "One-Leg Strength")
+    source.write_text(changed, encoding="utf-8")
+    again = runner.invoke(app, ["add", str(source)])
+    assert again.exit_code == 1 and "already exists" in again.stderr
+    forced = runner.invoke(app, ["add", str(source), "--force"])
+    assert forced.exit_code == 0
+    assert "mountain trail" in (env.articles_dir / "my-article.md").read_text(encoding="utf-8")
+
+
+def test_duplicates_title_clashes_and_bad_bytes_are_refused(env: Settings, tmp_path) -> None:
+    existing = (env.articles_dir / "weak-hips-and-glutes.md").read_text(encoding="utf-8")
+    copy = tmp_path / "copy.md"
+    copy.write_text(existing.replace("Weak Hips and Glutes", "Another Name"), encoding="utf-8")
+    result = runner.invoke(app, ["add", str(copy)])
+    assert result.exit_code == 1 and "weak-hips-and-glutes.md" in result.stderr
+
+    clash = tmp_path / "clash.md"
+    clash.write_text(
+        ARTICLE.replace("Single-Leg Strength for Trail Runners", "A Tale of Two Hemipelvi"), "utf-8"
+    )
+    result = runner.invoke(app, ["add", str(clash)])
+    assert result.exit_code == 1 and "already used" in result.stderr
+
+    latin = tmp_path / "latin.md"
+    latin.write_bytes("---\ntitle: Caf\xe9\n---\nbody\n".encode("latin-1"))
+    result = runner.invoke(app, ["add", str(latin)])
+    assert result.exit_code == 1 and "not UTF-8" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_check_passes_then_fails_on_a_broken_link(env: Settings) -> None:
+    ok = runner.invoke(app, ["check"])
+    assert ok.exit_code == 0 and "valid" in ok.stdout
+    card = env.exercises_dir / "hip-thrust.md"
+    card.write_text(
+        card.read_text(encoding="utf-8").replace('easier: "glute-bridge"', 'easier: "wall-sit"'), "utf-8"
+    )
+    broken = runner.invoke(app, ["check"])
+    assert broken.exit_code == 1
+    assert "hip-thrust.md: easier links to unknown exercise 'wall-sit'" in broken.stderr
+
+
+def test_check_chunks_shows_the_split(env: Settings) -> None:
+    result = runner.invoke(app, ["check", "--chunks", "runner-deadlift"])
+    assert result.exit_code == 0, result.output
+    assert "The Runner Deadlift" in result.stdout and "chunks" in result.stdout
+
+
+def test_config_masks_the_token(env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "super-secret-token")
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0
+    assert "super-secret-token" not in result.stdout and "********" in result.stdout
