@@ -433,6 +433,18 @@ def config() -> None:
     out.print(table)
 
 
+@app.command()
+def health() -> None:
+    """Exit 0 when the running bot is connected and its heartbeat is fresh (for HEALTHCHECK)."""
+    from bot.health import check_heartbeat
+
+    config = settings()
+    problem = check_heartbeat(config.health_path, config.health_max_age)
+    if problem:
+        fail(problem)
+    out.print("healthy")
+
+
 def main() -> None:
     app()
 

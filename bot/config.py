@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(20.0, ge=0, description="Per-member pause between questions.")
     cooldown_rate: int = Field(3, ge=1, description="Questions allowed per cooldown window.")
     log_path: Path = Field(Path("data/coach.sqlite3"), description="SQLite log of questions and feedback.")
+    health_path: Path = Field(Path("data/health.json"), description="Heartbeat file the bot refreshes.")
+    health_max_age: float = Field(90.0, ge=5, description="Seconds after which a silent bot is unhealthy.")
     watch_seconds: float = Field(5.0, ge=0, description="How often the bot checks knowledge/ (0: never).")
 
     @property

@@ -107,3 +107,23 @@ def test_config_masks_the_token(env: Settings, monkeypatch: pytest.MonkeyPatch) 
     result = runner.invoke(app, ["config"])
     assert result.exit_code == 0
     assert "super-secret-token" not in result.stdout and "********" in result.stdout
+
+
+def test_health_reflects_the_heartbeat(env: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from bot.health import write_heartbeat
+
+    beat = tmp_path / "health.json"
+    monkeypatch.setenv("COACH_HEALTH_PATH", str(beat))
+    missing = runner.invoke(app, ["health"])
+    assert missing.exit_code == 1 and "has not started" in missing.stderr
+    write_heartbeat(beat, connected=False)
+    assert "not connected" in runner.invoke(app, ["health"]).stderr
+    write_heartbeat(beat, connected=True)
+    assert runner.invoke(app, ["health"]).exit_code == 0
+    monkeypatch.setenv("COACH_HEALTH_MAX_AGE", "5")
+    import json
+    import time
+
+    beat.write_text(json.dumps({"time": time.time() - 60, "connected": True}))
+    stale = runner.invoke(app, ["health"])
+    assert stale.exit_code == 1 and "ago" in stale.stderr
