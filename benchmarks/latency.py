@@ -68,11 +68,15 @@ def cold(runs: int = 5) -> tuple[float, float]:
 def main() -> None:
     subprocess.run([str(BIN / "coach"), "index"], check=True, capture_output=True)
     ask, encode = warm()
-    print(f"warm ask        {ask * 1000:7.2f} ms   bare encode {encode * 1000:7.2f} ms   ratio {ask / encode:.2f}x (goal <= 1.25x)")
+    print(
+        f"warm ask        {ask * 1000:7.2f} ms   bare encode {encode * 1000:7.2f} ms   ratio {ask / encode:.2f}x (goal <= 1.25x)"
+    )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"warm process peak memory {rss:.0f} MiB")
     cold_ask, bare = cold()
-    print(f"cold coach ask  {cold_ask:7.2f} s    import + load model {bare:7.2f} s   ratio {cold_ask / bare:.2f}x (goal <= 1.3x)")
+    print(
+        f"cold coach ask  {cold_ask:7.2f} s    import + load model {bare:7.2f} s   ratio {cold_ask / bare:.2f}x (goal <= 1.3x)"
+    )
 
 
 if __name__ == "__main__":
