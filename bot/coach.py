@@ -14,7 +14,7 @@ from bot.chunking import display_span
 from bot.compose import Templates, compose, key_sentences
 from bot.config import Settings
 from bot.embedding import Embedder, EmbeddingError, make_embedder
-from bot.exercises import Suggester
+from bot.exercises import Suggester, concern_list
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, load_catalog
 from bot.models import Answer, Exercise, Passage, Problem, Suggestion
@@ -116,11 +116,45 @@ class Coach:
             index=index,
             retriever=retriever,
             catalog=catalog,
-            suggester=Suggester(catalog, retriever.topic_terms, self.settings.max_exercises),
+            suggester=Suggester(
+                catalog,
+                retriever.topic_terms,
+                self.settings.max_exercises,
+                articles=list(index.articles.values()),
+                concern_vectors=self._concern_vectors(catalog),
+            ),
             templates=Templates(self.settings.prompts_dir),
             problems=(*fresh.problems, *catalog_problems),
             sentence_spans=tuple((s.article_id, s.start, s.end) for s in index.sentences),
         )
+
+    def _concern_vectors(self, catalog: Catalog) -> np.ndarray:
+        """Embeddings of the catalog's concerns, cached beside the index by content hash."""
+        import hashlib
+
+        rows = concern_list(catalog)
+        key = hashlib.sha256(
+            ("\x00".join([self.embedder.model_id, *(c for _, c in rows)])).encode()
+        ).hexdigest()[:16]
+        path = self.settings.index_dir / f"concerns-{key}.npy"
+        if path.is_file():
+            try:
+                vectors = np.load(path, allow_pickle=False)
+                if vectors.shape[0] == len(rows):
+                    return vectors
+            except (OSError, ValueError):
+                pass
+        vectors = self.embedder.encode([c for _, c in rows]) if rows else np.zeros((0, 1), np.float32)
+        tmp = path.with_name(f".{path.name}.tmp.npy")
+        try:
+            np.save(tmp, vectors, allow_pickle=False)
+            tmp.replace(path)
+            for old in self.settings.index_dir.glob("concerns-*.npy"):
+                if old != path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only index folder only costs re-embedding the concerns next time
+        return vectors
 
     def reload(self, progress: Progress | None = None) -> Refresh:
         """Bring the index up to date with the knowledge folder and swap it in atomically."""
@@ -182,7 +216,7 @@ class Coach:
         suggestions: list[Suggestion] = []
         if covered and safety is None:
             context = history if query != question else ()
-            suggestions = loaded.suggester.suggest(question, context, passages)
+            suggestions = loaded.suggester.suggest(question, context, passages, vector)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
         scores = loaded.index.sentence_vectors @ np.asarray(vector, dtype=np.float32)

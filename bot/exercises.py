@@ -6,8 +6,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from bot.chunking import sections
 from bot.knowledge import Catalog, normalise_text
-from bot.models import Passage, Suggestion
+from bot.models import Article, Passage, Suggestion
 
 Terms = Callable[[str], list[str]]
 
@@ -17,13 +20,18 @@ HARDER = re.compile(
 )
 
 # Evidence weights: a name in the question outweighs a concern, which outweighs a passage link.
+# Tuned on the dev set and eval/extra.jsonl together.
 NAMED_IN_QUESTION = 4.0
 NAMED_EARLIER = 2.5
 CONCERN_FULL = 2.0
 CONCERN_PARTIAL = 1.0
 QUOTE_IN_PASSAGE = 1.5
-NAMED_IN_PASSAGE = 0.75
-MIN_SCORE = 1.5
+NAMED_IN_PASSAGE = 1.25
+NAMED_IN_SECTION = 1.0
+# A concern close in meaning to the question counts like a matching concern, scaled by similarity.
+CONCERN_SIMILAR = 0.5
+CONCERN_SIMILAR_FULL = 0.7
+MIN_SCORE = 1.0
 
 
 @dataclass(frozen=True)
@@ -31,7 +39,11 @@ class _Scored:
     slug: str
     score: float
     concern: str | None
-    direct: bool
+
+
+def concern_list(catalog: Catalog) -> list[tuple[str, str]]:
+    """(slug, concern) for every concern of every exercise, in a stable order."""
+    return [(slug, c) for slug, ex in sorted(catalog.exercises.items()) for c in ex.concerns]
 
 
 class Names:
@@ -59,7 +71,15 @@ def mentions(text: str, catalog: Catalog) -> list[str]:
 class Suggester:
     """Chooses up to `limit` exercises for an answered question."""
 
-    def __init__(self, catalog: Catalog, terms: Terms, limit: int = 3) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        terms: Terms,
+        limit: int = 3,
+        articles: Sequence[Article] = (),
+        concern_vectors: np.ndarray | None = None,
+    ) -> None:
+        """`concern_vectors` holds one embedding per concern, in `concern_list()` order."""
         self.catalog = catalog
         self.limit = limit
         self._terms = terms
@@ -70,6 +90,34 @@ class Suggester:
         self._concerns = {
             slug: [(c, set(terms(c))) for c in ex.concerns] for slug, ex in catalog.exercises.items()
         }
+        self._concern_rows = concern_list(catalog)
+        self._concern_vectors = concern_vectors
+        # Exercises named in each section of each article: a passage speaks for its whole section.
+        self._sections = {
+            a.id: [(s.start, s.end, set(self.names(a.body[s.start : s.end]))) for s in sections(a.body)]
+            for a in articles
+        }
+
+    def _similar_concerns(self, vector: np.ndarray | None) -> dict[str, tuple[float, str]]:
+        """Per exercise, the concern closest in meaning to the question, scored 0..CONCERN_FULL."""
+        if vector is None or self._concern_vectors is None or not len(self._concern_rows):
+            return {}
+        sims = self._concern_vectors @ np.asarray(vector, dtype=np.float32)
+        out: dict[str, tuple[float, str]] = {}
+        span = CONCERN_SIMILAR_FULL - CONCERN_SIMILAR
+        for (slug, concern), sim in zip(self._concern_rows, sims, strict=True):
+            if sim < CONCERN_SIMILAR:
+                continue
+            score = CONCERN_FULL * min(1.0, 0.5 + 0.5 * (float(sim) - CONCERN_SIMILAR) / span)
+            if score > out.get(slug, (0.0, ""))[0]:
+                out[slug] = (score, concern)
+        return out
+
+    def _section_names(self, p: Passage) -> set[str]:
+        for start, end, named in self._sections.get(p.article.id, ()):
+            if start <= p.start < end:
+                return named
+        return set()
 
     def _concern_score(self, slug: str, words: set[str]) -> tuple[float, str | None]:
         best, label = 0.0, None
@@ -84,23 +132,31 @@ class Suggester:
                 best, label = score, concern
         return best, label
 
-    def suggest(self, question: str, history: Sequence[str], passages: Sequence[Passage]) -> list[Suggestion]:
-        """Exercises for `question` (read with its `history`), each tied to a passage where one backs it."""
+    def suggest(
+        self,
+        question: str,
+        history: Sequence[str],
+        passages: Sequence[Passage],
+        vector: np.ndarray | None = None,
+    ) -> list[Suggestion]:
+        """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages."""
         named_now = self.names(question)
         named_before = [s for s in self.names(" ".join(history)) if s not in named_now]
         seen = [(p, normalise_text(p.text), self.names(p.text)) for p in passages]
         words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
+        similar = self._similar_concerns(vector)
         scored: list[_Scored] = []
         for slug in self.catalog.exercises:
             score, concern = self._concern_score(slug, words)
-            direct = slug in named_now or slug in named_before or score > 0
+            if slug in similar and similar[slug][0] > score:
+                score, concern = similar[slug]
             if slug in named_now:
                 score += NAMED_IN_QUESTION - named_now.index(slug) * 0.1
             elif slug in named_before:
                 score += NAMED_EARLIER
             score += self._passage_score(slug, seen)
-            if direct and score >= MIN_SCORE:
-                scored.append(_Scored(slug, score, concern, direct))
+            if score >= MIN_SCORE:
+                scored.append(_Scored(slug, score, concern))
         scored.sort(key=lambda s: -s.score)
         chosen = [s.slug for s in scored]
         chosen = self._variants(question, chosen)
@@ -131,6 +187,8 @@ class Suggester:
                 best = max(best, QUOTE_IN_PASSAGE / p.rank)
             elif slug in named:
                 best = max(best, NAMED_IN_PASSAGE / p.rank)
+            elif slug in self._section_names(p):
+                best = max(best, NAMED_IN_SECTION / p.rank)
         return best
 
     def _citation(self, slug: str, seen: Sequence[tuple[Passage, str, list[str]]]) -> int | None:
