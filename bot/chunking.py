@@ -90,9 +90,14 @@ def _fit(text: str, span: Span, fits: Callable[[Span], bool]) -> list[Span]:
 
 
 def embed_text(article_title: str, heading: str, text: str) -> str:
-    """What is embedded for a chunk: title and heading give the passage its context."""
-    head = f"{article_title} — {heading}" if heading else article_title
-    return f"{head}\n{text}"
+    """What is embedded for a chunk: its section heading, then the text.
+
+    The article title is left out (it pulls every chunk of an article towards the same questions), so
+    text before the first heading, whose heading is the title, is embedded on its own.
+    """
+    if heading and heading != article_title:
+        return f"{heading}\n{text}"
+    return text
 
 
 def chunk_article(

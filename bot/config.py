@@ -30,14 +30,28 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = Field(3, ge=1, le=10, description="Passages in an answer.")
-    candidates: int = Field(20, ge=5, description="Hits taken from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    min_dense: float = Field(0.38, description="Best cosine at or above which a question counts as covered.")
+    candidates: int = Field(20, ge=1, description="Chunk hits kept per question (best first).")
+    weight_chunk: float = Field(
+        1.0, ge=0, description="Fusion weight of the best cosine of a chunk holding a sentence."
+    )
+    weight_sentence: float = Field(0.75, ge=0, description="Fusion weight of a sentence's own cosine.")
+    weight_lexical: float = Field(0.25, ge=0, description="Fusion weight of BM25 on heading + sentence.")
+    weight_catalog: float = Field(
+        2.0,
+        ge=0,
+        description="Boost (in standard deviations) of sentences quoted by a card whose concern is named.",
+    )
+    min_dense: float = Field(
+        0.35, description="Best chunk cosine at or above which a question sharing a topic word is covered."
+    )
     min_dense_with_terms: float = Field(
-        0.25, description="Lower cosine accepted when the question shares a topic word with the passage."
+        0.2, description="Lower cosine accepted when the question is plainly about strength training."
     )
     passage_floor: float = Field(
-        0.5, description="Passages scoring under this share of the best are dropped."
+        0.0,
+        ge=0,
+        le=1,
+        description="Passages scoring under this share of the best are dropped (0: keep all).",
     )
 
     # Coaching

@@ -1,36 +1,240 @@
-"""Hybrid retrieval: dense (FAISS) and lexical (BM25) rankings fused, overlaps collapsed, coverage judged."""
+"""Hybrid retrieval: sentence-level score fusion, passage windows, and an explainable coverage rule.
+
+Every sentence of the index is scored against a question by four signals, each standardised over the
+index (z-scores) and added with fixed weights (`fuse`):
+
+- chunk cosine: the best cosine of a chunk holding the sentence (its neighbourhood's meaning);
+- sentence cosine: the sentence's own cosine (pinpoints the answer inside a chunk);
+- lexical: BM25 over "section heading + sentence", as a share of the question's word weight, with the
+  runner vocabulary of `knowledge/synonyms.yaml` added to the question's words;
+- catalog: sentences an exercise card quotes, when the question names one of the card's concerns.
+
+A passage is a window of whole sentences (at most `chunk_chars` characters, inside one section) grown
+around a top sentence; windows never overlap, so neighbouring hits are collapsed by construction.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bot.chunking import display_span, embed_text
+from bot.chunking import HEADING, sections
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import Index
-from bot.models import Chunk, Hit, Passage
+from bot.knowledge import Catalog, normalise_text
+from bot.models import Hit, Passage
 
-# Words too common in running questions to show that the articles cover a topic.
-GENERIC = frozenset(
-    """run runner running ran best good better get make way thing need should can could would use go
-    do doe did help work what whi how when where which who is are tip advic question long short time
-    day week want like feel know tell much mani often realli actual just also still ok okay pleas
-    improv start keep take right wrong normal""".split()  # noqa: SIM905
+log = logging.getLogger(__name__)
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can cannot could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just let
+    me more most my myself no nor not now of off on once only or other ought our ours ourselves out
+    over own same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what whats when where which while
+    who whom why will with would you your yours yourself yourselves im ive id dont doesnt didnt cant
+    isnt wont u ur ok okay pls please tbh rn thing things stuff get got getting go going gonna wanna
+    really actually also still even like kinda sorta bit lot lots anything something anyone someone
+    everyone one ones way much many often always never ever every""".split()  # noqa: SIM905
 )
+# Words too common in running questions to show that the articles cover a topic (not stemmed here).
+GENERIC = frozenset(
+    """run runs runner runners running ran best good better make need use help work tip tips advice
+    question long short time day days week weeks want feel know tell improve start keep take right
+    wrong normal""".split()  # noqa: SIM905
+)
+# A word after one of these is not a topic of the question ("no pain, just stiff").
+NEGATORS = frozenset({"no", "not", "without", "never", "nor"})
+# Words that make a question plainly about strength training (besides catalogued exercise names).
+STRENGTH_WORDS = frozenset(
+    """strength strengthen strengthening stronger exercise exercises lift lifts lifting lifter weights gym
+    workout workouts squat squats deadlift deadlifts lunge lunges reps drill drills prehab""".split()  # noqa: SIM905
+)
+WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+SYNONYMS_FILE = "synonyms.yaml"
 
 
-def rrf(rankings: Sequence[Sequence[int]], k: int) -> dict[int, float]:
-    """Reciprocal rank fusion of several rankings of the same items (pure)."""
-    fused: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking):
-            fused[item] = fused.get(item, 0.0) + 1.0 / (k + rank + 1)
-    return fused
+@dataclass(frozen=True)
+class Weights:
+    """How much each standardised signal counts in the fused sentence score."""
+
+    chunk: float = 1.0
+    sentence: float = 0.75
+    lexical: float = 0.25
+    catalog: float = 2.0
+
+
+def standardise(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """`values` as z-scores over the entries in `mask` (all by default); a constant signal gives zeros."""
+    ref = values if mask is None else values[mask]
+    if ref.size == 0:
+        return np.zeros_like(values, dtype=np.float64)
+    spread = float(ref.std())
+    if spread < 1e-9:
+        return np.zeros_like(values, dtype=np.float64)
+    return (values - float(ref.mean())) / spread
+
+
+def fuse(
+    signals: Sequence[np.ndarray],
+    weights: Sequence[float],
+    mask: np.ndarray | None = None,
+    raw: Sequence[bool] | None = None,
+) -> np.ndarray:
+    """Score-level fusion (pure): the weighted sum of each signal's z-scores over `mask`.
+
+    A signal flagged in `raw` is added as is (for 0/1 boosts, whose z-score would depend on how rare
+    the boost is). Unlike rank fusion this keeps magnitudes: a clear winner in one signal stays clear.
+    """
+    if len(signals) != len(weights):
+        raise ValueError("one weight per signal")
+    flags = raw or [False] * len(signals)
+    total = np.zeros(len(signals[0]) if signals else 0, dtype=np.float64)
+    for signal, weight, is_raw in zip(signals, weights, flags, strict=True):
+        if weight:
+            total += weight * (np.asarray(signal, np.float64) if is_raw else standardise(signal, mask))
+    return total
+
+
+class Vocabulary:
+    """Stemmed words of questions and passages, with negated words dropped from questions."""
+
+    def __init__(self) -> None:
+        import Stemmer
+
+        self.stem = Stemmer.Stemmer("english").stemWords
+        self.generic = frozenset(self.stem(sorted(GENERIC)))
+
+    def words(self, text: str) -> list[str]:
+        return [w.replace("’", "'").split("'")[0] for w in WORD.findall(text.lower())]
+
+    def stems(self, text: str, negation: bool = False) -> list[str]:
+        """Stemmed content words; with `negation`, a word right after no/not/never/... is dropped."""
+        return self.stem_words(self.words(text), negation)
+
+    def stem_words(self, words: Sequence[str], negation: bool = False) -> list[str]:
+        kept: list[str] = []
+        skip = False
+        for word in words:
+            if negation and word in NEGATORS:
+                skip = True
+                continue
+            if word in STOPWORDS or len(word) < 2:
+                continue
+            if skip:
+                skip = False
+                continue
+            kept.append(word)
+        return self.stem(kept)
+
+    def topic(self, text: str) -> list[str]:
+        """Distinct stemmed content words of a question, negated and generic running words removed."""
+        return self.without_generic(self.stems(text, negation=True))
+
+    def without_generic(self, stems: Iterable[str]) -> list[str]:
+        return [t for t in dict.fromkeys(stems) if t not in self.generic]
+
+    def phrase(self, text: str) -> tuple[str, ...]:
+        """All words of `text`, stemmed, stop words kept: for matching names and phrases."""
+        return tuple(self.stem(self.words(text)))
+
+
+def find_phrases(stems: Sequence[str], phrases: dict[str, list[tuple[tuple[str, ...], Any]]]) -> list[Any]:
+    """Values of the phrases (indexed by first stem) that occur in `stems`, in order of occurrence."""
+    out = []
+    for i, stem in enumerate(stems):
+        for key, value in phrases.get(stem, ()):
+            if tuple(stems[i : i + len(key)]) == key:
+                out.append(value)
+    return out
+
+
+class Synonyms:
+    """Runner words -> article words, from `knowledge/synonyms.yaml` (see that file)."""
+
+    def __init__(self, vocabulary: Vocabulary, entries: dict[str, Iterable[str]] | None = None) -> None:
+        self._vocabulary = vocabulary
+        self._phrases: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+        for key, values in (entries or {}).items():
+            stems = vocabulary.phrase(str(key))
+            words = [str(v) for v in ([values] if isinstance(values, str) else values or [])]
+            if stems and words:
+                self._phrases.setdefault(stems[0], []).append((stems, words))
+
+    @classmethod
+    def load(cls, vocabulary: Vocabulary, path: Path) -> Synonyms:
+        """The synonyms in `path`; a missing or broken file gives none (and a log line), never an error."""
+        if not path.is_file():
+            return cls(vocabulary)
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            log.warning("ignoring %s: %s", path, exc)
+            return cls(vocabulary)
+        if not isinstance(data, dict):
+            log.warning("ignoring %s: it must map words to lists of words", path)
+            return cls(vocabulary)
+        return cls(vocabulary, data)
+
+    def expand(self, text: str) -> list[str]:
+        """Article words for the runner words and phrases found in `text` (distinct, in order)."""
+        return self.expand_stems(self._vocabulary.phrase(text))
+
+    def expand_stems(self, stems: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(w for words in find_phrases(stems, self._phrases) for w in words))
+
+
+class Lexical:
+    """BM25 over short documents, scored as a share of the question's total word weight (0..1).
+
+    Dividing by the question's weight (words absent from the articles count as rare) makes scores
+    comparable across questions: matching one word of five scores lower than matching one word of one.
+    """
+
+    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.size = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.float64)
+        avg = float(lengths.mean()) if self.size and lengths.sum() else 1.0
+        df: dict[str, int] = {}
+        for doc in docs:
+            for term in set(doc):
+                df[term] = df.get(term, 0) + 1
+        self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
+        self.k1 = k1
+        postings: dict[str, tuple[list[int], list[float]]] = {}
+        for i, doc in enumerate(docs):
+            counts: dict[str, int] = {}
+            for term in doc:
+                counts[term] = counts.get(term, 0) + 1
+            norm = k1 * (1 - b + b * lengths[i] / avg)
+            for term, tf in counts.items():
+                ids, weights = postings.setdefault(term, ([], []))
+                ids.append(i)
+                weights.append(self.idf[term] * tf * (k1 + 1) / (tf + norm))
+        self._postings = {t: (np.array(i), np.array(w)) for t, (i, w) in postings.items()}
+
+    def scores(self, terms: Iterable[str]) -> np.ndarray:
+        out = np.zeros(self.size, dtype=np.float64)
+        unique = list(dict.fromkeys(terms))
+        if not unique:
+            return out
+        for term in unique:
+            if term in self._postings:
+                ids, weights = self._postings[term]
+                out[ids] += weights
+        return out / (sum(self.idf.get(t, self.max_idf) for t in unique) * (self.k1 + 1))
 
 
 @dataclass(frozen=True)
@@ -41,146 +245,317 @@ class Retrieval:
     best_dense: float
     topic_terms: tuple[str, ...]
     shared_terms: tuple[str, ...]
+    # Whether the question is plainly about strength training (see `Retriever.strength_question`).
+    strength_question: bool = False
+    # Fused score of every index sentence (NaN for heading lines), for building passages.
+    sentence_scores: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # The top `top_k` passage windows, best first.
+    windows: tuple[Window, ...] = ()
+
+
+@dataclass(frozen=True)
+class Window:
+    """A passage: sentences `first..last` of the index, shown as `article.body[start:end]`."""
+
+    article_id: str
+    first: int
+    last: int
+    start: int
+    end: int
+    score: float
+    heading: str
 
 
 class Retriever:
     """Searches one index; `search(q)` is `batch_search([q])[0]`."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, catalog: Any = None) -> None:
-        import bm25s
-        import Stemmer
-
+    def __init__(
+        self, index: Index, embedder: Embedder, settings: Settings, catalog: Catalog | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self._stemmer = Stemmer.Stemmer("english")
-        docs = [embed_text(index.articles[c.article_id].title, c.heading, c.text) for c in index.chunks]
-        self._bm25 = bm25s.BM25()
-        if docs:
-            self._bm25.index(self._tokens(docs, ids=True), show_progress=False)
-        self._chunk_terms = [set(t) for t in self._tokens(docs)] if docs else []
-        self._vocab = set().union(*self._chunk_terms) if docs else set()
-
-    def _tokens(self, texts: Sequence[str], ids: bool = False) -> Any:
-        import bm25s
-
-        return bm25s.tokenize(
-            list(texts), stopwords="en", stemmer=self._stemmer, return_ids=ids, show_progress=False
+        self.weights = Weights(
+            settings.weight_chunk, settings.weight_sentence, settings.weight_lexical, settings.weight_catalog
         )
+        self.vocabulary = Vocabulary()
+        self.synonyms = Synonyms.load(self.vocabulary, settings.knowledge_dir / SYNONYMS_FILE)
+        self._layout()
+        docs = [self.vocabulary.stems(f"{h} {t}") for h, t in zip(self._heading, self._texts, strict=True)]
+        self._lexical = Lexical(docs)
+        self._sentence_stems = [frozenset(self.vocabulary.stems(t)) for t in self._texts]
+        self._catalog(catalog)
 
+    # -- set-up --------------------------------------------------------------------------------
+    def _layout(self) -> None:
+        """Per sentence: text, heading line or not, section, section heading and overlapping chunks."""
+        index = self.index
+        self._texts: list[str] = []
+        self._heading: list[str] = []
+        self._section: list[tuple[str, int]] = []
+        heads: list[bool] = []
+        bounds = {aid: sections(a.body) for aid, a in index.articles.items()}
+        chunk_rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for aid in index.articles:
+            rows = [i for i, c in enumerate(index.chunks) if c.article_id == aid]
+            chunk_rows[aid] = (
+                np.array(rows, dtype=np.int64),
+                np.array([index.chunks[i].start for i in rows], dtype=np.int64),
+                np.array([index.chunks[i].end for i in rows], dtype=np.int64),
+            )
+        overlaps: list[np.ndarray] = []
+        for ref in index.sentences:
+            article = index.articles[ref.article_id]
+            text = article.body[ref.start : ref.end]
+            secs = bounds[ref.article_id]
+            k = next((j for j, s in enumerate(secs) if s.start <= ref.start < s.end), 0)
+            self._texts.append(text)
+            self._heading.append((secs[k].heading if secs else "") or article.title)
+            self._section.append((ref.article_id, k))
+            heads.append(HEADING.match(text) is not None)
+            rows, starts, ends = chunk_rows[ref.article_id]
+            overlaps.append(rows[(starts < ref.end) & (ends > ref.start)])
+        n, m = len(index.sentences), len(index.chunks)
+        self._valid = ~np.array(heads, dtype=bool) if n else np.zeros(0, dtype=bool)
+        # Chunks holding each sentence and sentences of each chunk as padded index matrices; the pad
+        # (m or n) points one past the end, where lookups append a floor value, so a best-of is one max.
+        self._sentence_chunks = _padded(overlaps, m)
+        members: list[list[int]] = [[] for _ in range(m)]
+        for i, rows in enumerate(overlaps):
+            if self._valid[i]:
+                for r in rows:
+                    members[int(r)].append(i)
+        self._chunk_sentences = _padded([np.array(x, dtype=np.int64) for x in members], n)
+
+    def _catalog(self, catalog: Catalog | None) -> None:
+        """Exercise concerns (as stem sets), the sentences each card quotes, and exercise names."""
+        self._concerns: list[tuple[frozenset[str], np.ndarray]] = []
+        self._concern_terms: set[frozenset[str]] = set()
+        self._names: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        if catalog is None:
+            return
+        by_article: dict[str, list[int]] = {}
+        for i, ref in enumerate(self.index.sentences):
+            by_article.setdefault(ref.article_id, []).append(i)
+        for ex in catalog.exercises.values():
+            quoted: set[int] = set()
+            for src in ex.sources:
+                quote = normalise_text(src.quote)
+                for i in by_article.get(src.article_id, []):
+                    text = normalise_text(self._texts[i])
+                    if self._valid[i] and len(text) >= 20 and (text in quote or quote in text):
+                        quoted.add(i)
+            for concern in ex.concerns:
+                stems = frozenset(self.vocabulary.stems(concern))
+                # One-word concerns ("balance", "hamstrings") are too loose to point at a quote.
+                if len(stems) > 1:
+                    self._concern_terms.add(stems)
+                    if quoted:
+                        self._concerns.append((stems, np.array(sorted(quoted), dtype=np.int64)))
+            for name in (ex.name, *ex.aliases):
+                stems = self.vocabulary.phrase(name)
+                if stems:
+                    self._names.setdefault(stems[0], []).append((stems, ex.slug))
+
+    # -- questions -------------------------------------------------------------------------------
     def topic_terms(self, text: str) -> list[str]:
-        """Stemmed content words of a question, generic running words removed."""
-        return [t for t in dict.fromkeys(self._tokens([text])[0]) if t not in GENERIC]
+        """Stemmed content words of a question, negated and generic running words removed."""
+        return self.vocabulary.topic(text)
+
+    def query_text(self, query: str) -> str:
+        """The text to embed for `query`: the question plus the article words its runner words stand for."""
+        extra = self.synonyms.expand(query)
+        return f"{query} ({', '.join(extra)})" if extra else query
+
+    def strength_question(self, query: str) -> bool:
+        """Whether the question is plainly about strength training: it uses a strength word
+        (strength, exercise, lift, gym, squat, ...), names a catalogued exercise, or names a concern of
+        one (such as "hip drop")."""
+        words = self.vocabulary.words(query)
+        if not STRENGTH_WORDS.isdisjoint(words) or find_phrases(self.vocabulary.stem(words), self._names):
+            return True
+        named = self._named(words)
+        return any(concern <= named for concern in self._concern_terms)
+
+    def _named(self, words: Sequence[str]) -> set[str]:
+        """Stems a question names, with the article words its runner words stand for (for concerns)."""
+        expanded = self.synonyms.expand_stems(self.vocabulary.stem(words))
+        return set(self.vocabulary.stem_words(words, negation=True)) | set(
+            self.vocabulary.stems(" ".join(expanded))
+        )
 
     def search(self, query: str) -> Retrieval:
         return self.batch_search([query])[0]
 
     def batch_search(self, queries: Sequence[str]) -> list[Retrieval]:
-        """Search several questions with one batched encoding."""
+        """Search several questions with one batched encoding (of `query_text` of each)."""
         if not queries:
             return []
-        return self.search_vectors(queries, self.embedder.encode(list(queries)))
+        return self.search_vectors(queries, self.embedder.encode([self.query_text(q) for q in queries]))
 
     def search_vectors(self, queries: Sequence[str], vectors: np.ndarray) -> list[Retrieval]:
-        n = len(self.index.chunks)
-        if n == 0:
-            return [Retrieval((), 0.0, tuple(self.topic_terms(q)), ()) for q in queries]
-        depth = min(self.settings.candidates, n)
-        dense_scores, dense_ids = self.index.faiss.search(np.ascontiguousarray(vectors, dtype=np.float32), n)
-        out = []
-        for q, query in enumerate(queries):
-            dense = np.empty(n, dtype=np.float32)
-            dense[dense_ids[q]] = dense_scores[q]
-            terms = self._tokens([query])[0]
-            lexical = self._bm25.get_scores(terms) if terms else np.zeros(n, dtype=np.float32)
-            dense_rank = list(dense_ids[q][:depth])
-            lexical_rank = [int(i) for i in np.argsort(-lexical, kind="stable")[:depth] if lexical[i] > 0]
-            fused = rrf([dense_rank, lexical_rank], self.settings.rrf_k)
-            order = sorted(fused, key=lambda i: (-fused[i], -dense[i]))
-            hits = tuple(
-                Hit(self.index.chunks[i], float(fused[i]), float(dense[i]), float(lexical[i])) for i in order
-            )
-            topic = self.topic_terms(query)
-            best = hits[0].chunk
-            top_terms = self._chunk_terms[self.index.chunks.index(best)] if hits else set()
-            shared = tuple(t for t in topic if t in top_terms)
-            out.append(Retrieval(hits, float(dense.max()), tuple(topic), shared))
-        return out
+        """Search with vectors the caller encoded (best: of `query_text(q)`), one row per query."""
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(queries), -1)
+        if not self.index.chunks or not self.index.sentences:
+            return [
+                Retrieval((), 0.0, tuple(self.topic_terms(q)), (), self.strength_question(q)) for q in queries
+            ]
+        chunk_cos = vectors @ self.index.vectors.T
+        sentence_cos = vectors @ self.index.sentence_vectors.T
+        return [self._one(query, chunk_cos[q], sentence_cos[q]) for q, query in enumerate(queries)]
 
+    def signals(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> list[np.ndarray]:
+        """The four per-sentence signals that `fuse` combines (exposed for tuning and tests)."""
+        words = self.vocabulary.words(query)
+        stems = self.vocabulary.stem_words(words, negation=True)
+        expanded = self.vocabulary.without_generic(
+            self.vocabulary.stems(" ".join(self.synonyms.expand_stems(self.vocabulary.stem(words))))
+        )
+        lexical = self._lexical.scores([*self.vocabulary.without_generic(stems), *expanded])
+        near_chunk = np.append(chunk_cos, -1.0)[self._sentence_chunks].max(axis=1)
+        boost = np.zeros(len(self._texts))
+        named = self._named(words)
+        for concern, rows in self._concerns:
+            if concern <= named:
+                boost[rows] = 1.0
+        return [near_chunk, np.asarray(sentence_cos, np.float64), lexical, boost]
+
+    def _one(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> Retrieval:
+        signals = self.signals(query, chunk_cos, sentence_cos)
+        w = self.weights
+        fused = fuse(
+            signals, [w.chunk, w.sentence, w.lexical, w.catalog], self._valid, raw=[False, False, False, True]
+        )
+        fused[~self._valid] = np.nan
+        windows = self._windows(fused, self.settings.top_k)
+        shown: set[str] = set()
+        for win in windows:
+            for i in range(win.first, win.last + 1):
+                shown |= self._sentence_stems[i]
+        topic = self.topic_terms(query)
+        return Retrieval(
+            hits=self._hits(fused, chunk_cos, signals[2]),
+            best_dense=float(chunk_cos.max()),
+            topic_terms=tuple(topic),
+            shared_terms=tuple(t for t in topic if t in shown),
+            strength_question=self.strength_question(query),
+            sentence_scores=fused,
+            windows=tuple(windows),
+        )
+
+    def _hits(self, fused: np.ndarray, chunk_cos: np.ndarray, lexical: np.ndarray) -> tuple[Hit, ...]:
+        """Chunks ranked by their best sentence's fused score (chunks of headings only come last)."""
+        best = np.append(np.nan_to_num(fused, nan=-np.inf), -np.inf)[self._chunk_sentences].max(axis=1)
+        lex = np.append(lexical, 0.0)[self._chunk_sentences].max(axis=1)
+        order = np.lexsort((-chunk_cos, -best))[: self.settings.candidates]
+        return tuple(
+            Hit(self.index.chunks[c], float(best[c]), float(chunk_cos[c]), float(lex[c]))
+            for c in (int(x) for x in order)
+        )
+
+    # -- answers ---------------------------------------------------------------------------------
     def covered(self, found: Retrieval) -> bool:
         """Whether the articles answer the question, by an explainable rule on the scores.
 
-        Covered when the closest passage is semantically close (cosine >= `min_dense`), or fairly close
-        (>= `min_dense_with_terms`) and it shares a topic word with the question.
+        Covered when the passages found share a topic word with the question and either the closest
+        chunk is semantically close (cosine >= `min_dense`) or the question is plainly about strength
+        training (a strength word, a catalogued exercise or one of its concerns) and the chunk is at
+        least loosely related (cosine >= `min_dense_with_terms`).
         """
-        if not found.hits:
+        if not found.hits or not found.shared_terms:
             return False
         if found.best_dense >= self.settings.min_dense:
             return True
-        return found.best_dense >= self.settings.min_dense_with_terms and bool(found.shared_terms)
+        return found.strength_question and found.best_dense >= self.settings.min_dense_with_terms
 
     def passages(self, found: Retrieval, k: int | None = None) -> list[Passage]:
-        """The top passages, with overlapping neighbours merged or trimmed and near-duplicates dropped."""
+        """The top `k` passages: verbatim, non-overlapping sentence windows, near-duplicates dropped."""
         k = k or self.settings.top_k
-        limit = self.settings.chunk_chars
-        spans: list[tuple[str, int, int, Hit]] = []
-        best = found.hits[0].score if found.hits else 0.0
-        for hit in found.hits:
-            if len(spans) >= k:
-                break
-            if hit.score < best * self.settings.passage_floor:
-                break
-            chunk = hit.chunk
-            start, end = display_span(chunk)
-            merged = False
-            for i, (aid, s, e, kept) in enumerate(spans):
-                if aid != chunk.article_id or start >= e or end <= s:
-                    continue
-                lo, hi = min(s, start), max(e, end)
-                if hi - lo <= limit and _same_section(kept.chunk, chunk):
-                    spans[i] = (aid, lo, hi, kept)
-                    merged = True
-                    break
-                # Keep only the part the kept passage does not already show.
-                start, end = (e, end) if start >= s else (start, s)
-            if merged:
-                continue
-            body = self.index.articles[chunk.article_id].body
-            trimmed = _trim(body, start, end)
-            if trimmed is None or trimmed[1] - trimmed[0] < 80:
-                continue
-            if any(_near_duplicate(body[trimmed[0] : trimmed[1]], self._text(*x[:3])) for x in spans):
-                continue
-            spans.append((chunk.article_id, *trimmed, hit))
+        if found.sentence_scores is None:
+            return []
+        windows = found.windows if len(found.windows) >= k else self._windows(found.sentence_scores, k)
         return [
             Passage(
                 rank=rank,
-                text=self._text(aid, s, e),
-                article=self.index.articles[aid],
-                heading=hit.chunk.heading,
-                score=round(hit.score, 4),
-                start=s,
-                end=e,
+                text=self.index.articles[w.article_id].body[w.start : w.end],
+                article=self.index.articles[w.article_id],
+                heading=w.heading,
+                score=round(w.score, 4),
+                start=w.start,
+                end=w.end,
             )
-            for rank, (aid, s, e, hit) in enumerate(spans, start=1)
+            for rank, w in enumerate(windows[:k], start=1)
         ]
 
-    def _text(self, article_id: str, start: int, end: int) -> str:
-        return self.index.articles[article_id].body[start:end]
+    def _windows(self, fused: np.ndarray, k: int) -> list[Window]:
+        """Up to `k` windows, each grown from the best sentence not yet shown."""
+        limit = self.settings.chunk_chars
+        refs = self.index.sentences
+        used = ~self._valid.copy()
+        out: list[Window] = []
+        order = np.argsort(-np.nan_to_num(fused, nan=-np.inf), kind="stable")
+        for i in (int(x) for x in order):
+            if len(out) >= k or not self._valid[i]:
+                break
+            if used[i]:
+                continue
+            score = float(fused[i])
+            floor = self.settings.passage_floor
+            if floor > 0 and out and out[0].score > 0 and score < out[0].score * floor:
+                break
+            lo, hi = self._grow(i, fused, used, limit)
+            used[lo : hi + 1] = True
+            body = self.index.articles[refs[i].article_id].body
+            start, end = refs[lo].start, refs[hi].end
+            if end - start > limit:
+                start, end = _clip(body, start, end, limit)
+            words = frozenset().union(*self._sentence_stems[lo : hi + 1])
+            if any(
+                _near_duplicate(words, frozenset().union(*self._sentence_stems[w.first : w.last + 1]))
+                for w in out
+            ):
+                continue
+            out.append(Window(refs[i].article_id, lo, hi, start, end, score, self._heading[i]))
+        return out
+
+    def _grow(self, i: int, fused: np.ndarray, used: np.ndarray, limit: int) -> tuple[int, int]:
+        """Add the better-scoring free neighbour in the same section while the window fits in `limit`."""
+        refs = self.index.sentences
+        lo = hi = i
+        while True:
+            best = None
+            for j in (lo - 1, hi + 1):
+                if (
+                    0 <= j < len(refs)
+                    and not used[j]
+                    and self._section[j] == self._section[i]
+                    and refs[max(hi, j)].end - refs[min(lo, j)].start <= limit
+                    and (best is None or fused[j] > fused[best])
+                ):
+                    best = j
+            if best is None:
+                return lo, hi
+            lo, hi = min(lo, best), max(hi, best)
 
 
-def _same_section(a: Chunk, b: Chunk) -> bool:
-    return a.heading == b.heading
+def _padded(rows: Sequence[np.ndarray], sentinel: int) -> np.ndarray:
+    """Ragged integer rows as a matrix, padded with `sentinel`."""
+    width = max((len(r) for r in rows), default=0) or 1
+    out = np.full((len(rows), width), sentinel, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
 
 
-def _trim(body: str, start: int, end: int) -> tuple[int, int] | None:
-    while start < end and body[start].isspace():
-        start += 1
-    while end > start and body[end - 1].isspace():
-        end -= 1
-    return (start, end) if end > start else None
+def _clip(body: str, start: int, end: int, limit: int) -> tuple[int, int]:
+    """A single sentence longer than `limit`: its first `limit` characters, cut at a word boundary."""
+    cut = body.rfind(" ", start, start + limit + 1)
+    stop = cut if cut > start else start + limit
+    while stop > start and body[stop - 1].isspace():
+        stop -= 1
+    return start, stop
 
 
-def _near_duplicate(a: str, b: str) -> bool:
-    wa, wb = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
-    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) > 0.9
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two passages sharing over 90% of the words of the shorter one (e.g. a quote repeated)."""
+    return bool(a and b) and len(a & b) / min(len(a), len(b)) > 0.9

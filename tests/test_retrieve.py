@@ -1,0 +1,199 @@
+"""Retrieval on a tiny in-memory corpus with the deterministic hashing embedder (no model needed)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import index as ix
+from bot.config import Settings
+from bot.embedding import HashEmbedder
+from bot.knowledge import Catalog
+from bot.models import Article, Exercise, SourceQuote
+from bot.retrieve import Lexical, Retriever, Synonyms, Vocabulary, fuse, standardise
+
+HIPS = (
+    "Weak glutes often lead to hip drop when you run. The pelvis sags on the side of the swinging leg. "
+    "Single leg work such as the hip airplane trains the glutes to hold the pelvis level. "
+    "Keep the standing knee over the foot and move slowly. "
+    "Power raises load the calves and feet so the hip above them can work. "
+) * 3
+DEADLIFT = (
+    "# Performing the deadlift\n\n"
+    "Begin by lifting and holding the bar at the waist with straight arms. "
+    "Hinge at the hips and let the bar lower straight down in front of the knees. "
+    "Hold the end position for two to three breaths before you return. "
+    "To return, push with the quads and squeeze the glutes to finish the lift.\n\n"
+    "## Grip\n\n"
+    "Holding the heavy bar strengthens the forearm and the hand gripping muscles. "
+    "Ultrarunners who carry a bottle all day need that grip strength."
+)
+
+
+def article(aid: str, title: str, body: str) -> Article:
+    return Article(id=aid, title=title, body=body, path=Path(f"{aid}.md"), content_hash=aid)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Retriever, Settings]:
+    settings = Settings(_env_file=None, knowledge_dir=tmp_path / "knowledge", index_dir=tmp_path / "index")
+    articles = [
+        article("hips", "Weak hips", HIPS),
+        article("deadlift", "The deadlift", DEADLIFT),
+        # The same paragraph twice in another article: a near-duplicate of the first one.
+        article("copy", "Notes", "A note on hips.\n\n" + HIPS[: len(HIPS) // 3]),
+    ]
+    embedder = HashEmbedder(model_id="hash")
+    index, _ = ix.build(articles, embedder, settings)
+    return Retriever(index, embedder, settings), settings
+
+
+def test_standardise_is_a_z_score_over_the_mask_and_zero_when_constant() -> None:
+    values = np.array([1.0, 2.0, 3.0, 100.0])
+    mask = np.array([True, True, True, False])
+    z = standardise(values, mask)
+    assert z[:3] == pytest.approx([-1.2247, 0.0, 1.2247], abs=1e-3)
+    assert not standardise(np.full(4, 0.7)).any()
+
+
+def test_fuse_adds_weighted_z_scores_and_raw_boosts() -> None:
+    dense = np.array([0.1, 0.5, 0.9])
+    lexical = np.array([3.0, 0.0, 0.0])
+    boost = np.array([0.0, 1.0, 0.0])
+    fused = fuse([dense, lexical, boost], [1.0, 0.5, 2.0], raw=[False, False, True])
+    expected = standardise(dense) + 0.5 * standardise(lexical) + 2.0 * boost
+    assert fused == pytest.approx(expected)
+    # A zero weight ignores a signal.
+    assert fuse([dense, lexical], [1.0, 0.0]) == pytest.approx(standardise(dense))
+    # Magnitudes count, not just ranks: a clear lexical winner beats a near-tie in cosine.
+    near_tie = np.array([0.50, 0.51, 0.10, 0.12])
+    clear = np.array([1.0, 0.0, 0.0, 0.0])
+    assert int(np.argmax(fuse([near_tie, clear], [1.0, 0.5]))) == 0
+    with pytest.raises(ValueError):
+        fuse([dense], [1.0, 2.0])
+
+
+def test_lexical_scores_are_shares_of_the_question() -> None:
+    vocab = Vocabulary()
+    lex = Lexical([vocab.stems("hip drop and weak glutes"), vocab.stems("grip strength for ultras")])
+    full = lex.scores(vocab.stems("weak glutes hip drop"))
+    half = lex.scores(vocab.stems("weak glutes cadence tempo"))
+    assert full[0] > half[0] > 0
+    assert full[1] == 0
+    assert 0 < full[0] <= 1
+    assert not lex.scores([]).any()
+
+
+def test_negated_words_are_not_topics() -> None:
+    vocab = Vocabulary()
+    assert "pain" not in vocab.topic("no pain, just stiff hamstrings")
+    assert "hamstr" in vocab.topic("no pain, just stiff hamstrings")
+    assert "run" not in vocab.topic("running with weak glutes")
+
+
+def test_synonyms_expand_runner_words(tmp_path: Path) -> None:
+    path = tmp_path / "synonyms.yaml"
+    path.write_text("hammies: [hamstrings]\nbutt: [glutes, buttocks]\nfinishing kick: [sprint]\n")
+    syn = Synonyms.load(Vocabulary(), path)
+    assert syn.expand("My hammy and butt are weak") == ["hamstrings", "glutes", "buttocks"]
+    assert syn.expand("need a better finishing kick") == ["sprint"]
+    assert syn.expand("kick") == []
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- just a list\n")
+    assert Synonyms.load(Vocabulary(), broken).expand("hammies") == []
+
+
+def test_passages_are_verbatim_short_and_ranked(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, settings = corpus
+    found = retriever.search("how do I hold the bar at the waist and hinge for the deadlift")
+    passages = retriever.passages(found, 3)
+    assert 1 <= len(passages) <= 3
+    assert [p.rank for p in passages] == list(range(1, len(passages) + 1))
+    for p in passages:
+        assert p.text == p.article.body[p.start : p.end]
+        assert len(p.text) <= settings.chunk_chars
+        assert not p.text.startswith("#")
+    assert passages[0].article.id == "deadlift"
+    assert "bar at the waist" in passages[0].text
+
+
+def test_k_is_respected(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, _ = corpus
+    found = retriever.search("glutes hip drop pelvis")
+    assert len(retriever.passages(found, 1)) == 1
+    assert len(retriever.passages(found, 2)) == 2
+    assert len(retriever.passages(found)) <= retriever.settings.top_k
+
+
+def test_overlapping_and_duplicate_passages_collapse(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, _ = corpus
+    found = retriever.search("weak glutes hip drop single leg hip airplane pelvis level")
+    passages = retriever.passages(found, 5)
+    spans = sorted((p.article.id, p.start, p.end) for p in passages)
+    for (a, _, e1), (b, s2, _) in itertools.pairwise(spans):
+        assert a != b or s2 >= e1, "passages of one article never overlap"
+    texts = [p.text for p in passages]
+    assert len(set(texts)) == len(texts)
+    # The copied paragraph is not shown again next to the original.
+    assert not any(p.article.id == "copy" and p.text in " ".join(texts[:1]) for p in passages[1:])
+
+
+def test_long_sections_are_cut_into_windows(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, knowledge_dir=tmp_path, index_dir=tmp_path / "index", chunk_chars=300)
+    embedder = HashEmbedder(model_id="hash")
+    index, _ = ix.build([article("hips", "Weak hips", HIPS)], embedder, settings)
+    retriever = Retriever(index, embedder, settings)
+    for p in retriever.passages(retriever.search("hip airplane pelvis level"), 3):
+        assert len(p.text) <= 300
+        assert p.text == p.article.body[p.start : p.end]
+
+
+def test_covered_refuses_an_unrelated_question(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, _ = corpus
+    unrelated = retriever.search("What time zone is Tokyo in?")
+    assert not retriever.covered(unrelated)
+    related = retriever.search("Do weak glutes lead to hip drop when you run?")
+    assert retriever.covered(related)
+    assert "glute" in related.shared_terms
+
+
+def test_search_is_batch_search_of_one(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, _ = corpus
+    one = retriever.search("grip strength for ultrarunners")
+    batch = retriever.batch_search(["hip drop", "grip strength for ultrarunners"])[1]
+    assert [h.chunk.id for h in one.hits] == [h.chunk.id for h in batch.hits]
+    assert one.windows == batch.windows
+    assert retriever.batch_search([]) == []
+
+
+def test_catalog_concern_points_at_the_quoted_sentence(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, knowledge_dir=tmp_path, index_dir=tmp_path / "index")
+    embedder = HashEmbedder(model_id="hash")
+    index, _ = ix.build([article("hips", "Weak hips", HIPS)], embedder, settings)
+    quote = "Power raises load the calves and feet so the hip above them can work."
+    card = Exercise(
+        slug="power-raise",
+        name="Power Raise",
+        aliases=(),
+        concerns=("weak feet",),
+        steps=("Rise.",),
+        cue="Slowly.",
+        sources=(SourceQuote("hips", quote),),
+    )
+    retriever = Retriever(index, embedder, settings, Catalog({"power-raise": card}))
+    found = retriever.search("my feet are weak, anything for that?")
+    assert quote in retriever.passages(found, 1)[0].text
+    assert retriever.strength_question("how do I do a power raise")
+    assert not retriever.strength_question("what heart rate zone for easy runs")
+
+
+def test_empty_index_finds_nothing(tmp_path: Path) -> None:
+    settings = Settings(_env_file=None, knowledge_dir=tmp_path, index_dir=tmp_path / "index")
+    embedder = HashEmbedder(model_id="hash")
+    index, _ = ix.build([], embedder, settings)
+    retriever = Retriever(index, embedder, settings)
+    found = retriever.search("hip drop")
+    assert not found.hits and not retriever.covered(found) and retriever.passages(found) == []
