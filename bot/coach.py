@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 Notify = Callable[[str], None]
 
 CONNECTOR = re.compile(r"^\s*(?:and|so|ok(?:ay)?|also|but|then|what about|how about)\b", re.IGNORECASE)
-ANAPHORA = re.compile(r"\b(?:that|this|it|those|these|them|there|one|ones)\b", re.IGNORECASE)
+ANAPHORA = re.compile(r"\b(?:that|this|it|its|it's|those|these|them|they|there|one|ones)\b", re.IGNORECASE)
 
 
 def quote_passage(index: Index, exercise: Exercise) -> Passage | None:
@@ -184,7 +184,8 @@ class Coach:
         cleaned = [(self.check_question(q), tuple(h)[-self.settings.history_turns :]) for q, h in items]
         loaded = self.loaded
         queries = [self.query(q, h) for q, h in cleaned]
-        vectors = self.embedder.encode(queries)
+        # Runner words are expanded with the articles' words before embedding ("hammies" -> hamstrings).
+        vectors = self.embedder.encode([loaded.retriever.query_text(q) for q in queries])
         found = loaded.retriever.search_vectors(queries, vectors)
         return [
             self._answer(loaded, q, h, query, vec, hits)

