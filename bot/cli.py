@@ -445,6 +445,39 @@ def health() -> None:
     out.print("healthy")
 
 
+@app.command()
+def report(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows in each list.")] = 20,
+) -> None:
+    """Show the questions the coach could not answer and the answers members rated 👎."""
+    from bot.feedback import FeedbackLog
+
+    config = settings()
+    found = FeedbackLog(config.log_path).report(limit=limit)
+    if as_json:
+        print(json.dumps(found.as_dict(), ensure_ascii=False, indent=1))
+        return
+    unanswered = Table("times", "question", "last asked", title="Unanswered questions")
+    for u in found.unanswered:
+        unanswered.add_row(str(u.count), u.question, u.last_asked)
+    disliked = Table("👎", "👍", "question", "answer ids", title="Answers rated 👎")
+    for d in found.disliked:
+        disliked.add_row(str(d.down), str(d.up), d.question, ", ".join(d.answers))
+    out.print(unanswered if found.unanswered else "No unanswered questions logged.")
+    out.print(disliked if found.disliked else "No answers rated 👎.")
+
+
+@app.command()
+def run() -> None:
+    """Start the Discord bot (DISCORD_TOKEN from the environment or a .env file)."""
+    from bot.discord_app.bot import run as run_bot
+
+    config = settings()
+    with clean_errors():
+        run_bot(config)
+
+
 def main() -> None:
     app()
 

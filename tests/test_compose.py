@@ -36,6 +36,34 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
         "exercise_card.discord.j2": c.card(ex, "discord", reason="For weak glutes."),
         "help.md.j2": c.help_text(),
         "help.discord.j2": c.help_text("discord"),
+        "label.discord.j2": " | ".join(
+            templates.render("label.discord.j2", key=key, **values)
+            for key, values in {
+                "source": {"p": answer.passages[0]},
+                "open": {"article": answer.passages[0].article},
+                "easier": {"ex": ex},
+                "harder": {"ex": ex},
+                "thread": {"question": answer.question},
+            }.items()
+        ),
+        "cooldown.discord.j2": templates.render("cooldown.discord.j2", seconds=12, rate=3, per="20"),
+        "too_long.discord.j2": templates.render("too_long.discord.j2", length=612, limit=500),
+        "empty_question.discord.j2": templates.render("empty_question.discord.j2"),
+        "error.discord.j2": templates.render("error.discord.j2"),
+        "exercise_not_found.discord.j2": templates.render("exercise_not_found.discord.j2", asked="plank"),
+        "feedback.discord.j2": templates.render("feedback.discord.j2", vote="down"),
+        "sources.discord.j2": templates.render(
+            "sources.discord.j2", articles=list(c.loaded.index.articles.values())
+        ),
+        "reindex.discord.j2": templates.render(
+            "reindex.discord.j2",
+            error=None,
+            report=c.last_refresh.report if c.last_refresh else None,
+            problems=["broken.md: is missing a title in its front matter"],
+            articles=5,
+            chunks=40,
+        ),
+        "reindex_refused.discord.j2": templates.render("reindex_refused.discord.j2"),
     }
     names = {p.name for p in (ROOT / "prompts").glob("*.j2") if not p.name.startswith("_")}
     assert names == set(rendered)

@@ -13,6 +13,7 @@ unless the project sets ``asyncio_mode = "auto"``.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -50,3 +51,58 @@ def discord_connect(discord_env: FakeDiscord) -> Callable[..., Awaitable[Any]]:
         return await connect(bot, discord_env, **kwargs)
 
     return _connect
+
+
+# -- Stride Coach's bot against the fake ----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hash-embedder index of the project's knowledge, built once per session."""
+    import shutil
+
+    from bot.coach import Coach
+    from bot.config import Settings
+    from bot.embedding import HashEmbedder
+
+    root = Path(__file__).resolve().parents[2]
+    base = tmp_path_factory.mktemp("built")
+    shutil.copytree(root / "knowledge", base / "knowledge")  # copy2 keeps the mtimes the index records
+    config = Settings(
+        _env_file=None,
+        knowledge_dir=base / "knowledge",
+        index_dir=base / "index",
+        prompts_dir=root / "prompts",
+        model="hash",
+    )
+    _ = Coach(config, embedder=HashEmbedder(model_id="hash")).loaded
+    return base / "index"
+
+
+@pytest.fixture
+def start_bot(discord_env: FakeDiscord, settings: Any, built_index: Path) -> Callable[..., Awaitable[Any]]:
+    """``await start_bot(**setting_overrides)``: a connected ``CoachBot`` with the hash embedder.
+
+    Defaults suit most tests: no cooldown to trip over and no knowledge watcher. The test's index
+    starts as a copy of the session's prebuilt one (rebuilt as usual if the test changed knowledge/).
+    """
+    import shutil
+
+    from bot.coach import Coach
+    from bot.discord_app.bot import CoachBot
+    from bot.embedding import HashEmbedder
+
+    # The bot's work is always a task (batches, typing, handlers) that settle() waits for, so a short
+    # quiet period is enough and keeps these tests fast.
+    settle = discord_env.settle
+    discord_env.settle = functools.partial(settle, quiet=0.01)  # type: ignore[method-assign]
+
+    async def _start(**overrides: Any) -> Any:
+        if not settings.index_dir.exists():
+            shutil.copytree(built_index, settings.index_dir)
+        config = settings.model_copy(update={"cooldown_rate": 1000, "watch_seconds": 0, **overrides})
+        coach = Coach(config, embedder=HashEmbedder(model_id="hash"))
+        # The fake sends GUILD_CREATE right after READY: no need to wait 50 ms for more guilds.
+        return await connect(CoachBot(config, coach), discord_env, guild_ready_timeout=0.01)
+
+    return _start

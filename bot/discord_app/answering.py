@@ -1,0 +1,50 @@
+"""Answering questions for the bot: batched off the event loop, logged to the feedback log."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.coach import Coach
+from bot.discord_app.batching import Batcher
+from bot.feedback import FeedbackLog, new_answer_id
+from bot.models import Answer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    history: tuple[str, ...]
+    member: int
+
+
+@dataclass(frozen=True)
+class Answered:
+    answer: Answer
+    answer_id: str
+
+
+class Answerer:
+    """`await answerer.ask(question)`: concurrent questions share one `coach.ask_many` call."""
+
+    def __init__(self, coach: Coach, feedback: FeedbackLog, window: float = 0.005) -> None:
+        self.coach = coach
+        self.feedback = feedback
+        self.batcher: Batcher[Question, Answered] = Batcher(self._answer_batch, window=window)
+
+    async def ask(self, text: str, history: Sequence[str], member: int) -> Answered:
+        return await self.batcher.submit(Question(text, tuple(history), member))
+
+    def _answer_batch(self, questions: list[Question]) -> list[Answered]:
+        """Runs in a worker thread: one batched encoding, then one write to the log."""
+        answers = self.coach.ask_many([(q.text, q.history) for q in questions])
+        ids = [new_answer_id() for _ in answers]
+        try:
+            self.feedback.record([(q.member, a) for q, a in zip(questions, answers, strict=True)], ids)
+        except sqlite3.Error as exc:  # the answer matters more than its log line
+            log.warning("Could not log %d question(s) to %s: %s", len(ids), self.feedback.path, exc)
+        return [Answered(a, i) for a, i in zip(answers, ids, strict=True)]

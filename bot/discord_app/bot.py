@@ -1,0 +1,165 @@
+"""The Bot subclass: services shared by the cogs, extension loading, command sync, the watcher; and `run`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.coach import Coach, CoachError
+from bot.config import Settings
+from bot.discord_app.answering import Answerer
+from bot.discord_app.limits import Cooldown
+from bot.discord_app.present import Presenter
+from bot.discord_app.views import FeedbackButton, SwapButton
+from bot.discord_app.watcher import watch_knowledge
+from bot.feedback import FeedbackLog
+from bot.index import Refresh
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("ask", "exercises", "info", "threads", "reindex")
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """The default intents; the privileged message content one only when the settings ask for it."""
+    intents = discord.Intents.default()
+    intents.message_content = settings.message_content
+    return intents
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A question cleared to be asked (`question`), or the polite reason it was not (`refusal`)."""
+
+    question: str = ""
+    refusal: str = ""
+
+
+class CoachBot(commands.Bot):
+    """Stride Coach on Discord: slash commands, mentions in threads, persistent buttons."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        coach: Coach,
+        feedback: FeedbackLog | None = None,
+        batch_window: float = 0.005,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: there are no prefix commands
+            intents=intents_for(settings),
+            allowed_mentions=discord.AllowedMentions.none(),  # nothing the bot posts can ping anyone
+            help_command=None,
+        )
+        self.settings = settings
+        self.coach = coach
+        self.feedback = feedback or FeedbackLog(settings.log_path)
+        self.answerer = Answerer(coach, self.feedback, window=batch_window)
+        self.presenter = Presenter(coach)
+        self.cooldown = Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
+        self._reload_lock = asyncio.Lock()
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        await asyncio.to_thread(lambda: self.coach.loaded)  # load or build the index before any question
+        for name in EXTENSIONS:
+            await self.load_extension(f"{__package__}.exts.{name}")
+        self.add_dynamic_items(FeedbackButton, SwapButton)  # the persistent views: any message, any restart
+        await self.sync_commands()
+        if self.settings.watch_seconds > 0:
+            self._watcher = asyncio.create_task(
+                watch_knowledge(self, self.settings.watch_seconds), name="coach: knowledge watcher"
+            )
+
+    async def sync_commands(self) -> None:
+        if self.settings.discord_guild:
+            guild = discord.Object(id=self.settings.discord_guild)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        log.info("Synced %d slash commands", len(synced))
+
+    async def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+        await super().close()
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: messages are handled by the threads cog's listener only."""
+
+    # -- shared services -----------------------------------------------------------------------
+    def admit(self, member: int, question: str) -> Admission:
+        """Check a question's length, then the member's cooldown (a rejected question costs nothing)."""
+        try:
+            text = self.coach.check_question(question)
+        except CoachError:
+            length = len(" ".join(question.split()))
+            name = "too_long.discord.j2" if length else "empty_question.discord.j2"
+            limit = self.settings.max_question_chars
+            return Admission(refusal=self.presenter.text(name, length=length, limit=limit))
+        wait = self.cooldown.hit(member)
+        if wait > 0:
+            refusal = self.presenter.text(
+                "cooldown.discord.j2",
+                seconds=max(1, math.ceil(wait)),
+                rate=self.settings.cooldown_rate,
+                per=f"{self.settings.cooldown_seconds:g}",
+            )
+            return Admission(refusal=refusal)
+        return Admission(question=text)
+
+    async def reload_knowledge(self) -> Refresh:
+        """Re-index the knowledge folder off the event loop; the new index is swapped in atomically."""
+        async with self._reload_lock:
+            fresh = await asyncio.to_thread(self.coach.reload)
+        for problem in fresh.problems:
+            log.warning("Skipped a broken article: %s", problem)
+        if fresh.report is not None:
+            r = fresh.report
+            log.info(
+                "Knowledge re-indexed: %d added, %d changed, %d removed, %d unchanged",
+                len(r.added),
+                len(r.changed),
+                len(r.removed),
+                r.unchanged,
+            )
+        return fresh
+
+
+async def start(settings: Settings, token: str, coach: Coach | None = None) -> None:
+    """Log in and serve until the connection closes; a rejected token is a `CoachError`."""
+    coach = coach or Coach(settings, notify=log.info)
+    async with CoachBot(settings, coach) as bot:
+        try:
+            await bot.start(token)
+        except discord.LoginFailure:
+            raise CoachError(
+                "Discord rejected DISCORD_TOKEN: copy the bot token again from the Developer Portal."
+            ) from None
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+            raise CoachError(f"Could not reach Discord: {exc.__class__.__name__}: {exc}") from None
+        except discord.PrivilegedIntentsRequired:
+            raise CoachError(
+                "COACH_MESSAGE_CONTENT is on but the Message Content intent is not enabled for this bot "
+                "in the Developer Portal."
+            ) from None
+
+
+def run(settings: Settings) -> None:
+    """The entry point: configure logging, check the token, run the bot until interrupted."""
+    secret = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not secret:
+        raise CoachError("DISCORD_TOKEN is not set: put it in the environment or in a .env file.")
+    discord.utils.setup_logging(level=logging.INFO)
+    try:
+        asyncio.run(start(settings, secret))
+    except KeyboardInterrupt:
+        log.info("Stopped.")
