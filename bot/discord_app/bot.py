@@ -19,6 +19,7 @@ from bot.discord_app.present import Presenter
 from bot.discord_app.views import FeedbackButton, SwapButton
 from bot.discord_app.watcher import watch_knowledge
 from bot.feedback import FeedbackLog
+from bot.health import write_heartbeat
 from bot.index import Refresh
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ class CoachBot(commands.Bot):
         self.cooldown = Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
         self._reload_lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         await asyncio.to_thread(lambda: self.coach.loaded)  # load or build the index before any question
@@ -72,6 +74,7 @@ class CoachBot(commands.Bot):
             await self.load_extension(f"{__package__}.exts.{name}")
         self.add_dynamic_items(FeedbackButton, SwapButton)  # the persistent views: any message, any restart
         await self.sync_commands()
+        self._heartbeat = asyncio.create_task(self.heartbeat(), name="coach: heartbeat")
         if self.settings.watch_seconds > 0:
             self._watcher = asyncio.create_task(
                 watch_knowledge(self, self.settings.watch_seconds), name="coach: knowledge watcher"
@@ -86,11 +89,34 @@ class CoachBot(commands.Bot):
             synced = await self.tree.sync()
         log.info("Synced %d slash commands", len(synced))
 
+    async def heartbeat(self) -> None:
+        """Refresh the heartbeat file `coach health` reads: the container's HEALTHCHECK."""
+        every = max(1.0, self.settings.health_max_age / 3)
+        while not self.is_closed():
+            await self.beat()
+            await asyncio.sleep(every)
+
+    async def beat(self) -> None:
+        connected = self.is_ready() and not self.is_closed()
+        articles = len(self.coach.loaded.index.articles)
+        try:
+            await asyncio.to_thread(
+                write_heartbeat, self.settings.health_path, connected=connected, articles=articles
+            )
+        except OSError as exc:
+            log.warning("Cannot write the heartbeat %s: %s", self.settings.health_path, exc)
+
+    async def on_ready(self) -> None:
+        await self.beat()
+
     async def close(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)
+        for task in (self._watcher, self._heartbeat):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await super().close()
+        if self._heartbeat is not None:  # set up fully: record that the bot is now offline
+            await self.beat()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: messages are handled by the threads cog's listener only."""

@@ -57,3 +57,15 @@ def test_run_without_a_token_is_one_clear_error(settings: Settings) -> None:
         run(settings)
     with pytest.raises(CoachError, match="DISCORD_TOKEN is not set"):
         run(settings.model_copy(update={"discord_token": SecretStr("  ")}))
+
+
+@pytest.mark.asyncio
+async def test_heartbeat_tracks_the_connection(discord_env: FakeDiscord, start_bot, tmp_path) -> None:
+    from bot.health import check_heartbeat
+
+    beat = tmp_path / "health.json"
+    bot = await start_bot(health_path=beat)
+    await discord_env.settle()
+    assert check_heartbeat(beat, max_age=60) is None
+    await bot.close()
+    assert check_heartbeat(beat, max_age=60) == "the bot is not connected to Discord"
