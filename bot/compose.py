@@ -42,7 +42,7 @@ class Templates:
             autoescape=False,
         )
 
-    def render(self, name: str, **data: Any) -> str:
+    def render(self, name: str, /, **data: Any) -> str:
         from jinja2 import TemplateError as JinjaError
 
         try:

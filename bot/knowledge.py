@@ -50,8 +50,10 @@ class Catalog:
             return self.exercises[names[key]]
         if key.replace(" ", "-") in self.exercises:
             return self.exercises[key.replace(" ", "-")]
-        match = process.extractOne(key, list(names), scorer=fuzz.WRatio, processor=utils.default_process)
-        if match and match[1] >= 85:
+        # Plain edit-distance similarity: forgives typos ("hip airplain") without matching any long
+        # text that merely contains a short name somewhere.
+        match = process.extractOne(key, list(names), scorer=fuzz.ratio, processor=utils.default_process)
+        if match and match[1] >= 80:
             return self.exercises[names[match[0]]]
         return None
 

@@ -96,6 +96,8 @@ def test_catalog_forgives_aliases_and_typos(knowledge: Path) -> None:
     assert catalog.find("hip thrusts").slug == "hip-thrust"
     assert catalog.find("hip airplain").slug == "hip-airplane"
     assert catalog.find("bread recipe") is None
+    assert catalog.find("[free shoes](https://example.com) **now**") is None
+    assert catalog.find("single leg deadlfit").slug == "single-leg-deadlift"
 
 
 def test_catalog_reports_broken_links_and_unknown_quotes(knowledge: Path) -> None:
