@@ -103,7 +103,9 @@ def test_citations_run_in_order_and_point_at_listed_passages(settings: Settings)
 def test_suggestions_end_with_a_disclaimer_and_are_suppressed_by_red_flags(settings: Settings) -> None:
     c = coach(settings)
     answer = c.ask("my hips drop when I run, which exercises help?")
-    assert answer.exercises
+    assert len(answer.exercises) >= 2
+    for s in answer.exercises:  # one Markdown list item per exercise, each on its own line
+        assert f"\n- **{s.exercise.name}**: {s.reason}\n" in answer.text
     assert answer.text.rstrip().endswith("see a professional for an injury._")
     hurt = c.ask("my hip is swollen and I heard a pop, which exercises help my hip drop?")
     assert hurt.safety is not None and hurt.exercises == ()
