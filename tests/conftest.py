@@ -36,6 +36,16 @@ def settings(tmp_path: Path, knowledge: Path) -> Settings:
 
 
 @pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The same settings exported as COACH_ variables, for commands that build their own."""
+    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(settings.knowledge_dir))
+    monkeypatch.setenv("COACH_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("COACH_PROMPTS_DIR", str(settings.prompts_dir))
+    monkeypatch.setenv("COACH_MODEL", "hash")
+    return settings
+
+
+@pytest.fixture
 def embedder() -> HashEmbedder:
     return HashEmbedder(model_id="hash")
 

@@ -9,15 +9,6 @@ from bot.config import Settings
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(settings.knowledge_dir))
-    monkeypatch.setenv("COACH_INDEX_DIR", str(settings.index_dir))
-    monkeypatch.setenv("COACH_PROMPTS_DIR", str(settings.prompts_dir))
-    monkeypatch.setenv("COACH_MODEL", "hash")
-    return settings
-
-
 def test_ask_json_has_the_documented_shape(env: Settings) -> None:
     result = runner.invoke(app, ["ask", "--json", "how do I do the runner deadlift?"])
     assert result.exit_code == 0, result.output

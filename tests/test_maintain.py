@@ -16,15 +16,6 @@ Step-ups and split squats train the hip to stay level while the other leg swings
 """
 
 
-@pytest.fixture
-def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(settings.knowledge_dir))
-    monkeypatch.setenv("COACH_INDEX_DIR", str(settings.index_dir))
-    monkeypatch.setenv("COACH_PROMPTS_DIR", str(settings.prompts_dir))
-    monkeypatch.setenv("COACH_MODEL", "hash")
-    return settings
-
-
 def test_slugify_makes_clean_names() -> None:
     assert slugify("Café: Hip Thrusts & Glute Bridges!") == "cafe-hip-thrusts-glute-bridges"
 
