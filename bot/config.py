@@ -54,6 +54,8 @@ class Settings(BaseSettings):
         description="Passages scoring under this share of the best are dropped (0: keep all).",
     )
 
+    query_expansion: int = Field(3, ge=0, le=20, description="Synonym words added to the embedded question.")
+
     # Coaching
     max_exercises: int = Field(3, ge=0, le=5)
     history_turns: int = Field(6, ge=0, le=20, description="Earlier turns kept in a conversation.")
