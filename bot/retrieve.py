@@ -16,13 +16,8 @@ around a top sentence; windows never overlap, so neighbouring hits are collapsed
 from __future__ import annotations
 
 import logging
-import math
-import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -31,37 +26,17 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import Index
 from bot.knowledge import Catalog, normalise_text
+from bot.lexical import (
+    STRENGTH_WORDS,
+    SYNONYMS_FILE,
+    Lexical,
+    Synonyms,
+    Vocabulary,
+    find_phrases,
+)
 from bot.models import Hit, Passage
 
 log = logging.getLogger(__name__)
-
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
-    between both but by can cannot could did do does doing down during each few for from further had
-    has have having he her here hers herself him himself his how i if in into is it its itself just let
-    me more most my myself no nor not now of off on once only or other ought our ours ourselves out
-    over own same she should so some such than that the their theirs them themselves then there these
-    they this those through to too under until up very was we were what whats when where which while
-    who whom why will with would you your yours yourself yourselves im ive id dont doesnt didnt cant
-    isnt wont u ur ok okay pls please tbh rn thing things stuff get got getting go going gonna wanna
-    really actually also still even like kinda sorta bit lot lots anything something anyone someone
-    everyone one ones way much many often always never ever every""".split()  # noqa: SIM905
-)
-# Words too common in running questions to show that the articles cover a topic (not stemmed here).
-GENERIC = frozenset(
-    """run runs runner runners running ran best good better make need use help work tip tips advice
-    question long short time day days week weeks want feel know tell improve start keep take right
-    wrong normal""".split()  # noqa: SIM905
-)
-# A word after one of these is not a topic of the question ("no pain, just stiff").
-NEGATORS = frozenset({"no", "not", "without", "never", "nor"})
-# Words that make a question plainly about strength training (besides catalogued exercise names).
-STRENGTH_WORDS = frozenset(
-    """strength strengthen strengthening stronger exercise exercises lift lifts lifting lifter weights gym
-    workout workouts squat squats deadlift deadlifts lunge lunges reps drill drills prehab""".split()  # noqa: SIM905
-)
-WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-SYNONYMS_FILE = "synonyms.yaml"
 
 
 @dataclass(frozen=True)
@@ -104,124 +79,6 @@ def fuse(
         if weight:
             total += weight * (np.asarray(signal, np.float64) if is_raw else standardise(signal, mask))
     return total
-
-
-class Vocabulary:
-    """Stemmed words of questions and passages, with negated words dropped from questions."""
-
-    def __init__(self) -> None:
-        import Stemmer
-
-        self.stem = Stemmer.Stemmer("english").stemWords
-        self.generic = frozenset(self.stem(sorted(GENERIC)))
-
-    def words(self, text: str) -> list[str]:
-        return [w.replace("’", "'").split("'")[0] for w in WORD.findall(text.lower())]
-
-    def stems(self, text: str, negation: bool = False) -> list[str]:
-        """Stemmed content words; with `negation`, a word right after no/not/never/... is dropped."""
-        return self.stem_words(self.words(text), negation)
-
-    def stem_words(self, words: Sequence[str], negation: bool = False) -> list[str]:
-        kept: list[str] = []
-        skip = False
-        for word in words:
-            if negation and word in NEGATORS:
-                skip = True
-                continue
-            if word in STOPWORDS or len(word) < 2:
-                continue
-            if skip:
-                skip = False
-                continue
-            kept.append(word)
-        return self.stem(kept)
-
-    def topic(self, text: str) -> list[str]:
-        """Distinct stemmed content words of a question, negated and generic running words removed."""
-        return self.without_generic(self.stems(text, negation=True))
-
-    def without_generic(self, stems: Iterable[str]) -> list[str]:
-        return [t for t in dict.fromkeys(stems) if t not in self.generic]
-
-    def phrase(self, text: str) -> tuple[str, ...]:
-        """All words of `text`, stemmed, stop words kept: for matching names and phrases."""
-        return tuple(self.stem(self.words(text)))
-
-
-def find_phrases(stems: Sequence[str], phrases: dict[str, list[tuple[tuple[str, ...], Any]]]) -> list[Any]:
-    """Values of the phrases (indexed by first stem) that occur in `stems`, in order of occurrence."""
-    out = []
-    for i, stem in enumerate(stems):
-        for key, value in phrases.get(stem, ()):
-            if tuple(stems[i : i + len(key)]) == key:
-                out.append(value)
-    return out
-
-
-class Synonyms:
-    """Runner words -> article words, from `knowledge/synonyms.yaml` (see that file)."""
-
-    def __init__(self, vocabulary: Vocabulary, entries: dict[str, Iterable[str]] | None = None) -> None:
-        self._vocabulary = vocabulary
-        self._phrases: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
-        for key, values in (entries or {}).items():
-            stems = vocabulary.phrase(str(key))
-            words = [str(v) for v in ([values] if isinstance(values, str) else values or [])]
-            if stems and words:
-                self._phrases.setdefault(stems[0], []).append((stems, words))
-
-    @classmethod
-    def load(cls, vocabulary: Vocabulary, path: Path) -> Synonyms:
-        """The synonyms in `path`; a missing or broken file gives none (and a log line), never an error."""
-        if not path.is_file():
-            return cls(vocabulary)
-        import yaml
-
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            log.warning("ignoring %s: %s", path, exc)
-            return cls(vocabulary)
-        if not isinstance(data, dict):
-            log.warning("ignoring %s: it must map words to lists of words", path)
-            return cls(vocabulary)
-        return cls(vocabulary, data)
-
-    def expand(self, text: str) -> list[str]:
-        """Article words for the runner words and phrases found in `text` (distinct, in order)."""
-        return self.expand_stems(self._vocabulary.phrase(text))
-
-    def expand_stems(self, stems: Sequence[str]) -> list[str]:
-        return list(dict.fromkeys(w for words in find_phrases(stems, self._phrases) for w in words))
-
-
-class Lexical:
-    """BM25 (bm25s, Lucene variant) over short documents, scored as a share of the question's word weight.
-
-    Dividing by the question's total idf (words absent from the articles count as rare) makes scores
-    comparable across questions, 0..1: matching one word of five scores lower than one word of one.
-    """
-
-    def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
-        import bm25s
-
-        self.size = len(docs)
-        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
-        if docs:
-            self._bm25.index([list(d) for d in docs], show_progress=False)
-        df = Counter(term for doc in docs for term in set(doc))
-        # The same idf bm25s's Lucene variant uses, kept for the normaliser.
-        self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
-        self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
-
-    def scores(self, terms: Iterable[str]) -> np.ndarray:
-        unique = list(dict.fromkeys(terms))
-        known = [t for t in unique if t in self.idf]
-        if not known:
-            return np.zeros(self.size, dtype=np.float64)
-        raw = np.asarray(self._bm25.get_scores(known), dtype=np.float64)
-        return raw / sum(self.idf.get(t, self.max_idf) for t in unique)
 
 
 @dataclass(frozen=True)

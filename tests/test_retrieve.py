@@ -12,8 +12,9 @@ from bot import index as ix
 from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.knowledge import Catalog
+from bot.lexical import Lexical, Synonyms, Vocabulary
 from bot.models import Article, Exercise, SourceQuote
-from bot.retrieve import Lexical, Retriever, Synonyms, Vocabulary, fuse, standardise
+from bot.retrieve import Retriever, fuse, standardise
 
 HIPS = (
     "Weak glutes often lead to hip drop when you run. The pelvis sags on the side of the swinging leg. "
