@@ -15,6 +15,14 @@ from bot.models import Article, Passage, Suggestion
 Terms = Callable[[str], list[str]]
 
 EASIER = re.compile(r"\b(?:easier|simpler|too\s+hard|too\s+difficult|regress\w*|beginner|can'?t\s+do)\b")
+BEGINNER = re.compile(
+    r"\b(?:beginners?|newbie|novice|new\s+to\s+(?:the\s+)?(?:gym|lifting|strength)|never\s+lifted|first\s+time"
+    r"|easiest|just\s+start(?:ing|ed)?|start\s+out)\b"
+)
+NO_EQUIPMENT = re.compile(
+    r"\b(?:at\s+home|no\s+gym|without\s+(?:a\s+)?gym|no\s+(?:equipment|weights)|without\s+(?:any\s+)?(?:equipment|weights)"
+    r"|body\s*weight\s+only|hotel\s+room)\b"
+)
 HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging)\b"
 )
@@ -31,6 +39,11 @@ NAMED_IN_SECTION = 1.0
 # A concern close in meaning to the question counts like a matching concern, scaled by similarity.
 CONCERN_SIMILAR = 0.5
 CONCERN_SIMILAR_FULL = 0.7
+# Words shared by too many concerns to count on their own in a partial match.
+GENERIC_CONCERN_WORDS = frozenset({"strength", "strong", "weak", "run", "running", "form", "train", "work"})
+# A beginner is not sent to advanced cards; "at home / no gym" prefers cards that need no kit.
+LEVEL_PENALTY = {"beginner": 0.0, "intermediate": 0.5, "advanced": 1.5}
+EQUIPMENT_PENALTY = 1.5
 MIN_SCORE = 1.0
 
 
@@ -55,12 +68,15 @@ class Names:
         alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
         self._pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if alternation else None
 
-    def __call__(self, text: str) -> list[str]:
-        """Slugs named in `text`, in order of first mention."""
+    def all(self, text: str) -> list[str]:
+        """Slugs of every mention in `text`, repeats included."""
         if self._pattern is None:
             return []
-        found = (self._slug[m.group(0)] for m in self._pattern.finditer(normalise_text(text)))
-        return list(dict.fromkeys(found))
+        return [self._slug[m.group(0)] for m in self._pattern.finditer(normalise_text(text))]
+
+    def __call__(self, text: str) -> list[str]:
+        """Slugs named in `text`, in order of first mention."""
+        return list(dict.fromkeys(self.all(text)))
 
 
 def mentions(text: str, catalog: Catalog) -> list[str]:
@@ -92,11 +108,32 @@ class Suggester:
         }
         self._concern_rows = concern_list(catalog)
         self._concern_vectors = concern_vectors
+        # In an article about one exercise, a shorter name means that exercise: "the deadlift" in
+        # the Runner Deadlift article is the Runner Deadlift.
+        self._specific = {a.id: self._specific_names(a.body) for a in articles}
         # Exercises named in each section of each article: a passage speaks for its whole section.
         self._sections = {
-            a.id: [(s.start, s.end, set(self.names(a.body[s.start : s.end]))) for s in sections(a.body)]
+            a.id: [(s.start, s.end, self._named_in(a.id, a.body[s.start : s.end])) for s in sections(a.body)]
             for a in articles
         }
+
+    def _specific_names(self, body: str) -> dict[str, str]:
+        counts: dict[str, int] = {}
+        for slug in self.names.all(body):
+            counts[slug] = counts.get(slug, 0) + 1
+        if not counts:
+            return {}
+        main = max(counts, key=lambda slug: counts[slug])
+        main_name = normalise_text(self.catalog.exercises[main].name)
+        return {
+            slug: main
+            for slug in self.catalog.exercises
+            if slug != main and f" {normalise_text(self.catalog.exercises[slug].name)} " in f" {main_name} "
+        }
+
+    def _named_in(self, article_id: str, text: str) -> set[str]:
+        specific = self._specific.get(article_id, {})
+        return {specific.get(slug, slug) for slug in self.names(text)}
 
     def _similar_concerns(self, vector: np.ndarray | None) -> dict[str, tuple[float, str]]:
         """Per exercise, the concern closest in meaning to the question, scored 0..CONCERN_FULL."""
@@ -124,7 +161,10 @@ class Suggester:
         for concern, cterms in self._concerns[slug]:
             if not cterms:
                 continue
-            share = len(cterms & words) / len(cterms)
+            shared = cterms & words
+            share = len(shared) / len(cterms)
+            if share < 1 and shared <= GENERIC_CONCERN_WORDS:
+                continue  # "strength" alone does not make "grip strength" a match
             score = (
                 CONCERN_FULL if share == 1 else CONCERN_PARTIAL if share >= 0.5 and len(cterms) > 1 else 0.0
             )
@@ -142,7 +182,7 @@ class Suggester:
         """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages."""
         named_now = self.names(question)
         named_before = [s for s in self.names(" ".join(history)) if s not in named_now]
-        seen = [(p, normalise_text(p.text), self.names(p.text)) for p in passages]
+        seen = [(p, normalise_text(p.text), self._named_in(p.article.id, p.text)) for p in passages]
         words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
         similar = self._similar_concerns(vector)
         scored: list[_Scored] = []
@@ -154,7 +194,7 @@ class Suggester:
                 score += NAMED_IN_QUESTION - named_now.index(slug) * 0.1
             elif slug in named_before:
                 score += NAMED_EARLIER
-            score += self._passage_score(slug, seen)
+            score += self._passage_score(slug, seen) - self._fit_penalty(slug, question)
             if score >= MIN_SCORE:
                 scored.append(_Scored(slug, score, concern))
         scored.sort(key=lambda s: -s.score)
@@ -168,6 +208,15 @@ class Suggester:
             out.append(Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern))
         return out
 
+    def _fit_penalty(self, slug: str, question: str) -> float:
+        """How badly a card fits what the member said about themselves (beginner, no equipment)."""
+        ex = self.catalog.exercises[slug]
+        text = question.lower()
+        penalty = LEVEL_PENALTY.get(ex.level, 0.0) if BEGINNER.search(text) else 0.0
+        if NO_EQUIPMENT.search(text) and any("optional" not in item.lower() for item in ex.equipment):
+            penalty += EQUIPMENT_PENALTY
+        return penalty
+
     def _variants(self, question: str, chosen: list[str]) -> list[str]:
         """For "is there an easier/harder version?", put the regression or progression first."""
         text = question.lower().replace("’", "'")
@@ -180,7 +229,7 @@ class Suggester:
             return chosen
         return [variant, *[s for s in chosen if s != variant]]
 
-    def _passage_score(self, slug: str, seen: Sequence[tuple[Passage, str, list[str]]]) -> float:
+    def _passage_score(self, slug: str, seen: Sequence[tuple[Passage, str, set[str]]]) -> float:
         best = 0.0
         for p, text, named in seen:
             if any(q in text for q in self._quotes[slug]):
@@ -191,7 +240,7 @@ class Suggester:
                 best = max(best, NAMED_IN_SECTION / p.rank)
         return best
 
-    def _citation(self, slug: str, seen: Sequence[tuple[Passage, str, list[str]]]) -> int | None:
+    def _citation(self, slug: str, seen: Sequence[tuple[Passage, str, set[str]]]) -> int | None:
         """The rank of the first passage that recommends `slug`, else the first that names it."""
         for p, text, _ in seen:
             if any(q in text for q in self._quotes[slug]):
