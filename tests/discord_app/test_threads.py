@@ -69,6 +69,25 @@ async def test_a_mention_in_the_thread_continues_the_conversation(
     assert len(fake.threads) == 1
 
 
+async def test_slash_ask_in_the_bots_thread_uses_its_history(discord_env: FakeDiscord, start_bot) -> None:
+    fake = discord_env
+    bot = await start_bot()
+    batches = spy(bot)
+    await fake.send_message(content=f"<@{fake.BOT_ID}> {QUESTION}")
+    thread = fake.threads[0]
+
+    await fake.slash("ask", {"question": FOLLOW_UP}, channel_id=thread["id"])
+    await fake.slash("ask", {"question": "and is there an easier version?"}, channel_id=thread["id"])
+    await fake.slash("ask", {"question": QUESTION})  # in the channel: a fresh conversation
+
+    assert batches == [
+        [(QUESTION, ())],
+        [(FOLLOW_UP, (QUESTION,))],
+        [("and is there an easier version?", (QUESTION, FOLLOW_UP))],
+        [(QUESTION, ())],
+    ]
+
+
 async def test_after_a_restart_the_thread_history_is_rebuilt(discord_env: FakeDiscord, start_bot) -> None:
     fake = discord_env
     first = await start_bot()

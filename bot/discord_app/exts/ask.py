@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.coach import CoachError
+from bot.coach import CoachError, Conversation
 from bot.discord_app.bot import CoachBot
 from bot.discord_app.views import to_kwargs
 
@@ -32,8 +32,10 @@ class Ask(commands.Cog):
         if admission.refusal:
             await interaction.response.send_message(admission.refusal, ephemeral=True)
             return
+        conversation = await self.thread_conversation(interaction.channel)
+        history = conversation.history if conversation is not None else ()
         # Start answering at once; the "thinking…" acknowledgement goes out meanwhile.
-        pending = asyncio.ensure_future(bot.answerer.ask(admission.question, (), interaction.user.id))
+        pending = asyncio.ensure_future(bot.answerer.ask(admission.question, history, interaction.user.id))
         try:
             await interaction.response.defer(thinking=True, ephemeral=private)
         except BaseException:
@@ -48,8 +50,23 @@ class Ask(commands.Cog):
                 log.exception("Answering a question failed")
             await interaction.followup.send(bot.presenter.text("error.discord.j2"), ephemeral=private)
             return
+        if conversation is not None and not private:
+            conversation.add(admission.question)
         for spec in bot.presenter.answer(answered):
             await interaction.followup.send(**to_kwargs(spec), ephemeral=private)
+
+    async def thread_conversation(self, channel: object) -> Conversation | None:
+        """In one of the bot's own threads, /ask continues that thread's conversation."""
+        me = self.bot.user
+        threads = self.bot.get_cog("Threads")
+        if (
+            me is None
+            or threads is None
+            or not isinstance(channel, discord.Thread)
+            or channel.owner_id != me.id
+        ):
+            return None
+        return await threads.conversation(channel)  # type: ignore[attr-defined]
 
 
 async def setup(bot: CoachBot) -> None:
