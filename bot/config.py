@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         ge=0,
         description="Boost (in standard deviations) of sentences quoted by a card whose concern is named.",
     )
+    weight_steps: float = Field(1.5, ge=0, description="Boost of instruction steps for how-to questions.")
     min_dense: float = Field(
         0.35, description="Best chunk cosine at or above which a question sharing a topic word is covered."
     )

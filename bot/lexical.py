@@ -159,3 +159,23 @@ class Lexical:
             return np.zeros(self.size, dtype=np.float64)
         raw = np.asarray(self._bm25.get_scores(known), dtype=np.float64)
         return raw / sum(self.idf.get(t, self.max_idf) for t in unique)
+
+
+# How-to questions, and the verbs instruction steps start with ("Begin by...", "Hold this position...").
+PROCEDURAL = re.compile(
+    r"\b(?:how\s+(?:do|should|can|would)\s+(?:i|you|we)\s+(?:do|perform|start|get\s+started|set\s+up|execute)\b"
+    r"|how\s+to\s+(?:do|perform|start)\b|step[-\s]by[-\s]step|what\s+do\s+i\s+do\b|steps?\b|instructions?)",
+    re.IGNORECASE,
+)
+STEP_VERBS = frozenset(
+    """begin start allow lower hold keep lift stand place push pull drive squeeze brace return repeat step bend
+    hinge raise rise breathe focus pause finish grip set sit lie avoid make move engage tense press reach swing
+    land turn rotate ensure use perform walk jump slowly do try let""".split()  # noqa: SIM905
+)
+LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+([A-Za-z]+)")
+
+
+def is_step(sentence: str) -> bool:
+    """A list item that starts with a verb: an instruction a member can follow."""
+    m = LIST_ITEM.match(sentence)
+    return m is not None and m.group(1).lower() in STEP_VERBS

@@ -7,7 +7,9 @@ index (z-scores) and added with fixed weights (`fuse`):
 - sentence cosine: the sentence's own cosine (pinpoints the answer inside a chunk);
 - lexical: BM25 over "section heading + sentence", as a share of the question's word weight, with the
   runner vocabulary of `knowledge/synonyms.yaml` added to the question's words;
-- catalog: sentences an exercise card quotes, when the question names one of the card's concerns.
+- catalog: sentences an exercise card quotes, when the question names one of the card's concerns;
+- steps: instruction steps (list items that start with a verb: "Hold this position..."), when the
+  question asks how to do something ("how do I start...", "step by step").
 
 A passage is a window of whole sentences (at most `chunk_chars` characters, inside one section) grown
 around a top sentence; windows never overlap, so neighbouring hits are collapsed by construction.
@@ -27,12 +29,14 @@ from bot.embedding import Embedder
 from bot.index import Index
 from bot.knowledge import Catalog, normalise_text
 from bot.lexical import (
+    PROCEDURAL,
     STRENGTH_WORDS,
     SYNONYMS_FILE,
     Lexical,
     Synonyms,
     Vocabulary,
     find_phrases,
+    is_step,
 )
 from bot.models import Hit, Passage
 
@@ -47,6 +51,7 @@ class Weights:
     sentence: float = 0.75
     lexical: float = 0.25
     catalog: float = 2.0
+    steps: float = 1.5
 
 
 def standardise(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
@@ -120,7 +125,11 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.weights = Weights(
-            settings.weight_chunk, settings.weight_sentence, settings.weight_lexical, settings.weight_catalog
+            settings.weight_chunk,
+            settings.weight_sentence,
+            settings.weight_lexical,
+            settings.weight_catalog,
+            settings.weight_steps,
         )
         self.vocabulary = Vocabulary()
         self.synonyms = Synonyms.load(self.vocabulary, settings.knowledge_dir / SYNONYMS_FILE)
@@ -161,6 +170,7 @@ class Retriever:
             overlaps.append(rows[(starts < ref.end) & (ends > ref.start)])
         n, m = len(index.sentences), len(index.chunks)
         self._valid = ~np.array(heads, dtype=bool) if n else np.zeros(0, dtype=bool)
+        self._steps = np.array([1.0 if is_step(t) else 0.0 for t in self._texts], dtype=np.float64)
         # Chunks holding each sentence and sentences of each chunk as padded index matrices; the pad
         # (m or n) points one past the end, where lookups append a floor value, so a best-of is one max.
         self._sentence_chunks = _padded(overlaps, m)
@@ -253,7 +263,7 @@ class Retriever:
         return [self._one(query, chunk_cos[q], sentence_cos[q]) for q, query in enumerate(queries)]
 
     def signals(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> list[np.ndarray]:
-        """The four per-sentence signals that `fuse` combines (exposed for tuning and tests)."""
+        """The five per-sentence signals that `fuse` combines (exposed for tuning and tests)."""
         words = self.vocabulary.words(query)
         stems = self.vocabulary.stem_words(words, negation=True)
         expanded = self.vocabulary.without_generic(
@@ -266,13 +276,17 @@ class Retriever:
         for concern, rows in self._concerns:
             if concern <= named:
                 boost[rows] = 1.0
-        return [near_chunk, np.asarray(sentence_cos, np.float64), lexical, boost]
+        steps = self._steps if PROCEDURAL.search(query) else np.zeros(len(self._texts))
+        return [near_chunk, np.asarray(sentence_cos, np.float64), lexical, boost, steps]
 
     def _one(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> Retrieval:
         signals = self.signals(query, chunk_cos, sentence_cos)
         w = self.weights
         fused = fuse(
-            signals, [w.chunk, w.sentence, w.lexical, w.catalog], self._valid, raw=[False, False, False, True]
+            signals,
+            [w.chunk, w.sentence, w.lexical, w.catalog, w.steps],
+            self._valid,
+            raw=[False, False, False, True, True],
         )
         fused[~self._valid] = np.nan
         windows = self._windows(fused, self.settings.top_k)

@@ -57,8 +57,8 @@ def test_dev_set_refusals_and_red_flags(real_env: dict[str, str]) -> None:
     assert escalated == flagged and report.false_alarms == 0
     assert report.long_passages == 0 and report.unquoted_passages == 0
     assert report.exercises_on_refused == 0
-    # Regression floors, a little under today's figures (hit@3 0.947, MRR 0.825, recall 1.0).
-    assert report.hit3 >= 0.9 and report.mrr >= 0.78
+    # Regression floors, a little under today's figures (hit@3 0.947, MRR 0.877, recall 1.0).
+    assert report.hit3 >= 0.9 and report.mrr >= 0.85
     assert report.exercise_recall3 is not None and report.exercise_recall3 >= 0.9
 
 

@@ -198,3 +198,34 @@ def test_empty_index_finds_nothing(tmp_path: Path) -> None:
     retriever = Retriever(index, embedder, settings)
     found = retriever.search("hip drop")
     assert not found.hits and not retriever.covered(found) and retriever.passages(found) == []
+
+
+def test_how_to_questions_boost_instruction_steps(tmp_path: Path) -> None:
+    from bot.lexical import is_step
+
+    body = (
+        "## The lunge\n\n"
+        "The lunge is a single leg exercise that runners do for strength.\n\n"
+        "## Doing it\n\n"
+        "- Begin the lunge with one foot forward.\n"
+        "- Lower the back knee towards the floor.\n"
+        "- The lunge is also a good warm-up."
+    )
+    embedder = HashEmbedder(model_id="hash")
+
+    def scores(question: str, weight: float) -> np.ndarray:
+        settings = Settings(
+            _env_file=None, knowledge_dir=tmp_path / "k", index_dir=tmp_path / "i", weight_steps=weight
+        )
+        index, _ = ix.build([article("lunge", "Lunges", body)], embedder, settings)
+        return Retriever(index, embedder, settings).search(question).sentence_scores
+
+    assert is_step("- Lower the back knee towards the floor.") and not is_step("- The lunge is great.")
+    plain, boosted = scores("how do I do the lunge?", 0.0), scores("how do I do the lunge?", 1.5)
+    lift = np.nan_to_num(boosted - plain)
+    # Only the two steps that start with a verb gain, by the weight; the definition and the note do not.
+    assert sorted(np.round(lift, 6)) == [0, 0, 0, 0, 1.5, 1.5]
+    # A question that is not a how-to is left alone.
+    assert not np.nan_to_num(
+        scores("why do runners lunge?", 1.5) - scores("why do runners lunge?", 0.0)
+    ).any()
