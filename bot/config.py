@@ -43,10 +43,13 @@ class Settings(BaseSettings):
     )
     weight_steps: float = Field(1.5, ge=0, description="Boost of instruction steps for how-to questions.")
     min_dense: float = Field(
-        0.35, description="Best chunk cosine at or above which a question sharing a topic word is covered."
+        0.32, description="Best chunk cosine at or above which a question sharing a topic word is covered."
     )
     min_dense_with_terms: float = Field(
         0.2, description="Lower cosine accepted when the question is plainly about strength training."
+    )
+    min_dense_off_topic: float = Field(
+        0.6, description="Cosine a question on a not-covered topic needs (knowledge/not-covered.yaml)."
     )
     passage_floor: float = Field(
         0.0,

@@ -41,6 +41,7 @@ STRENGTH_WORDS = frozenset(
 )
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 SYNONYMS_FILE = "synonyms.yaml"
+NOT_COVERED_FILE = "not-covered.yaml"
 
 
 class Vocabulary:
@@ -96,6 +97,44 @@ def find_phrases(stems: Sequence[str], phrases: dict[str, list[tuple[tuple[str, 
     return out
 
 
+def read_yaml(path: Path, kind: type, shape: str) -> Any:
+    """A maintainer's YAML file, or None (with a log line) when it is missing or broken: never an error."""
+    if not path.is_file():
+        return None
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        log.warning("ignoring %s: %s", path, exc)
+        return None
+    if data is not None and not isinstance(data, kind):
+        log.warning("ignoring %s: %s", path, shape)
+        return None
+    return data
+
+
+class Topics:
+    """Topics the articles do not cover, from `knowledge/not-covered.yaml` (see that file)."""
+
+    def __init__(self, vocabulary: Vocabulary, topics: Iterable[str] = ()) -> None:
+        self._vocabulary = vocabulary
+        self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for topic in topics:
+            stems = vocabulary.phrase(str(topic))
+            if stems:
+                self._phrases.setdefault(stems[0], []).append((stems, str(topic)))
+
+    @classmethod
+    def load(cls, vocabulary: Vocabulary, path: Path) -> Topics:
+        data = read_yaml(path, list, "it must be a list of topics")
+        return cls(vocabulary, [str(t) for t in data or []])
+
+    def found(self, text: str) -> list[str]:
+        """The listed topics `text` mentions (distinct, in order)."""
+        return list(dict.fromkeys(find_phrases(self._vocabulary.phrase(text), self._phrases)))
+
+
 class Synonyms:
     """Runner words -> article words, from `knowledge/synonyms.yaml` (see that file)."""
 
@@ -111,19 +150,8 @@ class Synonyms:
     @classmethod
     def load(cls, vocabulary: Vocabulary, path: Path) -> Synonyms:
         """The synonyms in `path`; a missing or broken file gives none (and a log line), never an error."""
-        if not path.is_file():
-            return cls(vocabulary)
-        import yaml
-
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            log.warning("ignoring %s: %s", path, exc)
-            return cls(vocabulary)
-        if not isinstance(data, dict):
-            log.warning("ignoring %s: it must map words to lists of words", path)
-            return cls(vocabulary)
-        return cls(vocabulary, data)
+        data = read_yaml(path, dict, "it must map words to lists of words")
+        return cls(vocabulary, data or {})
 
     def expand(self, text: str) -> list[str]:
         """Article words for the runner words and phrases found in `text` (distinct, in order)."""

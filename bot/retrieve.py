@@ -29,11 +29,13 @@ from bot.embedding import Embedder
 from bot.index import Index
 from bot.knowledge import Catalog, normalise_text
 from bot.lexical import (
+    NOT_COVERED_FILE,
     PROCEDURAL,
     STRENGTH_WORDS,
     SYNONYMS_FILE,
     Lexical,
     Synonyms,
+    Topics,
     Vocabulary,
     find_phrases,
     is_step,
@@ -100,6 +102,8 @@ class Retrieval:
     sentence_scores: np.ndarray | None = field(default=None, repr=False, compare=False)
     # The top `top_k` passage windows, best first.
     windows: tuple[Window, ...] = ()
+    # Topics from knowledge/not-covered.yaml the question mentions.
+    off_topic: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class Retriever:
         )
         self.vocabulary = Vocabulary()
         self.synonyms = Synonyms.load(self.vocabulary, settings.knowledge_dir / SYNONYMS_FILE)
+        self.not_covered = Topics.load(self.vocabulary, settings.knowledge_dir / NOT_COVERED_FILE)
         self._layout()
         docs = [self.vocabulary.stems(f"{h} {t}") for h, t in zip(self._heading, self._texts, strict=True)]
         self._lexical = Lexical(docs)
@@ -235,6 +240,11 @@ class Retriever:
         named = self._named(words)
         return any(concern <= named for concern in self._concern_terms)
 
+    def _expanded(self, query: str) -> list[str]:
+        """Stems of the article words the question's runner words stand for (knowledge/synonyms.yaml)."""
+        words = self.vocabulary.words(query)
+        return self.vocabulary.stems(" ".join(self.synonyms.expand_stems(self.vocabulary.stem(words))))
+
     def _named(self, words: Sequence[str]) -> set[str]:
         """Stems a question names, with the article words its runner words stand for (for concerns)."""
         expanded = self.synonyms.expand_stems(self.vocabulary.stem(words))
@@ -266,9 +276,7 @@ class Retriever:
         """The five per-sentence signals that `fuse` combines (exposed for tuning and tests)."""
         words = self.vocabulary.words(query)
         stems = self.vocabulary.stem_words(words, negation=True)
-        expanded = self.vocabulary.without_generic(
-            self.vocabulary.stems(" ".join(self.synonyms.expand_stems(self.vocabulary.stem(words))))
-        )
+        expanded = self.vocabulary.without_generic(self._expanded(query))
         lexical = self._lexical.scores([*self.vocabulary.without_generic(stems), *expanded])
         near_chunk = np.append(chunk_cos, -1.0)[self._sentence_chunks].max(axis=1)
         boost = np.zeros(len(self._texts))
@@ -294,7 +302,10 @@ class Retriever:
         for win in windows:
             for i in range(win.first, win.last + 1):
                 shown |= self._sentence_stems[i]
-        topic = self.topic_terms(query)
+        # The question's topic words, and the article words its runner words stand for.
+        topic = list(
+            dict.fromkeys([*self.topic_terms(query), *self.vocabulary.without_generic(self._expanded(query))])
+        )
         return Retrieval(
             hits=self._hits(fused, chunk_cos, signals[2]),
             best_dense=float(chunk_cos.max()),
@@ -303,6 +314,7 @@ class Retriever:
             strength_question=self.strength_question(query),
             sentence_scores=fused,
             windows=tuple(windows),
+            off_topic=tuple(self.not_covered.found(query)),
         )
 
     def _hits(self, fused: np.ndarray, chunk_cos: np.ndarray, lexical: np.ndarray) -> tuple[Hit, ...]:
@@ -322,10 +334,14 @@ class Retriever:
         Covered when the passages found share a topic word with the question and either the closest
         chunk is semantically close (cosine >= `min_dense`) or the question is plainly about strength
         training (a strength word, a catalogued exercise or one of its concerns) and the chunk is at
-        least loosely related (cosine >= `min_dense_with_terms`).
+        least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
+        knowledge/not-covered.yaml (shoes, tapering, nutrition...) that is not plainly about strength
+        training is not covered unless a chunk is a very close match (cosine >= `min_dense_off_topic`).
         """
         if not found.hits or not found.shared_terms:
             return False
+        if found.off_topic and not found.strength_question:
+            return found.best_dense >= self.settings.min_dense_off_topic
         if found.best_dense >= self.settings.min_dense:
             return True
         return found.strength_question and found.best_dense >= self.settings.min_dense_with_terms

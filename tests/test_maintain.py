@@ -87,6 +87,12 @@ def test_check_passes_then_fails_on_a_broken_link(env: Settings) -> None:
     assert "hip-thrust.md: easier links to unknown exercise 'wall-sit'" in broken.stderr
 
 
+def test_check_reports_a_broken_word_list(env: Settings) -> None:
+    (env.knowledge_dir / "not-covered.yaml").write_text("shoes: [a, b]\n", encoding="utf-8")
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1 and "not-covered.yaml: must be a list of topics" in result.stderr
+
+
 def test_check_chunks_shows_the_split(env: Settings) -> None:
     result = runner.invoke(app, ["check", "--chunks", "runner-deadlift"])
     assert result.exit_code == 0, result.output

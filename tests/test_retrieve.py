@@ -229,3 +229,16 @@ def test_how_to_questions_boost_instruction_steps(tmp_path: Path) -> None:
     assert not np.nan_to_num(
         scores("why do runners lunge?", 1.5) - scores("why do runners lunge?", 0.0)
     ).any()
+
+
+def test_a_not_covered_topic_is_refused_unless_about_strength(corpus: tuple[Retriever, Settings]) -> None:
+    from bot.lexical import Topics
+
+    retriever, _ = corpus
+    retriever.not_covered = Topics(retriever.vocabulary, ["running shoes", "taper"])
+    assert retriever.not_covered.found("Which running shoe helps weak glutes?") == ["running shoes"]
+    off = retriever.search("which running shoes help weak glutes and hip drop when you run?")
+    assert off.off_topic == ("running shoes",) and not retriever.covered(off)
+    # Naming strength work makes it a strength question again: the listed topic no longer blocks it.
+    lift = retriever.search("which running shoes should I wear to lift for weak glutes and hip drop?")
+    assert lift.strength_question and retriever.covered(lift)
