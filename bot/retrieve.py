@@ -44,6 +44,8 @@ from bot.models import Hit, Passage
 
 log = logging.getLogger(__name__)
 
+MIN_WINDOW_CHARS = 200
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -387,6 +389,10 @@ class Retriever:
             start, end = refs[lo].start, refs[hi].end
             if end - start > limit:
                 start, end = _clip(body, start, end, limit)
+            if end - start < MIN_WINDOW_CHARS and any(
+                w.article_id == refs[i].article_id and (w.last + 1 == lo or hi + 1 == w.first) for w in out
+            ):
+                continue  # a scrap squeezed against a passage already shown: show a fuller one instead
             words = frozenset().union(*self._sentence_stems[lo : hi + 1])
             if any(
                 _near_duplicate(words, frozenset().union(*self._sentence_stems[w.first : w.last + 1]))
