@@ -253,3 +253,16 @@ async def test_a_failure_while_answering_ends_with_an_apology(
     assert ix.response_type == 5 and ix.ephemeral
     assert ix.original["content"].startswith("Sorry, I couldn't answer that just now.")
     assert "Could not answer a question: the index is damaged" in caplog.text
+
+
+async def test_each_source_is_one_field_titled_with_its_article(discord_env: FakeDiscord, start_bot) -> None:
+    fake = discord_env
+    await start_bot()
+    done = await fake.slash("ask", {"question": "how do I do the runner deadlift?"})
+    fields = done.followups[0]["embeds"][0]["fields"]
+    sources = [f for f in fields if f["name"].startswith("[")]
+    assert sources and all(
+        f["name"].startswith(f"[{i}] The Runner Deadlift") for i, f in enumerate(sources, 1)
+    )
+    # No overflow fields with a blank name: every quoted passage fits one field.
+    assert all(f["name"].strip("\u200b ").strip() for f in fields)
