@@ -15,7 +15,12 @@ from bot.models import Article, Chunk
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 # A sentence ends at . ! ? or … (plus closing quotes/brackets) followed by white space, or at a line
 # break: list items, headings and paragraphs never run together.
-SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*[^\S\n]+(?=\S)|\n+")
+# Titles and Latin abbreviations end in a full stop but not a sentence ("Dr. Uhan", "e.g. squats").
+NOT_AN_END = "".join(
+    rf"(?<!\b{re.escape(a)})"
+    for a in ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Prof.", "vs.", "e.g.", "i.e.", "approx.", "No.")
+)
+SENTENCE_END = re.compile(rf"{NOT_AN_END}(?<=[.!?…])[\"'”’)\]]*[^\S\n]+(?=\S)|\n+")
 CLAUSE_END = re.compile(r"(?<=[,;:–—])\s+")
 
 TokenCounter = Callable[[str], int]

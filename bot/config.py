@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     weight_sentence: float = Field(0.75, ge=0, description="Fusion weight of a sentence's own cosine.")
     weight_lexical: float = Field(0.25, ge=0, description="Fusion weight of BM25 on heading + sentence.")
     weight_catalog: float = Field(
-        2.0,
+        2.5,
         ge=0,
         description="Boost (in standard deviations) of sentences quoted by a card whose concern is named.",
     )

@@ -32,7 +32,7 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.models import Article, Chunk
 
-FORMAT_VERSION = 3  # 3: chunks embedded as heading + text
+FORMAT_VERSION = 4  # 4: abbreviations ("Dr.") no longer end a sentence
 Progress = Callable[[int, int], None]
 
 

@@ -54,7 +54,7 @@ class Weights:
     chunk: float = 1.0
     sentence: float = 0.75
     lexical: float = 0.25
-    catalog: float = 2.0
+    catalog: float = 2.5
     steps: float = 1.5
 
 

@@ -71,3 +71,14 @@ def test_no_chunk_exceeds_the_real_model_limit(knowledge: Path) -> None:
         for chunk in chunk_article(article, embedder.count_tokens, **params):
             tokens = embedder.count_tokens(embed_text(article.title, chunk.heading, chunk.text))
             assert tokens <= embedder.max_tokens == 256
+
+
+def test_abbreviations_do_not_end_a_sentence() -> None:
+    from bot.chunking import sentence_spans
+
+    text = "Dr. Uhan recommends the power raise. Pair it with single leg work, e.g. the hip airplane. Done."
+    assert [text[s.start : s.end] for s in sentence_spans(text)] == [
+        "Dr. Uhan recommends the power raise.",
+        "Pair it with single leg work, e.g. the hip airplane.",
+        "Done.",
+    ]
