@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +18,7 @@ from bot.exercises import Suggester, concern_list
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, load_catalog
 from bot.models import Answer, Exercise, Passage, Problem, Suggestion
-from bot.retrieve import Retriever, standardise
+from bot.retrieve import Retrieval, Retriever, standardise
 from bot.safety import red_flags
 
 if TYPE_CHECKING:
@@ -42,6 +42,18 @@ def quote_passage(index: Index, exercise: Exercise) -> Passage | None:
                 start, end = display_span(chunk)
                 return Passage(0, article.body[start:end], article, chunk.heading, 0.0, start, end)
     return None
+
+
+def key_scores(index: Index, vector: np.ndarray, found: Retrieval) -> np.ndarray:
+    """How well each index sentence sums up the answer: its own cosine plus the retrieval's fused
+    score, both as z-scores (on the dev and extra sets 39 of 54 key sentences then hold a gold quote,
+    37 with either score alone)."""
+    scores = standardise(index.sentence_vectors @ np.asarray(vector, dtype=np.float32))
+    if found.sentence_scores is None:
+        return scores
+    fused = found.sentence_scores
+    valid = ~np.isnan(fused)
+    return scores + np.where(valid, standardise(np.nan_to_num(fused), valid), -np.inf)
 
 
 class CoachError(Exception):
@@ -207,7 +219,13 @@ class Coach:
         )
 
     def _answer(
-        self, loaded: Loaded, question: str, history: Sequence[str], query: str, vector, found
+        self,
+        loaded: Loaded,
+        question: str,
+        history: Sequence[str],
+        query: str,
+        vector: np.ndarray,
+        found: Retrieval,
     ) -> Answer:
         safety = red_flags(question)
         if safety is None and query != question:
@@ -220,14 +238,9 @@ class Coach:
             suggestions = loaded.suggester.suggest(question, context, passages, vector)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
-        # Each passage's key sentence: its own cosine plus the retrieval's fused score, both as
-        # z-scores (measured on the dev and extra sets: 39 of 54 key sentences hold a gold quote, 37 either alone).
-        scores = standardise(loaded.index.sentence_vectors @ np.asarray(vector, dtype=np.float32))
-        if found.sentence_scores is not None:
-            fused = found.sentence_scores
-            valid = ~np.isnan(fused)
-            scores = scores + np.where(valid, standardise(np.nan_to_num(fused), valid), -np.inf)
-        sentences = key_sentences(top, loaded.sentence_spans, scores) if top else []
+        sentences = (
+            key_sentences(top, loaded.sentence_spans, key_scores(loaded.index, vector, found)) if top else []
+        )
         return compose(
             loaded.templates,
             question,
@@ -244,8 +257,6 @@ class Coach:
         self, loaded: Loaded, passages: list[Passage], suggestions: list[Suggestion]
     ) -> tuple[list[Passage], list[Suggestion]]:
         """Give every suggestion a passage: add the passage that recommends it when none is listed."""
-        from dataclasses import replace
-
         out = []
         for s in suggestions:
             if s.citation is None:
