@@ -124,6 +124,7 @@ class Coach:
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
         retriever = Retriever(index, self.embedder, self.settings, catalog)
+        spans = tuple((s.article_id, s.start, s.end) for s in index.sentences)
         return Loaded(
             index=index,
             retriever=retriever,
@@ -134,10 +135,11 @@ class Coach:
                 self.settings.max_exercises,
                 articles=list(index.articles.values()),
                 concern_vectors=self._concern_vectors(catalog),
+                sentences=spans,
             ),
             templates=Templates(self.settings.prompts_dir),
             problems=(*fresh.problems, *catalog_problems),
-            sentence_spans=tuple((s.article_id, s.start, s.end) for s in index.sentences),
+            sentence_spans=spans,
         )
 
     def _concern_vectors(self, catalog: Catalog) -> np.ndarray:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -94,6 +95,7 @@ class Suggester:
         limit: int = 3,
         articles: Sequence[Article] = (),
         concern_vectors: np.ndarray | None = None,
+        sentences: Sequence[tuple[str, int, int]] = (),
     ) -> None:
         """`concern_vectors` holds one embedding per concern, in `concern_list()` order."""
         self.catalog = catalog
@@ -116,6 +118,22 @@ class Suggester:
             a.id: [(s.start, s.end, self._named_in(a.id, a.body[s.start : s.end])) for s in sections(a.body)]
             for a in articles
         }
+        # Passages are runs of whole sentences: precompute what each sentence names, and where each
+        # card's quote sits, so a passage's evidence is span arithmetic, not text search.
+        bodies = {a.id: a.body for a in articles}
+        self._sentences: dict[str, tuple[list[int], list[tuple[int, set[str]]]]] = {}
+        for aid, start, end in sorted(sentences):
+            if aid in bodies:
+                starts, rows = self._sentences.setdefault(aid, ([], []))
+                starts.append(start)
+                rows.append((end, self._named_in(aid, bodies[aid][start:end])))
+        self._quote_spans = [
+            (slug, a.id, at, at + len(src.quote))
+            for slug, ex in catalog.exercises.items()
+            for src in ex.sources
+            for a in articles
+            if a.id == src.article_id and (at := a.body.find(src.quote)) >= 0
+        ]
 
     def _specific_names(self, body: str) -> dict[str, str]:
         counts: dict[str, int] = {}
@@ -182,7 +200,7 @@ class Suggester:
         """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages."""
         named_now = self.names(question)
         named_before = [s for s in self.names(" ".join(history)) if s not in named_now]
-        seen = [(p, normalise_text(p.text), self._named_in(p.article.id, p.text)) for p in passages]
+        seen = [(p, *self._evidence(p)) for p in passages]
         words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
         similar = self._similar_concerns(vector)
         scored: list[_Scored] = []
@@ -208,6 +226,26 @@ class Suggester:
             out.append(Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern))
         return out
 
+    def _evidence(self, p: Passage) -> tuple[set[str], set[str]]:
+        """Cards whose quote lies in the passage, and exercises the passage names."""
+        quoted = {
+            slug
+            for slug, aid, start, end in self._quote_spans
+            if aid == p.article.id and p.start <= start and end <= p.end
+        }
+        if p.article.id not in self._sentences:  # not an indexed article: read the text itself
+            text = normalise_text(p.text)
+            quoted |= {slug for slug, quotes in self._quotes.items() if any(q in text for q in quotes)}
+            return quoted, self._named_in(p.article.id, p.text)
+        starts, rows = self._sentences[p.article.id]
+        named: set[str] = set()
+        for i in range(bisect_left(starts, p.start), len(starts)):
+            end, names = rows[i]
+            if end > p.end:
+                break
+            named |= names
+        return quoted, named
+
     def _fit_penalty(self, slug: str, question: str) -> float:
         """How badly a card fits what the member said about themselves (beginner, no equipment)."""
         ex = self.catalog.exercises[slug]
@@ -229,10 +267,10 @@ class Suggester:
             return chosen
         return [variant, *[s for s in chosen if s != variant]]
 
-    def _passage_score(self, slug: str, seen: Sequence[tuple[Passage, str, set[str]]]) -> float:
+    def _passage_score(self, slug: str, seen: Sequence[tuple[Passage, set[str], set[str]]]) -> float:
         best = 0.0
-        for p, text, named in seen:
-            if any(q in text for q in self._quotes[slug]):
+        for p, quoted, named in seen:
+            if slug in quoted:
                 best = max(best, QUOTE_IN_PASSAGE / p.rank)
             elif slug in named:
                 best = max(best, NAMED_IN_PASSAGE / p.rank)
@@ -240,10 +278,10 @@ class Suggester:
                 best = max(best, NAMED_IN_SECTION / p.rank)
         return best
 
-    def _citation(self, slug: str, seen: Sequence[tuple[Passage, str, set[str]]]) -> int | None:
+    def _citation(self, slug: str, seen: Sequence[tuple[Passage, set[str], set[str]]]) -> int | None:
         """The rank of the first passage that recommends `slug`, else the first that names it."""
-        for p, text, _ in seen:
-            if any(q in text for q in self._quotes[slug]):
+        for p, quoted, _ in seen:
+            if slug in quoted:
                 return p.rank
         for p, _, named in seen:
             if slug in named:
