@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,13 @@ from typing import Any
 def write_heartbeat(path: Path, **state: Any) -> None:
     """Record that the bot is alive, with its state (connected, articles, ...); written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps({"time": time.time(), **state}), encoding="utf-8")
-    os.replace(tmp, path)
+    # A temporary file of its own per write: concurrent writers never interleave, the last one wins.
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(json.dumps({"time": time.time(), **state}), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def check_heartbeat(path: Path, max_age: float) -> str | None:

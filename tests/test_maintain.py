@@ -124,3 +124,15 @@ def test_health_reflects_the_heartbeat(env: Settings, monkeypatch: pytest.Monkey
     beat.write_text(json.dumps({"time": time.time() - 60, "connected": True}))
     stale = runner.invoke(app, ["health"])
     assert stale.exit_code == 1 and "ago" in stale.stderr
+
+
+def test_concurrent_heartbeats_never_interleave(tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.health import check_heartbeat, write_heartbeat
+
+    beat = tmp_path / "health.json"
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: write_heartbeat(beat, connected=True, n=i, pad="x" * (i * 50)), range(200)))
+    assert check_heartbeat(beat, max_age=60) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["health.json"]

@@ -67,6 +67,8 @@ class CoachBot(commands.Bot):
         self._reload_lock = asyncio.Lock()
         self._watcher: asyncio.Task[None] | None = None
         self._heartbeat: asyncio.Task[None] | None = None
+        self._beat_lock = asyncio.Lock()
+        self._writing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
         await asyncio.to_thread(lambda: self.coach.loaded)  # load or build the index before any question
@@ -97,14 +99,19 @@ class CoachBot(commands.Bot):
             await asyncio.sleep(every)
 
     async def beat(self) -> None:
-        connected = self.is_ready() and not self.is_closed()
-        articles = len(self.coach.loaded.index.articles)
-        try:
-            await asyncio.to_thread(
-                write_heartbeat, self.settings.health_path, connected=connected, articles=articles
+        async with self._beat_lock:  # one beat at a time, so the file ends with the latest state
+            connected = self.is_ready() and not self.is_closed()
+            articles = len(self.coach.loaded.index.articles)
+            self._writing = asyncio.ensure_future(
+                asyncio.to_thread(
+                    write_heartbeat, self.settings.health_path, connected=connected, articles=articles
+                )
             )
-        except OSError as exc:
-            log.warning("Cannot write the heartbeat %s: %s", self.settings.health_path, exc)
+            try:
+                # Shielded: a cancelled heartbeat task still lets its write finish (close() waits for it).
+                await asyncio.shield(self._writing)
+            except OSError as exc:
+                log.warning("Cannot write the heartbeat %s: %s", self.settings.health_path, exc)
 
     async def on_ready(self) -> None:
         await self.beat()
@@ -116,6 +123,8 @@ class CoachBot(commands.Bot):
                 await asyncio.gather(task, return_exceptions=True)
         await super().close()
         if self._heartbeat is not None:  # set up fully: record that the bot is now offline
+            if self._writing is not None:  # after any write still running in its thread
+                await asyncio.gather(self._writing, return_exceptions=True)
             await self.beat()
 
     async def on_message(self, message: discord.Message, /) -> None:
