@@ -80,11 +80,6 @@ class Names:
         return list(dict.fromkeys(self.all(text)))
 
 
-def mentions(text: str, catalog: Catalog) -> list[str]:
-    """Slugs named in `text`, in order of first mention."""
-    return Names(catalog)(text)
-
-
 class Suggester:
     """Chooses up to `limit` exercises for an answered question."""
 

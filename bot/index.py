@@ -280,12 +280,6 @@ def _read_faiss(path: Path, count: int, dim: int) -> Any:
     return flat
 
 
-def stale_articles(index: Index, articles: Sequence[Article]) -> bool:
-    """True when the knowledge folder no longer matches what the index was built from."""
-    built = {aid: meta["hash"] for aid, meta in index.manifest["articles"].items()}
-    return built != {a.id: a.content_hash for a in articles}
-
-
 def knowledge_state(folder: Path) -> dict[str, list[int]]:
     """Size and modification time of every file in the articles folder: cheap change detection."""
     if not folder.is_dir():

@@ -97,20 +97,37 @@ def find_phrases(stems: Sequence[str], phrases: dict[str, list[tuple[tuple[str, 
     return out
 
 
-def read_yaml(path: Path, kind: type, shape: str) -> Any:
-    """A maintainer's YAML file, or None (with a log line) when it is missing or broken: never an error."""
+# The shape each maintainer word list must have, with the message when it does not.
+WORD_LISTS: dict[str, tuple[type, str]] = {
+    SYNONYMS_FILE: (dict, "must map words to lists of words"),
+    NOT_COVERED_FILE: (list, "must be a list of topics"),
+}
+
+
+def load_word_list(path: Path, name: str) -> tuple[Any, str | None]:
+    """A word list shaped like WORD_LISTS[name], and what is wrong with it, if anything.
+
+    A missing file is no problem (None, None); a broken or misshapen one gives (None, the reason).
+    """
     if not path.is_file():
-        return None
+        return None, None
     import yaml
 
+    kind, shape = WORD_LISTS[name]
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        log.warning("ignoring %s: %s", path, exc)
-        return None
+        return None, f"cannot be read: {exc}"
     if data is not None and not isinstance(data, kind):
-        log.warning("ignoring %s: %s", path, shape)
-        return None
+        return None, shape
+    return data, None
+
+
+def read_word_list(path: Path, name: str) -> Any:
+    """The word list in `path`, or None (with a log line) when it is missing or broken: never an error."""
+    data, problem = load_word_list(path, name)
+    if problem:
+        log.warning("ignoring %s: %s", path, problem)
     return data
 
 
@@ -127,8 +144,7 @@ class Topics:
 
     @classmethod
     def load(cls, vocabulary: Vocabulary, path: Path) -> Topics:
-        data = read_yaml(path, list, "it must be a list of topics")
-        return cls(vocabulary, [str(t) for t in data or []])
+        return cls(vocabulary, [str(t) for t in read_word_list(path, NOT_COVERED_FILE) or []])
 
     def found(self, text: str) -> list[str]:
         """The listed topics `text` mentions (distinct, in order)."""
@@ -150,8 +166,7 @@ class Synonyms:
     @classmethod
     def load(cls, vocabulary: Vocabulary, path: Path) -> Synonyms:
         """The synonyms in `path`; a missing or broken file gives none (and a log line), never an error."""
-        data = read_yaml(path, dict, "it must map words to lists of words")
-        return cls(vocabulary, data or {})
+        return cls(vocabulary, read_word_list(path, SYNONYMS_FILE) or {})
 
     def expand(self, text: str) -> list[str]:
         """Article words for the runner words and phrases found in `text` (distinct, in order)."""

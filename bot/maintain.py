@@ -148,23 +148,12 @@ def check(settings: Settings) -> list[Problem]:
 
 def _check_word_lists(settings: Settings) -> list[Problem]:
     """knowledge/synonyms.yaml must map words to lists; knowledge/not-covered.yaml must list topics."""
-    import yaml
-
-    from bot.lexical import NOT_COVERED_FILE, SYNONYMS_FILE
+    from bot.lexical import WORD_LISTS, load_word_list
 
     out = []
-    for name, kind, shape in (
-        (SYNONYMS_FILE, dict, "must map words to lists of words"),
-        (NOT_COVERED_FILE, list, "must be a list of topics"),
-    ):
+    for name in WORD_LISTS:
         path = settings.knowledge_dir / name
-        if not path.is_file():
-            continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            out.append(Problem(path, f"cannot be read: {exc}"))
-            continue
-        if data is not None and not isinstance(data, kind):
-            out.append(Problem(path, shape))
+        _, problem = load_word_list(path, name)
+        if problem:
+            out.append(Problem(path, problem))
     return out
