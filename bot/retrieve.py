@@ -18,6 +18,7 @@ around a top sentence; windows never overlap, so neighbouring hits are collapsed
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ from bot.knowledge import Catalog, normalise_text
 from bot.lexical import (
     NOT_COVERED_FILE,
     PROCEDURAL,
+    STOPWORDS,
     STRENGTH_WORDS,
     SYNONYMS_FILE,
     Lexical,
@@ -45,6 +47,10 @@ from bot.models import Hit, Passage
 log = logging.getLogger(__name__)
 
 MIN_WINDOW_CHARS = 200
+# A question word found in at most this many sentences (or headings) is one of the articles' own terms.
+RARE_MAX = 3
+# Words rarer than this in English (Zipf scale: 3 is once per million words) can be the articles' terms.
+TERM_ZIPF = 3.0
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,8 @@ class Retrieval:
     windows: tuple[Window, ...] = ()
     # Topics from knowledge/not-covered.yaml the question mentions.
     off_topic: tuple[str, ...] = ()
+    # Shared topic words that are the articles' own rare terms ("tfl", "hemipelvi").
+    specific_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,9 @@ class Retriever:
         docs = [self.vocabulary.stems(f"{h} {t}") for h, t in zip(self._heading, self._texts, strict=True)]
         self._lexical = Lexical(docs)
         self._sentence_stems = [frozenset(self.vocabulary.stems(t)) for t in self._texts]
+        self._heading_stems = {h: frozenset(self.vocabulary.stems(h)) for h in set(self._heading)}
+        self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
+        self._rare = self._rare_terms()
         self._catalog(catalog)
 
     # -- set-up --------------------------------------------------------------------------------
@@ -188,6 +199,23 @@ class Retriever:
                     members[int(r)].append(i)
         self._chunk_sentences = _padded([np.array(x, dtype=np.int64) for x in members], n)
 
+    def _rare_terms(self) -> frozenset[str]:
+        """Stems of the articles' own terms: words rare in English (wordfreq's Zipf frequency below
+        `TERM_ZIPF`, such as "TFL" or "hemipelvi") found in at most `RARE_MAX` places (sentences, and
+        headings once each). "Boston" or "pandas" are too common in English to count."""
+        from wordfreq import zipf_frequency
+
+        counts: Counter[str] = Counter()
+        for stems in (*self._sentence_stems, *self._heading_stems.values()):
+            counts.update(stems)
+        words = {w for text in (*self._texts, *self._heading_stems) for w in self.vocabulary.words(text)}
+        candidates = [w for w in sorted(words) if len(w) > 2 and not w.isdigit() and w not in STOPWORDS]
+        return frozenset(
+            stem
+            for word, stem in zip(candidates, self.vocabulary.stem(candidates), strict=True)
+            if counts[stem] <= RARE_MAX and zipf_frequency(word, "en") < TERM_ZIPF
+        )
+
     def _catalog(self, catalog: Catalog | None) -> None:
         """Exercise concerns (as stem sets), the sentences each card quotes, and exercise names."""
         self._concerns: list[tuple[frozenset[str], np.ndarray]] = []
@@ -223,6 +251,18 @@ class Retriever:
         """Stemmed content words of a question, negated and generic running words removed."""
         return self.vocabulary.topic(text)
 
+    def terms(self, query: str) -> list[str]:
+        """Stems of the articles' own terms the question uses, in words rare in English too."""
+        words = [w for w in self.vocabulary.words(query) if len(w) > 2 and w not in STOPWORDS]
+        rare = [w for w, s in zip(words, self.vocabulary.stem(words), strict=True) if s in self._rare]
+        if not rare:
+            return []
+        from wordfreq import zipf_frequency
+
+        return list(
+            dict.fromkeys(self.vocabulary.stem([w for w in rare if zipf_frequency(w, "en") < TERM_ZIPF]))
+        )
+
     def query_text(self, query: str) -> str:
         """The text to embed for `query`: the question plus the article words its runner words stand for.
 
@@ -237,7 +277,8 @@ class Retriever:
         (strength, exercise, lift, gym, squat, ...), names a catalogued exercise, or names a concern of
         one (such as "hip drop")."""
         words = self.vocabulary.words(query)
-        if not STRENGTH_WORDS.isdisjoint(words) or find_phrases(self.vocabulary.stem(words), self._names):
+        stems = self.vocabulary.stem(words)
+        if not self._strength_stems.isdisjoint(stems) or find_phrases(stems, self._names):
             return True
         named = self._named(words)
         return any(concern <= named for concern in self._concern_terms)
@@ -302,6 +343,7 @@ class Retriever:
         windows = self._windows(fused, self.settings.top_k)
         shown: set[str] = set()
         for win in windows:
+            shown |= self._heading_stems[self._heading[win.first]]
             for i in range(win.first, win.last + 1):
                 shown |= self._sentence_stems[i]
         # The question's topic words, and the article words its runner words stand for.
@@ -313,6 +355,7 @@ class Retriever:
             best_dense=float(chunk_cos.max()),
             topic_terms=tuple(topic),
             shared_terms=tuple(t for t in topic if t in shown),
+            specific_terms=tuple(t for t in self.terms(query) if t in shown),
             strength_question=self.strength_question(query),
             sentence_scores=fused,
             windows=tuple(windows),
@@ -333,10 +376,11 @@ class Retriever:
     def covered(self, found: Retrieval) -> bool:
         """Whether the articles answer the question, by an explainable rule on the scores.
 
-        Covered when the passages found share a topic word with the question and either the closest
-        chunk is semantically close (cosine >= `min_dense`) or the question is plainly about strength
-        training (a strength word, a catalogued exercise or one of its concerns) and the chunk is at
-        least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
+        Covered when the passages found share a topic word with the question and either that word is
+        one of the articles' own rare terms ("TFL", "hemipelvis": in at most `RARE_MAX` sentences), the
+        closest chunk is semantically close (cosine >= `min_dense`), or the question is plainly about
+        strength training (a strength word, a catalogued exercise or one of its concerns) and the chunk
+        is at least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
         knowledge/not-covered.yaml (shoes, tapering, nutrition...) that is not plainly about strength
         training is not covered unless a chunk is a very close match (cosine >= `min_dense_off_topic`).
         """
@@ -344,6 +388,8 @@ class Retriever:
             return False
         if found.off_topic and not found.strength_question:
             return found.best_dense >= self.settings.min_dense_off_topic
+        if found.specific_terms:
+            return True
         if found.best_dense >= self.settings.min_dense:
             return True
         return found.strength_question and found.best_dense >= self.settings.min_dense_with_terms

@@ -161,6 +161,21 @@ def test_covered_refuses_an_unrelated_question(corpus: tuple[Retriever, Settings
     assert "glute" in related.shared_terms
 
 
+def test_a_question_naming_an_articles_own_term_is_covered(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, _ = corpus
+    # "Ultrarunners" is rare in English and in the articles: a question naming it is answered.
+    term = retriever.search("what about ultrarunners?")
+    assert term.specific_terms == ("ultrarunn",) and retriever.covered(term)
+    # "bottle" is as rare in the articles, but an everyday English word: not one of their terms.
+    assert retriever.search("what about bottles?").specific_terms == ()
+
+
+def test_strength_words_count_in_any_form(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, _ = corpus
+    assert retriever.strength_question("never squatted in my life, where do i start")
+    assert not retriever.strength_question("never raced in my life, where do i start")
+
+
 def test_search_is_batch_search_of_one(corpus: tuple[Retriever, Settings]) -> None:
     retriever, _ = corpus
     one = retriever.search("grip strength for ultrarunners")
