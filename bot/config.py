@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     )
     weight_sentence: float = Field(0.75, ge=0, description="Fusion weight of a sentence's own cosine.")
     weight_lexical: float = Field(0.25, ge=0, description="Fusion weight of BM25 on heading + sentence.")
+    weight_context: float = Field(
+        0.25, ge=0, description="Fusion weight of BM25 on heading + the sentence with its neighbours."
+    )
     weight_catalog: float = Field(
         2.5,
         ge=0,

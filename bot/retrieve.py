@@ -1,12 +1,14 @@
 """Hybrid retrieval: sentence-level score fusion, passage windows, and an explainable coverage rule.
 
-Every sentence of the index is scored against a question by four signals, each standardised over the
+Every sentence of the index is scored against a question by six signals, each standardised over the
 index (z-scores) and added with fixed weights (`fuse`):
 
 - chunk cosine: the best cosine of a chunk holding the sentence (its neighbourhood's meaning);
 - sentence cosine: the sentence's own cosine (pinpoints the answer inside a chunk);
 - lexical: BM25 over "section heading + sentence", as a share of the question's word weight, with the
   runner vocabulary of `knowledge/synonyms.yaml` added to the question's words;
+- context: the same BM25 over "section heading + the sentence with its neighbours" (the lexical twin
+  of the chunk cosine: "they are no longer serving us" takes its subject from the sentence before);
 - catalog: sentences an exercise card quotes, when the question names one of the card's concerns;
 - steps: instruction steps (list items that start with a verb: "Hold this position..."), when the
   question asks how to do something ("how do I start...", "step by step").
@@ -60,6 +62,7 @@ class Weights:
     chunk: float = 1.0
     sentence: float = 0.75
     lexical: float = 0.25
+    context: float = 0.25
     catalog: float = 2.5
     steps: float = 1.5
 
@@ -142,6 +145,7 @@ class Retriever:
             settings.weight_chunk,
             settings.weight_sentence,
             settings.weight_lexical,
+            settings.weight_context,
             settings.weight_catalog,
             settings.weight_steps,
         )
@@ -149,9 +153,14 @@ class Retriever:
         self.synonyms = Synonyms.load(self.vocabulary, settings.knowledge_dir / SYNONYMS_FILE)
         self.not_covered = Topics.load(self.vocabulary, settings.knowledge_dir / NOT_COVERED_FILE)
         self._layout()
-        docs = [self.vocabulary.stems(f"{h} {t}") for h, t in zip(self._heading, self._texts, strict=True)]
+        self._text_stems = [self.vocabulary.stems(t) for t in self._texts]
+        docs = [
+            [*self.vocabulary.stems(h), *stems]
+            for h, stems in zip(self._heading, self._text_stems, strict=True)
+        ]
         self._lexical = Lexical(docs)
-        self._sentence_stems = [frozenset(self.vocabulary.stems(t)) for t in self._texts]
+        self._context = Lexical([self._neighbourhood(i, docs) for i in range(len(docs))])
+        self._sentence_stems = [frozenset(stems) for stems in self._text_stems]
         self._heading_stems = {h: frozenset(self.vocabulary.stems(h)) for h in set(self._heading)}
         self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
         self._rare = self._rare_terms()
@@ -198,6 +207,14 @@ class Retriever:
                 for r in rows:
                     members[int(r)].append(i)
         self._chunk_sentences = _padded([np.array(x, dtype=np.int64) for x in members], n)
+
+    def _neighbourhood(self, i: int, docs: Sequence[Sequence[str]]) -> list[str]:
+        """Heading and words of sentence `i` with the sentences either side of it in its section."""
+        out = list(docs[i])
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(docs) and self._valid[j] and self._section[j] == self._section[i]:
+                out += self._text_stems[j]
+        return out
 
     def _rare_terms(self) -> frozenset[str]:
         """Stems of the articles' own terms: words rare in English (wordfreq's Zipf frequency below
@@ -316,11 +333,13 @@ class Retriever:
         return [self._one(query, chunk_cos[q], sentence_cos[q]) for q, query in enumerate(queries)]
 
     def signals(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> list[np.ndarray]:
-        """The five per-sentence signals that `fuse` combines (exposed for tuning and tests)."""
+        """The six per-sentence signals that `fuse` combines (exposed for tuning and tests)."""
         words = self.vocabulary.words(query)
         stems = self.vocabulary.stem_words(words, negation=True)
         expanded = self.vocabulary.without_generic(self._expanded(query))
-        lexical = self._lexical.scores([*self.vocabulary.without_generic(stems), *expanded])
+        terms = [*self.vocabulary.without_generic(stems), *expanded]
+        lexical = self._lexical.scores(terms)
+        context = self._context.scores(terms)
         near_chunk = np.append(chunk_cos, -1.0)[self._sentence_chunks].max(axis=1)
         boost = np.zeros(len(self._texts))
         named = self._named(words)
@@ -328,16 +347,16 @@ class Retriever:
             if concern <= named:
                 boost[rows] = 1.0
         steps = self._steps if PROCEDURAL.search(query) else np.zeros(len(self._texts))
-        return [near_chunk, np.asarray(sentence_cos, np.float64), lexical, boost, steps]
+        return [near_chunk, np.asarray(sentence_cos, np.float64), lexical, context, boost, steps]
 
     def _one(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> Retrieval:
         signals = self.signals(query, chunk_cos, sentence_cos)
         w = self.weights
         fused = fuse(
             signals,
-            [w.chunk, w.sentence, w.lexical, w.catalog, w.steps],
+            [w.chunk, w.sentence, w.lexical, w.context, w.catalog, w.steps],
             self._valid,
-            raw=[False, False, False, True, True],
+            raw=[False, False, False, False, True, True],
         )
         fused[~self._valid] = np.nan
         windows = self._windows(fused, self.settings.top_k)
