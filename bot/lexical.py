@@ -34,7 +34,7 @@ GENERIC = frozenset(
     wrong normal""".split()  # noqa: SIM905
 )
 # A word after one of these is not a topic of the question ("no pain, just stiff").
-NEGATORS = frozenset({"no", "not", "without", "never", "nor"})
+NEGATORS = frozenset({"no", "not", "without", "nor"})
 # Words that make a question plainly about strength training (besides catalogued exercise names).
 STRENGTH_WORDS = frozenset(
     """strength strengthen strengthening stronger exercise exercises lift lifts lifting lifter weights gym

@@ -57,7 +57,7 @@ def test_dev_set_refusals_and_red_flags(real_env: dict[str, str]) -> None:
     assert escalated == flagged and report.false_alarms == 0
     assert report.long_passages == 0 and report.unquoted_passages == 0
     assert report.exercises_on_refused == 0
-    # Regression floors, a little under today's figures (hit@3 0.947, MRR 0.877, recall 1.0).
+    # Regression floors, a little under today's figures (hit@3 1.0, MRR 0.868, recall 1.0).
     assert report.hit3 >= 0.9 and report.mrr >= 0.85
     assert report.exercise_recall3 is not None and report.exercise_recall3 >= 0.9
 
@@ -84,3 +84,25 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
     report = evaluate(Coach(settings), read_cases(ROOT / "eval" / "scope.jsonl"))
     assert report.refusal_accuracy >= 0.93
     assert report.false_alarms == 0
+
+
+def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
+    """eval/unseen-*.jsonl: 125 questions written from the articles alone, by a writer who never saw the
+    code or its answers. Hard guarantees, plus floors a little under today's pooled figures
+    (hit@3 0.84, MRR 0.77 over 108 retrieval questions)."""
+    from bot.coach import Coach
+    from bot.evaluate import evaluate, read_cases
+
+    settings = Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in real_env.items()})
+    coach = Coach(settings)
+    reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
+    assert len(reports) == 3
+    for report in reports:
+        assert report.long_passages == 0 and report.unquoted_passages == 0
+        assert report.false_alarms == 0
+        escalated, flagged = map(int, report.safety_escalated.split("/"))
+        assert escalated == flagged
+    questions = sum(r.retrieval_questions for r in reports)
+    hit3 = sum(r.hit3 * r.retrieval_questions for r in reports) / questions
+    mrr = sum(r.mrr * r.retrieval_questions for r in reports) / questions
+    assert hit3 >= 0.8 and mrr >= 0.72
