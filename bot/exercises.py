@@ -14,6 +14,8 @@ from bot.knowledge import Catalog, normalise_text
 from bot.models import Article, Passage, Suggestion
 
 Terms = Callable[[str], list[str]]
+# A passage with the cards it quotes, the exercises it names, and those its heading names.
+Seen = tuple[Passage, set[str], set[str], set[str]]
 
 EASIER = re.compile(r"\b(?:easier|simpler|too\s+hard|too\s+difficult|regress\w*|beginner|can'?t\s+do)\b")
 BEGINNER = re.compile(
@@ -35,6 +37,7 @@ NAMED_EARLIER = 2.5
 CONCERN_FULL = 2.0
 CONCERN_PARTIAL = 1.0
 QUOTE_IN_PASSAGE = 1.5
+NAMED_IN_HEADING = 2.0
 NAMED_IN_PASSAGE = 1.25
 NAMED_IN_SECTION = 1.0
 # A concern close in meaning to the question counts like a matching concern, scaled by similarity.
@@ -61,19 +64,21 @@ def concern_list(catalog: Catalog) -> list[tuple[str, str]]:
 
 
 class Names:
-    """Finds catalog names and aliases in text with one compiled pattern; the longest name wins."""
+    """Finds catalog names and aliases in text with one compiled pattern; the longest name wins.
+
+    A plural counts as the name ("RDLs" is the RDL)."""
 
     def __init__(self, catalog: Catalog) -> None:
         names = {normalise_text(name): slug for name, slug in catalog.names().items()}
         self._slug = names
         alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
-        self._pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)") if alternation else None
+        self._pattern = re.compile(rf"(?<!\w)({alternation})(?:e?s)?(?!\w)") if alternation else None
 
     def all(self, text: str) -> list[str]:
         """Slugs of every mention in `text`, repeats included."""
         if self._pattern is None:
             return []
-        return [self._slug[m.group(0)] for m in self._pattern.finditer(normalise_text(text))]
+        return [self._slug[m.group(1)] for m in self._pattern.finditer(normalise_text(text))]
 
     def __call__(self, text: str) -> list[str]:
         """Slugs named in `text`, in order of first mention."""
@@ -221,8 +226,13 @@ class Suggester:
             out.append(Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern))
         return out
 
-    def _evidence(self, p: Passage) -> tuple[set[str], set[str]]:
-        """Cards whose quote lies in the passage, and exercises the passage names."""
+    def _evidence(self, p: Passage) -> tuple[set[str], set[str], set[str]]:
+        """Cards whose quote lies in the passage, exercises the passage names, and exercises its
+        heading names (a passage under "Performing the Runner Deadlift" is about that exercise)."""
+        quoted, named = self._in_passage(p)
+        return quoted, named, self._named_in(p.article.id, p.heading)
+
+    def _in_passage(self, p: Passage) -> tuple[set[str], set[str]]:
         quoted = {
             slug
             for slug, aid, start, end in self._quote_spans
@@ -262,10 +272,12 @@ class Suggester:
             return chosen
         return [variant, *[s for s in chosen if s != variant]]
 
-    def _passage_score(self, slug: str, seen: Sequence[tuple[Passage, set[str], set[str]]]) -> float:
+    def _passage_score(self, slug: str, seen: Sequence[Seen]) -> float:
         best = 0.0
-        for p, quoted, named in seen:
-            if slug in quoted:
+        for p, quoted, named, heading in seen:
+            if slug in heading:
+                best = max(best, NAMED_IN_HEADING / p.rank)
+            elif slug in quoted:
                 best = max(best, QUOTE_IN_PASSAGE / p.rank)
             elif slug in named:
                 best = max(best, NAMED_IN_PASSAGE / p.rank)
@@ -273,12 +285,13 @@ class Suggester:
                 best = max(best, NAMED_IN_SECTION / p.rank)
         return best
 
-    def _citation(self, slug: str, seen: Sequence[tuple[Passage, set[str], set[str]]]) -> int | None:
-        """The rank of the first passage that recommends `slug`, else the first that names it."""
-        for p, quoted, _ in seen:
+    def _citation(self, slug: str, seen: Sequence[Seen]) -> int | None:
+        """The rank of the first passage that recommends `slug`, else the first that names it (in its
+        text or its heading)."""
+        for p, quoted, _, _ in seen:
             if slug in quoted:
                 return p.rank
-        for p, _, named in seen:
-            if slug in named:
+        for p, _, named, heading in seen:
+            if slug in named or slug in heading:
                 return p.rank
         return None

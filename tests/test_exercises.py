@@ -57,3 +57,23 @@ def test_a_short_name_means_the_article_s_own_exercise(suggester: Suggester, kno
 def test_easier_follow_up_swaps_in_the_regression(suggester: Suggester) -> None:
     found = suggester.suggest("is there an easier version?", ("how do I do a hip thrust?",), [])
     assert slugs(found)[0] == "glute-bridge"
+
+
+def test_a_plural_of_a_name_is_the_name(suggester: Suggester) -> None:
+    assert suggester.names("how low should my RDLs go?") == ["runner-deadlift"]
+    assert suggester.names("box squats or lunges?") == ["box-squat", "lunge"]
+
+
+def test_a_passage_under_an_exercise_heading_suggests_that_exercise(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    question = "the bar keeps bumping my knee"
+    under = passage(suggester, knowledge, "runner-deadlift", "Ideal alignment has the bar lowering")
+    plain = slugs(suggester.suggest(question, (), [under]))
+    headed = Passage(
+        1, under.text, under.article, "Performing the Runner Deadlift", 1.0, under.start, under.end
+    )
+    found = suggester.suggest(question, (), [headed])
+    # The knee-stability cards win on the question's words alone; the heading tips it.
+    assert plain[0] != "runner-deadlift"
+    assert slugs(found)[0] == "runner-deadlift" and found[0].citation == 1
