@@ -109,6 +109,8 @@ class Retrieval:
     shared_terms: tuple[str, ...]
     # Whether the question is plainly about strength training (see `Retriever.strength_question`).
     strength_question: bool = False
+    # Whether it names a concern of a catalogued exercise (see `Retriever.concern_question`).
+    concern_question: bool = False
     # Fused score of every index sentence (NaN for heading lines), for building passages.
     sentence_scores: np.ndarray | None = field(default=None, repr=False, compare=False)
     # The top `top_k` passage windows, best first.
@@ -297,7 +299,11 @@ class Retriever:
         stems = self.vocabulary.stem(words)
         if not self._strength_stems.isdisjoint(stems) or find_phrases(stems, self._names):
             return True
-        named = self._named(words)
+        return self.concern_question(query)
+
+    def concern_question(self, query: str) -> bool:
+        """Whether the question names a concern of a catalogued exercise ("hip drop", "weak glutes")."""
+        named = self._named(self.vocabulary.words(query))
         return any(concern <= named for concern in self._concern_terms)
 
     def _expanded(self, query: str) -> list[str]:
@@ -376,6 +382,7 @@ class Retriever:
             shared_terms=tuple(t for t in topic if t in shown),
             specific_terms=tuple(t for t in self.terms(query) if t in shown),
             strength_question=self.strength_question(query),
+            concern_question=self.concern_question(query),
             sentence_scores=fused,
             windows=tuple(windows),
             off_topic=tuple(self.not_covered.found(query)),
@@ -400,12 +407,13 @@ class Retriever:
         closest chunk is semantically close (cosine >= `min_dense`), or the question is plainly about
         strength training (a strength word, a catalogued exercise or one of its concerns) and the chunk
         is at least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
-        knowledge/not-covered.yaml (shoes, tapering, nutrition...) that is not plainly about strength
-        training is not covered unless a chunk is a very close match (cosine >= `min_dense_off_topic`).
+        knowledge/not-covered.yaml (shoes, tapering, creatine...) is not covered unless it names a concern
+        of a catalogued exercise ("weak glutes") or a chunk is a very close match (cosine >=
+        `min_dense_off_topic`): "which shoes for deadlifts?" is about shoes, not deadlifts.
         """
         if not found.hits or not found.shared_terms:
             return False
-        if found.off_topic and not found.strength_question:
+        if found.off_topic and not found.concern_question:
             return found.best_dense >= self.settings.min_dense_off_topic
         if found.specific_terms:
             return True

@@ -246,14 +246,29 @@ def test_how_to_questions_boost_instruction_steps(tmp_path: Path) -> None:
     ).any()
 
 
-def test_a_not_covered_topic_is_refused_unless_about_strength(corpus: tuple[Retriever, Settings]) -> None:
+def test_a_not_covered_topic_is_refused_unless_it_names_a_concern(tmp_path: Path) -> None:
     from bot.lexical import Topics
 
-    retriever, _ = corpus
+    settings = Settings(_env_file=None, knowledge_dir=tmp_path, index_dir=tmp_path / "index")
+    embedder = HashEmbedder(model_id="hash")
+    index, _ = ix.build([article("hips", "Weak hips", HIPS)], embedder, settings)
+    card = Exercise(
+        slug="hip-airplane",
+        name="Hip Airplane",
+        aliases=(),
+        concerns=("hip drop",),
+        steps=("Tilt.",),
+        cue="Slowly.",
+        sources=(SourceQuote("hips", "Single leg work such as the hip airplane trains the glutes"),),
+    )
+    retriever = Retriever(index, embedder, settings, Catalog({"hip-airplane": card}))
     retriever.not_covered = Topics(retriever.vocabulary, ["running shoes", "taper"])
     assert retriever.not_covered.found("Which running shoe helps weak glutes?") == ["running shoes"]
-    off = retriever.search("which running shoes help weak glutes and hip drop when you run?")
+    off = retriever.search("which running shoes help weak glutes when you run?")
     assert off.off_topic == ("running shoes",) and not retriever.covered(off)
-    # Naming strength work makes it a strength question again: the listed topic no longer blocks it.
-    lift = retriever.search("which running shoes should I wear to lift for weak glutes and hip drop?")
-    assert lift.strength_question and retriever.covered(lift)
+    # A gym word or an exercise name does not make it a question the articles answer...
+    lift = retriever.search("which running shoes should I wear to lift, or for the hip airplane?")
+    assert lift.strength_question and not retriever.covered(lift)
+    # ...but naming a problem an exercise card addresses does: the passages answer that part.
+    concern = retriever.search("which running shoes help with hip drop when you run?")
+    assert concern.concern_question and retriever.covered(concern)
