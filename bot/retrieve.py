@@ -295,11 +295,12 @@ class Retriever:
         """Whether the question is plainly about strength training: it uses a strength word
         (strength, exercise, lift, gym, squat, ...), names a catalogued exercise, or names a concern of
         one (such as "hip drop")."""
-        words = self.vocabulary.words(query)
-        stems = self.vocabulary.stem(words)
-        if not self._strength_stems.isdisjoint(stems) or find_phrases(stems, self._names):
-            return True
-        return self.concern_question(query)
+        return self._strength_words(query) or self.concern_question(query)
+
+    def _strength_words(self, query: str) -> bool:
+        """Whether the question uses a strength word or names a catalogued exercise."""
+        stems = self.vocabulary.stem(self.vocabulary.words(query))
+        return not self._strength_stems.isdisjoint(stems) or bool(find_phrases(stems, self._names))
 
     def concern_question(self, query: str) -> bool:
         """Whether the question names a concern of a catalogued exercise ("hip drop", "weak glutes")."""
@@ -371,6 +372,7 @@ class Retriever:
             shown |= self._heading_stems[self._heading[win.first]]
             for i in range(win.first, win.last + 1):
                 shown |= self._sentence_stems[i]
+        concern = self.concern_question(query)
         # The question's topic words, and the article words its runner words stand for.
         topic = list(
             dict.fromkeys([*self.topic_terms(query), *self.vocabulary.without_generic(self._expanded(query))])
@@ -381,8 +383,8 @@ class Retriever:
             topic_terms=tuple(topic),
             shared_terms=tuple(t for t in topic if t in shown),
             specific_terms=tuple(t for t in self.terms(query) if t in shown),
-            strength_question=self.strength_question(query),
-            concern_question=self.concern_question(query),
+            strength_question=concern or self._strength_words(query),
+            concern_question=concern,
             sentence_scores=fused,
             windows=tuple(windows),
             off_topic=tuple(self.not_covered.found(query)),
