@@ -58,7 +58,7 @@ class Vocabulary:
         return [w.replace("’", "'").split("'")[0] for w in WORD.findall(text.lower())]
 
     def stems(self, text: str, negation: bool = False) -> list[str]:
-        """Stemmed content words; with `negation`, a word right after no/not/never/... is dropped."""
+        """Stemmed content words; with `negation`, a word right after no/not/without/nor is dropped."""
         return self.stem_words(self.words(text), negation)
 
     def stem_words(self, words: Sequence[str], negation: bool = False) -> list[str]:
