@@ -29,7 +29,8 @@ FLAGS: dict[str, tuple[str, str]] = {
         PROFESSIONAL,
         r"\bsharp\b[^.,;]{0,20}\b(?:pain|ache|twinge)|\bstabbing\b|\bpinpoint\b|\bshooting\s+pain"
         r"|\bbone\s+pain|\bpain\s+in\s+(?:the|my)\s+bone|(?:one|a|single|exact)\s+(?:exact\s+)?spot\b[^.]{0,40}\b(?:hurts?|pain|tender|sore)"
-        r"|hurts?\s+(?:to|when\s+I)\s+(?:press|touch|push)",
+        r"|hurts?\s+(?:to|when\s+I)\s+(?:press|touch|push)"
+        r"|(?:hurts?|pain|sore|tender)\b[^.]{0,20}\b(?:in|at|on)\s+(?:one|a|single|the\s+same)\s+(?:exact\s+)?spot\b",
     ),
     "swelling or bruising": (
         PROFESSIONAL,
@@ -52,6 +53,10 @@ FLAGS: dict[str, tuple[str, str]] = {
         r"worse\b[^.]{0,30}\b(?:despite|even\s+(?:with|after)|after)\b[^.]{0,20}\brest"
         r"|(?:rest(?:ed|ing)?|time\s+off)\b[^.]{0,40}\b(?:still|getting|gets|got)\s+worse"
         r"|not\s+(?:getting\s+)?better\b[^.]{0,20}\brest",
+    ),
+    "pain getting worse": (
+        PROFESSIONAL,
+        r"(?:pain|hurts?|aches?|aching|sore(?:ness)?)\b[^.]{0,40}\b(?:gets?|getting|got|grows?|growing)\s+worse",
     ),
 }
 

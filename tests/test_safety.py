@@ -10,6 +10,8 @@ ESCALATE = [
     ("my hip throbs at night and wakes me up", "see-professional"),
     ("can't put any weight on my ankle since the trail race", "see-professional"),
     ("my knee pain keeps getting worse even after two weeks of rest", "see-professional"),
+    ("my shin hurts in one spot and gets worse every run", "see-professional"),
+    ("the ache in my foot is getting worse each week", "see-professional"),
     ("I got chest pain during intervals, should I keep lifting?", "emergency"),
     ("I felt dizzy and nearly fainted after hill repeats", "emergency"),
 ]
@@ -21,6 +23,8 @@ ORDINARY = [
     "I used to get numb toes years ago but it's fine now; are lunges good?",
     "why do my knees cave in when I squat?",
     "is it popular to do hip thrusts for sprinting?",
+    "my race times are getting worse, will squats help?",
+    "my posture gets worse late in an ultra",
 ]
 
 
