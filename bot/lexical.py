@@ -15,7 +15,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below
+    """a about above again against all am an and any are as at be because been being below
     between both but by can cannot could did do does doing down during each few for from further had
     has have having he her here hers herself him himself his how i if in into is it its itself just let
     me more most my myself no nor not now of off on once only or other ought our ours ourselves out
