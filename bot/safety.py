@@ -45,9 +45,14 @@ FLAGS: dict[str, tuple[str, str]] = {
     "an audible pop": (PROFESSIONAL, r"\bpop(?:ped|ping|s)?\b|\bsnap(?:ped)?\b|heard\s+a\s+(?:crack|click)"),
     "cannot bear weight": (
         PROFESSIONAL,
-        r"(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand|weight[-\s]?bear)",
+        r"(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand"
+        r"|weight[-\s]?bear|push\s+off|go\s+up\s+on\s+(?:my\s+)?toes)",
     ),
-    "a tear or rupture": (PROFESSIONAL, r"\b(?:tore|torn|rupture[ds]?)\b|\btear\s+(?:in|of)\b"),
+    "a tear or rupture": (
+        PROFESSIONAL,
+        r"\b(?:tore|torn|rupture[ds]?)\b|\btear\s+(?:in|of)\b"
+        r"|felt\s+like\s+(?:i\s+was|i'?d\s+been|it\s+was|someone|something)\s+(?:kicked|shot|hit)",
+    ),
     "pain worse despite rest": (
         PROFESSIONAL,
         r"worse\b[^.]{0,30}\b(?:despite|even\s+(?:with|after)|after)\b[^.]{0,20}\brest"

@@ -12,6 +12,7 @@ ESCALATE = [
     ("my knee pain keeps getting worse even after two weeks of rest", "see-professional"),
     ("my shin hurts in one spot and gets worse every run", "see-professional"),
     ("the ache in my foot is getting worse each week", "see-professional"),
+    ("my calf felt like it was kicked and now I can't push off", "see-professional"),
     ("I got chest pain during intervals, should I keep lifting?", "emergency"),
     ("I felt dizzy and nearly fainted after hill repeats", "emergency"),
 ]
@@ -25,6 +26,7 @@ ORDINARY = [
     "is it popular to do hip thrusts for sprinting?",
     "my race times are getting worse, will squats help?",
     "my posture gets worse late in an ultra",
+    "how do I push off harder at the end of a race?",
 ]
 
 
