@@ -87,16 +87,16 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 
 
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
-    """eval/unseen-*.jsonl: 165 questions written from the articles alone, by a writer who never saw the
+    """eval/unseen-*.jsonl: 245 questions written from the articles alone, by a writer who never saw the
     code or its answers. Hard guarantees, plus floors a little under today's pooled figures
-    (hit@3 0.86, MRR 0.80 over 139 retrieval questions)."""
+    (hit@3 0.88, MRR 0.81 over 203 retrieval questions)."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
     settings = Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in real_env.items()})
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
-    assert len(reports) == 4
+    assert len(reports) == 6
     for report in reports:
         assert report.long_passages == 0 and report.unquoted_passages == 0
         assert report.false_alarms == 0
@@ -105,4 +105,4 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     questions = sum(r.retrieval_questions for r in reports)
     hit3 = sum(r.hit3 * r.retrieval_questions for r in reports) / questions
     mrr = sum(r.mrr * r.retrieval_questions for r in reports) / questions
-    assert hit3 >= 0.82 and mrr >= 0.75
+    assert hit3 >= 0.85 and mrr >= 0.78
