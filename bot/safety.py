@@ -46,7 +46,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "cannot bear weight": (
         PROFESSIONAL,
         r"(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand"
-        r"|weight[-\s]?bear|push\s+off|go\s+up\s+on\s+(?:my\s+)?toes)",
+        r"|weight[-\s]?bear|go\s+up\s+on\s+(?:my\s+)?toes)",
     ),
     "a tear or rupture": (
         PROFESSIONAL,
@@ -61,7 +61,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "pain getting worse": (
         PROFESSIONAL,
-        r"(?:pain|hurts?|aches?|aching|sore(?:ness)?)\b[^.]{0,40}\b(?:gets?|getting|got|grows?|growing)\s+worse",
+        r"(?:pain|hurts?|aches?|aching)\b[^.]{0,40}\b(?:gets?|getting|got|grows?|growing)\s+worse",
     ),
 }
 

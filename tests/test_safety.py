@@ -26,7 +26,8 @@ ORDINARY = [
     "is it popular to do hip thrusts for sprinting?",
     "my race times are getting worse, will squats help?",
     "my posture gets worse late in an ultra",
-    "how do I push off harder at the end of a race?",
+    "I can't push off well on hills, what helps?",
+    "the soreness after squats gets worse on day two, is that normal?",
 ]
 
 
