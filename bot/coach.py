@@ -240,8 +240,15 @@ class Coach:
             suggestions = loaded.suggester.suggest(question, context, passages, vector)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
-        sentences = (
-            key_sentences(top, loaded.sentence_spans, key_scores(loaded.index, vector, found)) if top else []
+        sentences, see_also = (
+            key_sentences(
+                top,
+                loaded.sentence_spans,
+                key_scores(loaded.index, vector, found),
+                self.settings.summary_margin,
+            )
+            if top
+            else ([], [])
         )
         return compose(
             loaded.templates,
@@ -253,6 +260,7 @@ class Coach:
             suggestions,
             safety,
             list(loaded.index.articles.values()),
+            see_also,
         )
 
     def _cite_exercises(

@@ -53,14 +53,21 @@ class Templates:
 
 
 def key_sentences(
-    passages: Sequence[Passage], spans: Sequence[tuple[str, int, int]], scores: np.ndarray
-) -> list[Sentence]:
-    """The best-scoring sentence of each passage, in passage order, so markers run 1, 2, 3.
+    passages: Sequence[Passage],
+    spans: Sequence[tuple[str, int, int]],
+    scores: np.ndarray,
+    margin: float | None = None,
+) -> tuple[list[Sentence], list[int]]:
+    """The short answer: the best-scoring sentence of each passage, in passage order, so markers run
+    1, 2, 3; and the ranks of the passages left to a "see also".
 
-    `spans` are (article id, start, end) sentence spans of the article bodies and `scores` their
-    similarity to the question. A passage with no full sentence of its own contributes its opening.
+    `spans` are (article id, start, end) sentence spans of the article bodies and `scores` how well
+    each sums up the answer. With a `margin`, the summary stops at the first passage whose best
+    sentence scores more than `margin` below the best one: that passage and the ones after it are
+    cited as "see also" instead of lending the answer a sentence that does not answer it. A passage
+    with no full sentence of its own contributes its opening.
     """
-    out = []
+    picked: list[tuple[float, Sentence]] = []
     for p in passages:
         best: tuple[float, int, int] | None = None
         for i, (aid, start, end) in enumerate(spans):
@@ -72,9 +79,13 @@ def key_sentences(
             if best is None or scores[i] > best[0]:
                 best = (float(scores[i]), start, end)
         text = p.text.split("\n")[0] if best is None else p.article.body[best[1] : best[2]]
-        text = LIST_MARK.sub("", text.strip())
-        out.append(Sentence(text=text, citation=p.rank))
-    return out
+        score = -np.inf if best is None else best[0]
+        picked.append((score, Sentence(text=LIST_MARK.sub("", text.strip()), citation=p.rank)))
+    if margin is None or not picked:
+        return [s for _, s in picked], []
+    top = max(score for score, _ in picked)
+    keep = next((i for i, (score, _) in enumerate(picked) if i and score < top - margin), len(picked))
+    return [s for _, s in picked[:keep]], [s.citation for _, s in picked[keep:]]
 
 
 def compose(
@@ -87,12 +98,13 @@ def compose(
     suggestions: Sequence[Suggestion],
     safety: Safety | None,
     articles: Sequence[Article],
+    see_also: Sequence[int] = (),
 ) -> Answer:
     """The finished answer: structured fields plus the Markdown text shown in the terminal."""
     if safety is not None:
         suggestions = ()
     if not answered:
-        passages, sentences, suggestions = (), (), ()
+        passages, sentences, suggestions, see_also = (), (), (), ()
     # A red-flag question is always answered: the referral is the answer, passages only if covered.
     answered = answered or safety is not None
     titles = {a.id: a.title for a in articles}
@@ -108,7 +120,13 @@ def compose(
         )
         for s in suggestions
     ]
-    data = {"question": question, "safety": safety, "passages": passages, "sentences": sentences}
+    data = {
+        "question": question,
+        "safety": safety,
+        "passages": passages,
+        "sentences": sentences,
+        "see_also": see_also,
+    }
     if answered:
         text = templates.render("answer.md.j2", exercises=suggestions, **data)
     else:
@@ -118,6 +136,7 @@ def compose(
         answered=answered,
         passages=tuple(passages),
         sentences=tuple(sentences),
+        see_also=tuple(see_also),
         exercises=tuple(suggestions),
         safety=safety,
         text=text,

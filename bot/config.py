@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     )
     weight_sentence: float = Field(0.75, ge=0, description="Fusion weight of a sentence's own cosine.")
     weight_lexical: float = Field(0.25, ge=0, description="Fusion weight of BM25 on heading + sentence.")
+    summary_margin: float = Field(
+        1.5,
+        ge=0,
+        description="A passage whose best sentence scores this far (in standard deviations) below the"
+        " best one is cited as 'see also' instead of in the short answer.",
+    )
     weight_context: float = Field(
         0.25, ge=0, description="Fusion weight of BM25 on heading + the sentence with its neighbours."
     )

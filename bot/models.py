@@ -134,6 +134,8 @@ class Answer:
     answered: bool
     passages: tuple[Passage, ...] = ()
     sentences: tuple[Sentence, ...] = ()
+    # Passages cited only as "see also" after the key sentences (their best sentence was far weaker).
+    see_also: tuple[int, ...] = ()
     exercises: tuple[Suggestion, ...] = ()
     safety: Safety | None = None
     text: str = ""

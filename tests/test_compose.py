@@ -21,7 +21,12 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
     ex = c.exercise("hip thrust")
     assert ex is not None
     safety = Safety(flags=("swelling or bruising",), level="see-professional")
-    data = {"question": answer.question, "sentences": answer.sentences, "passages": answer.passages}
+    data = {
+        "question": answer.question,
+        "sentences": answer.sentences,
+        "see_also": (2, 3),
+        "passages": answer.passages,
+    }
     rendered = {
         "answer.md.j2": templates.render("answer.md.j2", safety=safety, exercises=answer.exercises, **data),
         "answer.discord.j2": templates.render("answer.discord.j2", safety=None, **data),
@@ -90,7 +95,11 @@ def test_citations_run_in_order_and_point_at_listed_passages(settings: Settings)
     c = coach(settings)
     answer = c.ask("why do my hips drop when I run?")
     assert answer.answered
-    used = [s.citation for s in answer.sentences] + [s.citation for s in answer.exercises if s.citation]
+    used = [
+        *(s.citation for s in answer.sentences),
+        *answer.see_also,
+        *(s.citation for s in answer.exercises if s.citation),
+    ]
     first_use = list(dict.fromkeys(used))
     assert first_use == list(range(1, len(first_use) + 1))
     assert {p.rank for p in answer.passages} == set(first_use)
@@ -130,3 +139,24 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     for turn in ["a", "b", "c", "d"]:
         conversation.add(turn)
     assert conversation.history == ("b", "c", "d")
+
+
+def test_a_weak_passage_is_a_see_also_not_a_sentence_of_the_answer() -> None:
+    from pathlib import Path
+
+    import numpy as np
+
+    from bot.compose import key_sentences
+    from bot.models import Article, Passage
+
+    body = "Hip drop comes from weak glutes in stance. The seat of a leg press moves. Glutes hold the pelvis level."
+    article = Article(id="a", title="A", body=body, path=Path("a.md"), content_hash="a")
+    spans = [("a", 0, 42), ("a", 43, 73), ("a", 74, len(body))]
+    passages = [Passage(rank, body[s:e], article, "", 1.0, s, e) for rank, (_, s, e) in enumerate(spans, 1)]
+    scores = np.array([6.0, 3.0, 5.8])
+    everything, none = key_sentences(passages, spans, scores)
+    assert [s.citation for s in everything] == [1, 2, 3] and none == []
+    # Passage 2 is far weaker: the answer stops there and cites 2 and 3 as "see also", in order.
+    kept, see_also = key_sentences(passages, spans, scores, margin=1.5)
+    assert [s.citation for s in kept] == [1] and see_also == [2, 3]
+    assert kept[0].text == "Hip drop comes from weak glutes in stance."

@@ -81,7 +81,11 @@ class Presenter:
         main = EmbedSpec(
             title=a.question,
             description=self.text(
-                "answer.discord.j2", safety=a.safety, sentences=a.sentences, passages=a.passages
+                "answer.discord.j2",
+                safety=a.safety,
+                sentences=a.sentences,
+                see_also=a.see_also,
+                passages=a.passages,
             ),
             fields=tuple(
                 Field(self.label("source", p=p), self.text("passage.discord.j2", p=p)) for p in a.passages
