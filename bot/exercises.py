@@ -233,6 +233,7 @@ class Suggester:
         return quoted, named, self._named_in(p.article.id, p.heading)
 
     def _in_passage(self, p: Passage) -> tuple[set[str], set[str]]:
+        """Cards whose quote lies in the passage, and exercises the passage's sentences name."""
         quoted = {
             slug
             for slug, aid, start, end in self._quote_spans
