@@ -57,14 +57,14 @@ TERM_ZIPF = 3.0
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each standardised signal counts in the fused sentence score."""
+    """How much each standardised signal counts in the fused sentence score (`Settings.weight_*`)."""
 
-    chunk: float = 1.0
-    sentence: float = 0.75
-    lexical: float = 0.25
-    context: float = 0.25
-    catalog: float = 2.5
-    steps: float = 1.5
+    chunk: float
+    sentence: float
+    lexical: float
+    context: float
+    catalog: float
+    steps: float
 
 
 def standardise(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
