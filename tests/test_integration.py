@@ -27,6 +27,11 @@ def real_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     }
 
 
+def settings_of(env: dict[str, str]) -> Settings:
+    """The settings the `coach` command would read from the `COACH_*` variables in `env`."""
+    return Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in env.items()})
+
+
 def test_index_then_ask_json(real_env: dict[str, str]) -> None:
     built = runner.invoke(app, ["index"], env=real_env)
     assert built.exit_code == 0, built.output
@@ -47,7 +52,7 @@ def test_dev_set_refusals_and_red_flags(real_env: dict[str, str]) -> None:
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
-    settings = Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in real_env.items()})
+    settings = settings_of(real_env)
     report = evaluate(Coach(settings), read_cases(DEV_SET))
     oos_refused, oos = map(int, report.refused_out_of_scope.split("/"))
     assert oos_refused == oos
@@ -67,7 +72,7 @@ def test_second_question_set_holds_up(real_env: dict[str, str]) -> None:
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
-    settings = Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in real_env.items()})
+    settings = settings_of(real_env)
     report = evaluate(Coach(settings), read_cases(ROOT / "eval" / "extra.jsonl"))
     assert report.refused_out_of_scope == "8/8" and report.answered_in_scope == "41/41"
     assert report.safety_escalated == "6/6" and report.false_alarms == 0
@@ -80,7 +85,7 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
-    settings = Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in real_env.items()})
+    settings = settings_of(real_env)
     report = evaluate(Coach(settings), read_cases(ROOT / "eval" / "scope.jsonl"))
     assert report.refusal_accuracy >= 0.93
     assert report.false_alarms == 0
@@ -93,7 +98,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
-    settings = Settings(_env_file=None, **{k.removeprefix("COACH_").lower(): v for k, v in real_env.items()})
+    settings = settings_of(real_env)
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
     assert len(reports) == 6

@@ -185,21 +185,26 @@ def test_search_is_batch_search_of_one(corpus: tuple[Retriever, Settings]) -> No
     assert retriever.batch_search([]) == []
 
 
-def test_catalog_concern_points_at_the_quoted_sentence(tmp_path: Path) -> None:
+def hips_with_card(tmp_path: Path, slug: str, name: str, concern: str, quote: str) -> Retriever:
+    """A retriever over the HIPS article with one exercise card that quotes it."""
     settings = Settings(_env_file=None, knowledge_dir=tmp_path, index_dir=tmp_path / "index")
     embedder = HashEmbedder(model_id="hash")
     index, _ = ix.build([article("hips", "Weak hips", HIPS)], embedder, settings)
-    quote = "Power raises load the calves and feet so the hip above them can work."
     card = Exercise(
-        slug="power-raise",
-        name="Power Raise",
+        slug=slug,
+        name=name,
         aliases=(),
-        concerns=("weak feet",),
-        steps=("Rise.",),
+        concerns=(concern,),
+        steps=("Move.",),
         cue="Slowly.",
         sources=(SourceQuote("hips", quote),),
     )
-    retriever = Retriever(index, embedder, settings, Catalog({"power-raise": card}))
+    return Retriever(index, embedder, settings, Catalog({slug: card}))
+
+
+def test_catalog_concern_points_at_the_quoted_sentence(tmp_path: Path) -> None:
+    quote = "Power raises load the calves and feet so the hip above them can work."
+    retriever = hips_with_card(tmp_path, "power-raise", "Power Raise", "weak feet", quote)
     found = retriever.search("my feet are weak, anything for that?")
     assert quote in retriever.passages(found, 1)[0].text
     assert retriever.strength_question("how do I do a power raise")
@@ -249,19 +254,8 @@ def test_how_to_questions_boost_instruction_steps(tmp_path: Path) -> None:
 def test_a_not_covered_topic_is_refused_unless_it_names_a_concern(tmp_path: Path) -> None:
     from bot.lexical import Topics
 
-    settings = Settings(_env_file=None, knowledge_dir=tmp_path, index_dir=tmp_path / "index")
-    embedder = HashEmbedder(model_id="hash")
-    index, _ = ix.build([article("hips", "Weak hips", HIPS)], embedder, settings)
-    card = Exercise(
-        slug="hip-airplane",
-        name="Hip Airplane",
-        aliases=(),
-        concerns=("hip drop",),
-        steps=("Tilt.",),
-        cue="Slowly.",
-        sources=(SourceQuote("hips", "Single leg work such as the hip airplane trains the glutes"),),
-    )
-    retriever = Retriever(index, embedder, settings, Catalog({"hip-airplane": card}))
+    quote = "Single leg work such as the hip airplane trains the glutes"
+    retriever = hips_with_card(tmp_path, "hip-airplane", "Hip Airplane", "hip drop", quote)
     retriever.not_covered = Topics(retriever.vocabulary, ["running shoes", "taper"])
     assert retriever.not_covered.found("Which running shoe helps weak glutes?") == ["running shoes"]
     off = retriever.search("which running shoes help weak glutes when you run?")
