@@ -94,7 +94,8 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     """eval/unseen-*.jsonl: 245 questions written from the articles alone, by a writer who never saw the
     code or its answers. Hard guarantees, plus floors a little under today's pooled figures
-    (hit@3 0.88, MRR 0.81 over 203 retrieval questions)."""
+    (hit@3 0.88, MRR 0.81 over 203 retrieval questions; 240 of 245 questions refused or answered
+    as they should be)."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
@@ -111,3 +112,5 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     hit3 = sum(r.hit3 * r.retrieval_questions for r in reports) / questions
     mrr = sum(r.mrr * r.retrieval_questions for r in reports) / questions
     assert hit3 >= 0.85 and mrr >= 0.78
+    right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
+    assert right >= 0.95
