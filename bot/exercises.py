@@ -26,6 +26,10 @@ NO_EQUIPMENT = re.compile(
     r"\b(?:at\s+home|no\s+gym|without\s+(?:a\s+)?gym|no\s+(?:equipment|weights)|without\s+(?:any\s+)?(?:equipment|weights)"
     r"|body\s*weight\s+only|hotel\s+room)\b"
 )
+# "on one leg", "one leg at a time", "unilateral": the member asks for the single-leg version.
+ONE_LEGGED = re.compile(
+    r"\b(?:(?:one|single|1)[\s-]?leg(?:ged)?|unilateral(?:ly)?|each\s+leg\s+separately)\b"
+)
 HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging)\b"
 )
@@ -109,6 +113,13 @@ class Suggester:
             slug: [(c, set(terms(c))) for c in ex.concerns] for slug, ex in catalog.exercises.items()
         }
         self._concern_rows = concern_list(catalog)
+        # The single-leg version of an exercise, where the catalog has one ("Single-Leg Hip Thrust").
+        by_name = {normalise_text(ex.name): slug for slug, ex in catalog.exercises.items()}
+        self._one_legged = {
+            slug: one
+            for slug, ex in catalog.exercises.items()
+            if (one := by_name.get(f"single leg {normalise_text(ex.name)}"))
+        }
         self._concern_vectors = concern_vectors
         # In an article about one exercise, a shorter name means that exercise: "the deadlift" in
         # the Runner Deadlift article is the Runner Deadlift.
@@ -200,6 +211,12 @@ class Suggester:
         """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages."""
         named_now = self.names(question)
         named_before = [s for s in self.names(" ".join(history)) if s not in named_now]
+        if ONE_LEGGED.search(question.lower()):
+            # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
+            # one counts as mentioned earlier.
+            swapped = [s for s in named_now if s in self._one_legged]
+            named_now = [self._one_legged.get(s, s) for s in named_now]
+            named_before = [*swapped, *(self._one_legged.get(s, s) for s in named_before)]
         seen = [(p, *self._evidence(p)) for p in passages]
         words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
         similar = self._similar_concerns(vector)

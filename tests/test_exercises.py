@@ -77,3 +77,14 @@ def test_a_passage_under_an_exercise_heading_suggests_that_exercise(
     # The knee-stability cards win on the question's words alone; the heading tips it.
     assert plain[0] != "runner-deadlift"
     assert slugs(found)[0] == "runner-deadlift" and found[0].citation == 1
+
+
+def test_one_leg_asks_for_the_single_leg_version(suggester: Suggester) -> None:
+    assert slugs(suggester.suggest("should I do my hip thrusts one leg at a time?", (), []))[:2] == [
+        "single-leg-hip-thrust",
+        "hip-thrust",
+    ]
+    follow_up = suggester.suggest("is it worth doing them on one leg?", ("are hip thrusts good?",), [])
+    assert slugs(follow_up)[0] == "single-leg-hip-thrust"
+    # Without a single-leg card, the exercise named stays.
+    assert slugs(suggester.suggest("can I do box squats on one leg?", (), []))[0] == "box-squat"
