@@ -291,17 +291,19 @@ class Suggester:
         return [variant, *[s for s in chosen if s != variant]]
 
     def _passage_score(self, slug: str, seen: Sequence[Seen]) -> float:
-        best = 0.0
+        """Evidence from the passages, each weighted by 1/rank and added up: three passages from the
+        Runner Deadlift article speak for it more than one does."""
+        total = 0.0
         for p, quoted, named, heading in seen:
             if slug in heading:
-                best = max(best, NAMED_IN_HEADING / p.rank)
+                total += NAMED_IN_HEADING / p.rank
             elif slug in quoted:
-                best = max(best, QUOTE_IN_PASSAGE / p.rank)
+                total += QUOTE_IN_PASSAGE / p.rank
             elif slug in named:
-                best = max(best, NAMED_IN_PASSAGE / p.rank)
+                total += NAMED_IN_PASSAGE / p.rank
             elif slug in self._section_names(p):
-                best = max(best, NAMED_IN_SECTION / p.rank)
-        return best
+                total += NAMED_IN_SECTION / p.rank
+        return total
 
     def _citation(self, slug: str, seen: Sequence[Seen]) -> int | None:
         """The rank of the first passage that recommends `slug`, else the first that names it (in its

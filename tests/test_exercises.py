@@ -88,3 +88,17 @@ def test_one_leg_asks_for_the_single_leg_version(suggester: Suggester) -> None:
     assert slugs(follow_up)[0] == "single-leg-hip-thrust"
     # Without a single-leg card, the exercise named stays.
     assert slugs(suggester.suggest("can I do box squats on one leg?", (), []))[0] == "box-squat"
+
+
+def test_evidence_from_several_passages_adds_up(suggester: Suggester, knowledge: Path) -> None:
+    # The question's words fit the squat cards; each passage only names the Runner Deadlift in
+    # passing ("the deadlift"), but three of them together put it among the suggestions.
+    question = "what does it mean if the bar hits my knees?"
+    found = [
+        passage(suggester, knowledge, "runner-deadlift", needle, rank)
+        for rank, needle in enumerate(
+            ["This latter element", "All runners unfamiliar", "This is where the true beauty"], start=1
+        )
+    ]
+    assert "runner-deadlift" not in slugs(suggester.suggest(question, (), found[:1]))
+    assert "runner-deadlift" in slugs(suggester.suggest(question, (), found))
