@@ -30,6 +30,17 @@ NO_EQUIPMENT = re.compile(
 ONE_LEGGED = re.compile(
     r"\b(?:(?:one|single|1)[\s-]?leg(?:ged)?|unilateral(?:ly)?|each\s+leg\s+separately)\b"
 )
+# "What should I do after heavy squats?" asks for something else: in a request for what to do, a
+# name just after one of these words (or joined to such a name by "and"/"or") is the setting of the
+# question, not its subject.
+WHAT_TO_DO = re.compile(
+    r"\bwhat\s+(?:should|can|could|do)\s+i\s+do\b|\banything\s+(?:i\s+can\s+do|to\s+do)\b"
+)
+AROUND = re.compile(
+    r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of)\s+"
+    r"(?:(?:a|an|the|my|some|heavy|big|hard|light)\s+)*$"
+)
+AND_OR = re.compile(r"\s+(?:and|or)\s+")
 HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging)\b"
 )
@@ -87,6 +98,23 @@ class Names:
     def __call__(self, text: str) -> list[str]:
         """Slugs named in `text`, in order of first mention."""
         return list(dict.fromkeys(self.all(text)))
+
+    def around(self, text: str) -> list[str]:
+        """Slugs a request for what to do names only as its setting ("what should I do after
+        squats?"), never as its subject."""
+        norm = normalise_text(text)
+        if self._pattern is None or not WHAT_TO_DO.search(norm):
+            return []
+        setting: dict[str, bool] = {}
+        joined, end = False, 0  # whether the last name was a setting; where it ended
+        for m in self._pattern.finditer(norm):
+            here = AROUND.search(norm[: m.start()]) is not None or (
+                joined and AND_OR.fullmatch(norm[end : m.start()]) is not None
+            )
+            slug = self._slug[m.group(1)]
+            setting[slug] = setting.get(slug, True) and here
+            joined, end = here, m.end()
+        return [slug for slug, only in setting.items() if only]
 
 
 class Suggester:
@@ -209,7 +237,8 @@ class Suggester:
         vector: np.ndarray | None = None,
     ) -> list[Suggestion]:
         """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages."""
-        named_now = self.names(question)
+        around = self.names.around(question)
+        named_now = [s for s in self.names(question) if s not in around]
         named_before = [s for s in self.names(" ".join(history)) if s not in named_now]
         if ONE_LEGGED.search(question.lower()):
             # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
@@ -222,6 +251,8 @@ class Suggester:
         similar = self._similar_concerns(vector)
         scored: list[_Scored] = []
         for slug in self.catalog.exercises:
+            if slug in around:
+                continue  # what the member already does is not the answer to "what after it?"
             score, concern = self._concern_score(slug, words)
             if slug in similar and similar[slug][0] > score:
                 score, concern = similar[slug]

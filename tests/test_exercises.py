@@ -102,3 +102,16 @@ def test_evidence_from_several_passages_adds_up(suggester: Suggester, knowledge:
     ]
     assert "runner-deadlift" not in slugs(suggester.suggest(question, (), found[:1]))
     assert "runner-deadlift" in slugs(suggester.suggest(question, (), found))
+
+
+def test_what_to_do_after_an_exercise_suggests_something_else(suggester: Suggester) -> None:
+    after = slugs(suggester.suggest("what should I do after heavy squats to stay loose?", (), []))
+    assert after and "squat" not in after
+    both = slugs(suggester.suggest("what should I do after squats and deadlifts?", (), []))
+    assert both and not {"squat", "deadlift"} & set(both)
+    # Only a request for what to do, and only for the name that follows "after".
+    assert (
+        slugs(suggester.suggest("my back aches the day after squats, is my squat wrong?", (), []))[0]
+        == "squat"
+    )
+    assert slugs(suggester.suggest("what should I do after a run: squats?", (), []))[0] == "squat"
