@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from bot.coach import Coach
 from bot.knowledge import normalise_text
 from bot.models import Answer
+from bot.summary import leans_back
 
 
 class EvalFileError(Exception):
@@ -43,6 +45,14 @@ class Report:
     false_alarms: int = 0
     long_passages: int = 0
     unquoted_passages: int = 0
+    # What a member reads first: the short answer (its cited sentences) and its lead (the first one).
+    answer_hit: float = 0.0
+    lead_hit: float = 0.0
+    dangling_leads: int = 0
+    answer_chars_median: int = 0
+    answer_chars_max: int = 0
+    discord_chars_median: int = 0
+    discord_chars_max: int = 0
     misses: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,9 +99,26 @@ def gold_rank(answer: Answer, gold: list[str], depth: int = 3) -> int | None:
     return None
 
 
+def contains_gold(text: str, gold: list[str]) -> bool:
+    """Whether `text` holds a gold quote (case, punctuation and space insensitive)."""
+    haystack = normalise_text(text)
+    return any(key and key in haystack for key in (normalise_text(g) for g in gold))
+
+
+def discord_first_message(coach: Coach, answer: Answer) -> int:
+    """Characters of the first Discord message of an answer (what a member sees before scrolling)."""
+    from bot.discord_app.answering import Answered
+    from bot.discord_app.present import Presenter
+
+    first = Presenter(coach).answer(Answered(answer, "0" * 12))[0]
+    return len(first.content) + sum(e.size for e in first.embeds)
+
+
 def evaluate(coach: Coach, cases: list[Case]) -> Report:
     answers = coach.ask_many([(c.question, c.history) for c in cases])
     report = Report(questions=len(cases))
+    markdown: list[int] = []
+    discord: list[int] = []
     bodies = {a.id: normalise_text(a.body) for a in coach.loaded.index.articles.values()}
     refused_oos = answered_in = oos = ins = 0
     escalated = flagged = 0
@@ -123,8 +150,20 @@ def evaluate(coach: Coach, cases: list[Case]) -> Report:
         elif answer.safety is not None:
             report.false_alarms += 1
             problems.append(f"false alarm: {', '.join(answer.safety.flags)}")
+        if answer.answered:
+            markdown.append(len(answer.text))
+            discord.append(discord_first_message(coach, answer))
+            if answer.sentences and leans_back(answer.sentences[0].text):
+                report.dangling_leads += 1
+                problems.append(f"dangling lead: {answer.sentences[0].text[:60]}")
         if case.gold:
             report.retrieval_questions += 1
+            short = " ".join(s.text for s in answer.sentences)
+            in_answer = contains_gold(short, case.gold)
+            report.answer_hit += in_answer
+            report.lead_hit += bool(answer.sentences) and contains_gold(answer.sentences[0].text, case.gold)
+            if not in_answer:
+                problems.append("gold not in the short answer")
             rank = gold_rank(answer, case.gold)
             report.hit1 += rank == 1
             report.hit3 += rank is not None
@@ -147,12 +186,20 @@ def evaluate(coach: Coach, cases: list[Case]) -> Report:
                     "id": case.id,
                     "question": case.question,
                     "problems": problems,
+                    "short_answer": [s.text for s in answer.sentences],
                     "passages": [f"{p.article.id}: {p.text[:70]}" for p in answer.passages[:3]],
                     "exercises": [s.exercise.name for s in answer.exercises],
                 }
             )
     n = report.retrieval_questions or 1
-    report.hit1, report.hit3, report.mrr = (round(x / n, 3) for x in (report.hit1, report.hit3, report.mrr))
+    report.hit1, report.hit3, report.mrr, report.answer_hit, report.lead_hit = (
+        round(x / n, 3) for x in (report.hit1, report.hit3, report.mrr, report.answer_hit, report.lead_hit)
+    )
+    if markdown:
+        report.answer_chars_median = round(statistics.median(markdown))
+        report.answer_chars_max = max(markdown)
+        report.discord_chars_median = round(statistics.median(discord))
+        report.discord_chars_max = max(discord)
     report.refused_out_of_scope = f"{refused_oos}/{oos}"
     report.answered_in_scope = f"{answered_in}/{ins}"
     report.refusal_accuracy = round((refused_oos + answered_in) / max(oos + ins, 1), 3)
