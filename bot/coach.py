@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bot import summary
 from bot.chunking import display_span
-from bot.compose import Templates, compose, key_sentences
+from bot.compose import Templates, cited_first, compose
 from bot.config import Settings
 from bot.embedding import Embedder, EmbeddingError, make_embedder
 from bot.exercises import Suggester, concern_list
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, load_catalog
-from bot.models import Answer, Exercise, Passage, Problem, Suggestion
+from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
 from bot.retrieve import Retrieval, Retriever, standardise
 from bot.safety import red_flags
 
@@ -240,16 +241,19 @@ class Coach:
             suggestions = loaded.suggester.suggest(question, context, passages, vector)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
-        sentences, see_also = (
-            key_sentences(
-                top,
-                loaded.sentence_spans,
-                key_scores(loaded.index, vector, found),
-                self.settings.summary_margin,
-            )
-            if top
-            else ([], [])
-        )
+        sentences = self._summarise(loaded, question, history, top, vector, found) if top else []
+        passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
+        cited = {s.citation for s in sentences}
+        spans = {p.article.id: summary.article_spans(loaded.sentence_spans, p.article.id) for p in passages}
+        limit = self.settings.chunk_chars
+        passages = [summary.holding(p, sentences, spans[p.article.id], limit) for p in passages]
+        shown = [
+            part
+            for p in passages
+            if p.rank in cited
+            for part in summary.trimmed(p, sentences, spans[p.article.id])
+        ]
+        see_also = [p.rank for p in passages[: self.settings.top_k] if p.rank not in cited]
         return compose(
             loaded.templates,
             question,
@@ -261,7 +265,32 @@ class Coach:
             safety,
             list(loaded.index.articles.values()),
             see_also,
+            shown,
         )
+
+    def _summarise(
+        self,
+        loaded: Loaded,
+        question: str,
+        history: Sequence[str],
+        top: list[Passage],
+        vector: np.ndarray,
+        found: Retrieval,
+    ) -> list[Sentence]:
+        """The short answer: the sentences of the top passages that answer the question."""
+        retriever = loaded.retriever
+        pool = summary.candidates(
+            top, loaded.sentence_spans, key_scores(loaded.index, vector, found), self.settings.summary_chars
+        )
+        picked = summary.select(
+            question,
+            pool,
+            summary.Lexicon(retriever.vocabulary.stems, retriever.question_terms, retriever.term_weight),
+            context=" ".join(history[-1:]),
+            max_sentences=self.settings.summary_sentences,
+            max_chars=self.settings.summary_chars,
+        )
+        return summary.as_sentences(picked)
 
     def _cite_exercises(
         self, loaded: Loaded, passages: list[Passage], suggestions: list[Suggestion]

@@ -12,12 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bot.models import Answer, Article, Passage, Safety, Sentence, Suggestion
-
-MIN_SENTENCE_WORDS = 5
-LIST_MARK = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
 
 
 class TemplateError(Exception):
@@ -52,40 +47,19 @@ class Templates:
         return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def key_sentences(
-    passages: Sequence[Passage],
-    spans: Sequence[tuple[str, int, int]],
-    scores: np.ndarray,
-    margin: float | None = None,
-) -> tuple[list[Sentence], list[int]]:
-    """The short answer: the best-scoring sentence of each passage, in passage order, so markers run
-    1, 2, 3; and the ranks of the passages left to a "see also".
-
-    `spans` are (article id, start, end) sentence spans of the article bodies and `scores` how well
-    each sums up the answer. With a `margin`, the summary stops at the first passage whose best
-    sentence scores more than `margin` below the best one: that passage and the ones after it are
-    cited as "see also" instead of lending the answer a sentence that does not answer it. A passage
-    with no full sentence of its own contributes its opening.
-    """
-    picked: list[tuple[float, Sentence]] = []
-    for p in passages:
-        best: tuple[float, int, int] | None = None
-        for i, (aid, start, end) in enumerate(spans):
-            if aid != p.article.id or start < p.start or end > p.end:
-                continue
-            text = p.article.body[start:end]
-            if text.startswith("#") or len(text.split()) < MIN_SENTENCE_WORDS:
-                continue
-            if best is None or scores[i] > best[0]:
-                best = (float(scores[i]), start, end)
-        text = p.text.split("\n")[0] if best is None else p.article.body[best[1] : best[2]]
-        score = -np.inf if best is None else best[0]
-        picked.append((score, Sentence(text=LIST_MARK.sub("", text.strip()), citation=p.rank)))
-    if margin is None or not picked:
-        return [s for _, s in picked], []
-    top = max(score for score, _ in picked)
-    keep = next((i for i, (score, _) in enumerate(picked) if i and score < top - margin), len(picked))
-    return [s for _, s in picked[:keep]], [s.citation for _, s in picked[keep:]]
+def cited_first(
+    passages: Sequence[Passage], sentences: Sequence[Sentence], suggestions: Sequence[Suggestion]
+) -> tuple[list[Passage], list[Sentence], list[Suggestion]]:
+    """Passages renumbered so the short answer's markers run 1, 2, 3 in reading order: the passages it
+    cites first, then the others in their order; citations follow."""
+    order = list(dict.fromkeys([*(s.citation for s in sentences), *(p.rank for p in passages)]))
+    new = {old: rank for rank, old in enumerate(order, start=1)}
+    by_rank = {p.rank: p for p in passages}
+    return (
+        [replace(by_rank[old], rank=new[old]) for old in order if old in by_rank],
+        [replace(s, citation=new[s.citation]) for s in sentences],
+        [replace(s, citation=new.get(s.citation)) if s.citation else s for s in suggestions],
+    )
 
 
 def compose(
@@ -99,12 +73,15 @@ def compose(
     safety: Safety | None,
     articles: Sequence[Article],
     see_also: Sequence[int] = (),
+    shown: Sequence[Passage] = (),
 ) -> Answer:
-    """The finished answer: structured fields plus the Markdown text shown in the terminal."""
+    """The finished answer: structured fields, the Markdown a member reads (the short answer, the
+    passages it cites trimmed to the sentences around the cited ones, a "See also" line, compact
+    exercise suggestions) and the full Markdown (every passage in full)."""
     if safety is not None:
         suggestions = ()
     if not answered:
-        passages, sentences, suggestions, see_also = (), (), (), ()
+        passages, sentences, suggestions, see_also, shown = (), (), (), (), ()
     # A red-flag question is always answered: the referral is the answer, passages only if covered.
     answered = answered or safety is not None
     titles = {a.id: a.title for a in articles}
@@ -120,25 +97,32 @@ def compose(
         )
         for s in suggestions
     ]
+    by_rank = {p.rank: p for p in passages}
     data = {
         "question": question,
         "safety": safety,
-        "passages": passages,
         "sentences": sentences,
-        "see_also": see_also,
+        "see_also": [by_rank[r] for r in see_also if r in by_rank],
     }
     if answered:
-        text = templates.render("answer.md.j2", exercises=suggestions, **data)
+        text = templates.render("answer.md.j2", exercises=suggestions, passages=shown, full=False, **data)
+        full = templates.render(
+            "answer.md.j2", exercises=suggestions, passages=passages, full=True, **{**data, "see_also": []}
+        )
     else:
-        text = templates.render("not_covered.md.j2", titles=list(titles.values()), **data)
+        text = full = templates.render(
+            "not_covered.md.j2", titles=list(titles.values()), passages=passages, **data
+        )
     return Answer(
         question=question,
         answered=answered,
         passages=tuple(passages),
         sentences=tuple(sentences),
         see_also=tuple(see_also),
+        shown=tuple(shown),
         exercises=tuple(suggestions),
         safety=safety,
         text=text,
+        full_text=full,
         history=tuple(history),
     )

@@ -36,11 +36,9 @@ class Settings(BaseSettings):
     )
     weight_sentence: float = Field(0.75, ge=0, description="Fusion weight of a sentence's own cosine.")
     weight_lexical: float = Field(0.25, ge=0, description="Fusion weight of BM25 on heading + sentence.")
-    summary_margin: float = Field(
-        1.5,
-        ge=0,
-        description="A passage whose best sentence scores this far (in standard deviations) below the"
-        " best one is cited as 'see also' instead of in the short answer.",
+    summary_sentences: int = Field(3, ge=1, le=5, description="Most sentences in the short answer.")
+    summary_chars: int = Field(
+        500, ge=100, description="About the longest short answer (a sentence is never cut to fit)."
     )
     weight_context: float = Field(
         0.25, ge=0, description="Fusion weight of BM25 on heading + the sentence with its neighbours."

@@ -90,12 +90,15 @@ def read_cases(path: Path) -> list[Case]:
 
 
 def gold_rank(answer: Answer, gold: list[str], depth: int = 3) -> int | None:
-    """Rank of the first passage containing a gold quote (case, punctuation, space insensitive)."""
+    """Retrieval rank (1 = best score) of the first passage containing a gold quote (case, punctuation,
+    space insensitive). Passages are numbered for reading (the short answer's first citation is [1]),
+    so the retrieval order is their score order."""
     keys = [normalise_text(g) for g in gold]
-    for p in answer.passages[:depth]:
+    ranked = sorted(answer.passages, key=lambda p: -p.score)
+    for rank, p in enumerate(ranked[:depth], start=1):
         text = normalise_text(p.text)
         if any(k and k in text for k in keys):
-            return p.rank
+            return rank
     return None
 
 

@@ -120,10 +120,14 @@ class Safety:
 
 @dataclass(frozen=True)
 class Sentence:
-    """A key sentence of the short answer, verbatim from passage `citation`."""
+    """A key sentence of the short answer, verbatim from passage `citation`: `article.body[start:end]`
+    (two sentences when the first is needed to make sense of the second)."""
 
     text: str
     citation: int
+    article_id: str = ""
+    start: int = 0
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,13 @@ class Answer:
     answered: bool
     passages: tuple[Passage, ...] = ()
     sentences: tuple[Sentence, ...] = ()
-    # Passages cited only as "see also" after the key sentences (their best sentence was far weaker).
+    # Ranks of the top passages the short answer does not cite, offered as "See also".
     see_also: tuple[int, ...] = ()
+    # The passages the short answer cites, trimmed to the sentences around the cited ones.
+    shown: tuple[Passage, ...] = ()
     exercises: tuple[Suggestion, ...] = ()
     safety: Safety | None = None
+    # The Markdown a member reads, and the same answer with every passage in full (`coach ask --full`).
     text: str = ""
+    full_text: str = ""
     history: tuple[str, ...] = field(default=())

@@ -270,6 +270,16 @@ class Retriever:
         """Stemmed content words of a question, negated and generic running words removed."""
         return self.vocabulary.topic(text)
 
+    def question_terms(self, text: str) -> frozenset[str]:
+        """Stems of a question's topic words and of the article words its runner words stand for."""
+        return frozenset(self.topic_terms(text)) | frozenset(
+            self.vocabulary.without_generic(self._expanded(text))
+        )
+
+    def term_weight(self, stem: str) -> float:
+        """How much a stem tells about a sentence: its idf over the index (rarest when unseen)."""
+        return self._lexical.idf.get(stem, self._lexical.max_idf)
+
     def terms(self, query: str) -> list[str]:
         """Stems of the articles' own terms the question uses, in words rare in English too."""
         words = [w for w in self.vocabulary.words(query) if len(w) > 2 and w not in STOPWORDS]

@@ -1,18 +1,471 @@
-"""The short answer: the sentences of the cited passages that answer the question."""
+"""The short answer: the sentences of the cited passages that answer the question.
+
+A member reads the short answer first, so its sentences are chosen for answering, not only for being
+on topic. Each candidate sentence of the passages found keeps its retrieval relevance and gains for:
+
+- its role matching the question's kind: a "what is" question wants a sentence that defines, a
+  "what's the difference" one that contrasts, "how do I" one that instructs, "how many / how often /
+  how heavy" one that gives a number or an amount, "why" one that gives a cause, "should I" advice,
+  "which" a recommendation;
+- holding the words of the question (or of the part of it being answered);
+
+and loses for being a fragment ("Sort of."), a question of the author's own ("How does this even make
+sense?"), an anecdote in the first person (kept out of the lead), or leaning on the sentence before it
+("This often leads to hip drop...") when that sentence cannot be shown with it. A leaning sentence is
+shown as a pair with the sentence it leans on, as one verbatim, cited slice of the article.
+
+A question in several parts ("how low, how many sets, sore lower back?") gets one sentence per part;
+otherwise the best sentence leads and up to two more follow while they score close to it and the
+whole stays short.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import numpy as np
+
+from bot.models import Passage, Sentence
 
 # A sentence opening on one of these leans on the sentence before it for its subject or its point.
 LEANING = re.compile(
     r"^[\s\"'“‘(]*(?:this|that|these|those|it|its|it[’']s|they|them|their|there[’']s|so|but|also|however|"
     r"thus|therefore|hence|and|or|then|which|such|both|he|she|his|her|here|again|still|yet|instead|"
-    r"otherwise|plus|though|although|because|as a result|in addition|on the other hand)\b",
+    r"otherwise|plus|as a result|in addition|on the other hand)\b",
+    re.IGNORECASE,
+)
+LIST_MARK = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
+FIRST_PERSON = re.compile(r"\b(?:i|i[’']m|i[’']ve|i[’']d|me|my|myself)\b", re.IGNORECASE)
+# First-person sentences that give the author's advice rather than tell a story.
+ADVISING = re.compile(
+    r"\b(?:recommend|suggest|emphasi[sz]e|advise|prefer|encourage|believe|think|find|like to|use)\b",
+    re.IGNORECASE,
+)
+MIN_WORDS = 5
+# Content words beyond the question's that make a sentence fully informative.
+SUBSTANCE_WORDS = 10
+# How many sentences back a leaning sentence may reach for the one it leans on.
+MAX_LEAN = 2
+
+
+class Kind(StrEnum):
+    """What a question (or one part of it) asks for."""
+
+    CONTRAST = "contrast"
+    AMOUNT = "amount"
+    WHY = "why"
+    HOW = "how"
+    WHICH = "which"
+    SHOULD = "should"
+    DEFINE = "define"
+    OTHER = "other"
+
+
+# The first pattern that matches decides the kind ("how many sets" is an amount, not a how-to).
+KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    (
+        Kind.CONTRAST,
+        re.compile(
+            r"\b(?:diff(?:erence|erent|s)?|differ|vs\.?|versus|compared?(?: to| with)?|same as|"
+            r"better than|instead of|or (?:a |the )?(?:normal|regular|standard|traditional))\b"
+        ),
+    ),
+    (
+        Kind.AMOUNT,
+        re.compile(
+            r"\bhow (?:many|much|often|long|heavy|low|far|deep|high|fast|frequently|light)\b|"
+            r"\b(?:sets?|reps?|times a (?:week|day)|per week|a week|frequency|weight|duration)\b"
+        ),
+    ),
+    (Kind.WHY, re.compile(r"\bwhy\b|\bhow come\b|\bwhat causes?\b|\breasons?\b|\bcaus(?:e|es|ing)\b")),
+    (
+        Kind.HOW,
+        re.compile(
+            r"\bhow (?:do|should|can|to|would|does|is)\b|\bstep by step\b|\b(?:form|technique|cues?|"
+            r"properly|correctly|tips?)\b"
+        ),
+    ),
+    (
+        Kind.WHICH,
+        re.compile(
+            r"\bwhich\b|\bwhat (?:exercises?|lifts?|moves?|kinds?|types?|workouts?|should i do|can i do)\b|"
+            r"\b(?:best|good|any) (?:exercises?|lifts?|moves?|way)\b|\banything (?:for|to|i can)\b"
+        ),
+    ),
+    (
+        Kind.SHOULD,
+        re.compile(
+            r"^(?:should|can|could|do|does|is|are|will|would|am|must)\b|\bshould i\b|\bworth\b|"
+            r"\b(?:is it|are they) (?:ok|okay|bad|safe|good|necessary)\b|\bdo i (?:need|have)\b"
+        ),
+    ),
+    (
+        Kind.DEFINE,
+        re.compile(
+            r"\b(?:what|wtf|wth)(?: the \w+)?(?: exactly| even)? (?:is|are|was)\b|\bwhat[’']?s\b|"
+            r"\bwhats\b|\bmean(?:s|ing)?\b|\bdefin(?:e|ition)\b|\bexplain\b|\bwho is\b"
+        ),
+    ),
+)
+
+# What an answering sentence looks like, per kind of question.
+ROLES: dict[Kind, re.Pattern[str]] = {
+    Kind.DEFINE: re.compile(
+        r"\b(?:is|are) (?:a|an|the|essentially|simply|basically|just|made up|composed)\b|\bmeans?\b|"
+        r"\brefers? to\b|\bconsists? of\b|\bknown as\b|\bcalled\b|\binvolves?\b|\bincludes?\b|"
+        r"\bsuch as\b|–|—|:|\(",
+        re.IGNORECASE,
+    ),
+    Kind.CONTRAST: re.compile(
+        r"\bunlike\b|\binstead\b|\brather than\b|\bwhereas\b|\bwhile\b|\bdiffer\w*\b|\bthan\b|"
+        r"\bnot (?:by|from|the|a|just|only|about)\b|, not\b|\bcompared\b|\bas opposed\b|\bbut\b|"
+        r"\bopposite\b|\bbegins?\b|\bstarts?\b",
+        re.IGNORECASE,
+    ),
+    Kind.HOW: re.compile(
+        r"^(?:[-*•]\s*|\d+[.)]\s*)?(?:begin|start|hold|keep|lower|lift|stand|place|push|pull|squeeze|"
+        r"bend|hinge|bow|focus|inhale|exhale|breathe|return|repeat|raise|drive|brace|maintain|try|make|"
+        r"use|grip|set|step|move|reach|rotate|turn|stop|avoid|think|imagine|pause)\b|"
+        r"\byou (?:should|want|need|must|can|will)\b|\bmake sure\b|\bbegin by\b|\bshould (?:be|remain)\b|"
+        r"\bthe key\b|\bfocus on\b",
+        re.IGNORECASE,
+    ),
+    Kind.AMOUNT: re.compile(
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twice|once|several|few|couple|half|"
+        r"dozen|lightest|heaviest|light|heavy|low|high|as far as|until|more|less|frequency|weekly|per)\b"
+        r"|%",
+        re.IGNORECASE,
+    ),
+    Kind.WHY: re.compile(
+        r"\bbecause\b|\bcaus\w*\b|\bleads? to\b|\bdue to\b|\bresult\w*\b|\breasons?\b|\bso that\b|"
+        r"\bresponsible\b|\bwhich means\b|\ballows?\b|\benables?\b|\bif you\b|\bwhen\b|\bprevents?\b|"
+        r"\brestricts?\b|\bweak\w*\b|\bnot about\b",
+        re.IGNORECASE,
+    ),
+    Kind.SHOULD: re.compile(
+        r"\bshould\b|\brecommend\w*\b|\bbest\b|\bavoid\b|\bdon[’']t\b|\bnever\b|\balways\b|"
+        r"\bimportant\b|\bmake sure\b|\bneed to\b|\bworth\b|\bbenefit\w*\b|\bgreat\b|\bgood\b|\bhelps?\b|"
+        r"\bproblem\w*\b|\bcan\b",
+        re.IGNORECASE,
+    ),
+    Kind.WHICH: re.compile(
+        r"\brecommend\w*\b|\bgreat (?:for|way)\b|\bbest\b|\bhelps?\b|\bgood (?:for|place)\b|"
+        r"\bexercises? (?:such as|like)\b|\bsuch as\b|\bincluding\b|\btry\b|\binclude\b|\bwork\b",
+        re.IGNORECASE,
+    ),
+    Kind.OTHER: re.compile(r"(?!)"),
+}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each feature counts, in the units of the relevance score (standard deviations)."""
+
+    role: float = 0.5
+    terms: float = 1.5
+    fragment: float = 4.0
+    aside: float = 3.0
+    anecdote: float = 1.5
+    leaning: float = 2.0
+    # A follower sentence joins the lead only while it scores at most this far below it.
+    substance: float = 0.0
+    opening: float = -1.0
+    length: float = 0.0
+    margin: float = 4.0
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Words as the retrieval sees them: a text's content stems in order, a question's topic stems
+    (with the article words its runner words stand for) and how much a stem tells (its idf)."""
+
+    stems: Callable[[str], list[str]]
+    terms: Callable[[str], frozenset[str]]
+    weight: Callable[[str], float]
+
+
+def bigrams(stems: Sequence[str]) -> frozenset[tuple[str, str]]:
+    return frozenset(itertools.pairwise(stems))
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What one question (or one part of it) asks: its kind, topic stems and word pairs."""
+
+    kind: Kind
+    terms: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, text: str, words: Lexicon, context: str = "") -> Focus:
+        terms = words.terms(text) or words.terms(context)
+        return cls(question_kind(text), terms, bigrams([s for s in words.stems(text) if s in terms]))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a cited passage (possibly with the sentence it leans on) and how well it answers."""
+
+    text: str
+    citation: int
+    article_id: str
+    start: int
+    end: int
+    relevance: float
+    pair: bool = False
+    # Whether it opens a paragraph (a topic sentence, more often introducing than answering).
+    opening: bool = False
+
+
+def leans_back(text: str) -> bool:
+    """Whether a sentence opens on a pronoun or connective whose referent is in the sentence before, or
+    goes on from it in lower case ("except every ultrarunner who...")."""
+    stripped = text.lstrip(" \"'“‘(")
+    return bool(LEANING.match(text)) or stripped[:1].islower()
+
+
+def question_kind(text: str) -> Kind:
+    """The kind of answer a question (or one part of it) asks for."""
+    lowered = " ".join(text.lower().split())
+    return next((kind for kind, pattern in KINDS if pattern.search(lowered)), Kind.OTHER)
+
+
+# A new part starts at a question mark or semicolon, or at a comma or "and" followed by a question word.
+PART_BREAK = re.compile(
+    r"[?;]+\s*|,\s*(?=(?:and\s+)?(?:how|what|why|which|when|should|can|do|is|are|any)\b)|"
+    r"\s+and\s+(?=(?:how|what|why|which|when|should)\b)",
     re.IGNORECASE,
 )
 
 
-def leans_back(text: str) -> bool:
-    """Whether a sentence opens on a pronoun or connective whose referent is in the sentence before."""
-    return bool(LEANING.match(text))
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks several things; one part for an ordinary question."""
+    pieces = [p.strip(" ,:-") for p in PART_BREAK.split(question)]
+    parts = [p for p in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
+    return parts if len(parts) > 1 else [question]
+
+
+def fragment(text: str) -> bool:
+    return len(text.split()) < MIN_WORDS
+
+
+def aside(text: str) -> bool:
+    """A question the author asks the reader, or a sentence trailing off ("Who would think...…")."""
+    return text.rstrip("”\"') ").endswith(("?", "…", "..."))
+
+
+def lead_in(text: str) -> bool:
+    """A sentence that introduces what follows it ("...has dire consequences for running performance:")."""
+    return text.rstrip().endswith(":")
+
+
+def unfit(c: Candidate) -> bool:
+    """A sentence that cannot stand in the short answer: a fragment or heading-like line, an aside, a
+    lead-in to a list, or a sentence leaning on one that is not shown with it."""
+    return fragment(c.text) or aside(c.text) or lead_in(c.text) or (not c.pair and leans_back(c.text))
+
+
+def anecdote(text: str) -> bool:
+    """The author speaking of themselves ("In my coaching, I..."), not giving advice."""
+    return bool(FIRST_PERSON.search(text)) and not ADVISING.search(text)
+
+
+def candidates(
+    passages: Sequence[Passage],
+    spans: Sequence[tuple[str, int, int]],
+    scores: np.ndarray,
+    limit: int,
+) -> list[Candidate]:
+    """Every whole sentence of the passages; one that leans on the sentences before it is also offered
+    with them (going back to the first that stands on its own, inside its section).
+
+    `spans` are the index's (article id, start, end) sentences in article order and `scores` their
+    relevance. A pair longer than `limit` characters is not offered.
+    """
+    out: list[Candidate] = []
+    for p in passages:
+        body = p.article.body
+        for i, (aid, start, end) in enumerate(spans):
+            if aid != p.article.id or start < p.start or end > p.end or body.startswith("#", start):
+                continue
+            text = LIST_MARK.sub("", body[start:end].strip())
+            score = float(scores[i])
+            if not np.isfinite(score):
+                continue
+            opening = start == 0 or body[:start].rstrip(" \t").endswith("\n")
+            out.append(Candidate(text, p.rank, aid, start, end, score, opening=opening))
+            j = i
+            while leans_back(body[spans[j][1] : spans[j][2]]) and j > 0 and i - j < MAX_LEAN:
+                j -= 1
+                first = spans[j][1]
+                if spans[j][0] != aid or body.startswith("#", first) or end - first > limit:
+                    break
+                if not leans_back(body[first : spans[j][2]]):
+                    pair = LIST_MARK.sub("", body[first:end].strip())
+                    out.append(Candidate(pair, p.rank, aid, first, end, score, pair=True, opening=opening))
+                    break
+    return out
+
+
+def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
+    """How well a candidate answers: its relevance, its role for the question's kind, the share of the
+    question's word weight it holds (a pair of the question's words in a row counts as one more
+    word), less its flaws. A pair is judged on its own leaning sentence's relevance, without the
+    leaning penalty."""
+    score = c.relevance
+    if ROLES[focus.kind].search(c.text):
+        score += w.role
+    if focus.terms:
+        stems = words.stems(c.text)
+        have = set(stems) & focus.terms
+        total = sum(words.weight(t) for t in focus.terms)
+        share = sum(words.weight(t) for t in have) / total
+        if focus.pairs & bigrams([s for s in stems if s in focus.terms]):
+            share += 1 / len(focus.terms)
+        score += w.terms * share
+        # New information: content words beyond the question's own (a sentence that only restates
+        # the topic, "The Glute Hamstring Raise is a versatile exercise.", tells the member nothing).
+        score += w.substance * min(1.0, len(set(stems) - focus.terms) / SUBSTANCE_WORDS)
+    if c.opening:
+        score += w.opening
+    score += w.length * math.log(max(len(c.text), 20) / 100)
+    if fragment(c.text):
+        score -= w.fragment
+    if aside(c.text):
+        score -= w.aside
+    if anecdote(c.text):
+        score -= w.anecdote
+    if not c.pair and leans_back(c.text):
+        score -= w.leaning
+    return score
+
+
+def select(
+    question: str,
+    pool: Sequence[Candidate],
+    words: Lexicon,
+    context: str = "",
+    max_sentences: int = 3,
+    max_chars: int = 500,
+    weights: Weights | None = None,
+) -> list[Candidate]:
+    """The short answer's sentences: one per part of a multi-part question (in the question's order),
+    else the best one and up to two close followers, within `max_sentences` and about `max_chars`.
+    `context` is the conversation so far, for a follow-up's topic ("how heavy should I go?")."""
+    w = weights or Weights()
+    if not pool:
+        return []
+    parts = question_parts(question)
+    picked: list[Candidate] = []
+
+    def overlaps(c: Candidate) -> bool:
+        return any(c.article_id == p.article_id and c.start < p.end and p.start < c.end for p in picked)
+
+    def fits(c: Candidate) -> bool:
+        used = sum(len(p.text) + 5 for p in picked)
+        return not picked or used + len(c.text) <= max_chars
+
+    pool = [c for c in pool if not unfit(c)] or pool
+    if len(parts) > 1:
+        for part in parts[:max_sentences]:
+            focus = Focus.of(part, words, f"{context} {question}")
+            ranked = sorted(pool, key=lambda c: -answering(c, focus, words, w))
+            best = next((c for c in ranked if not overlaps(c) and fits(c)), None)
+            if best is not None:
+                picked.append(best)
+        return picked
+    focus = Focus.of(question, words, context)
+    scored = sorted(((answering(c, focus, words, w), c) for c in pool), key=lambda x: -x[0])
+    top = scored[0][0]
+    for score, c in scored:
+        if len(picked) >= max_sentences or score < top - w.margin:
+            break
+        if not overlaps(c) and fits(c):
+            picked.append(c)
+    return picked
+
+
+def as_sentences(picked: Iterable[Candidate]) -> list[Sentence]:
+    return [Sentence(c.text, c.citation, c.article_id, c.start, c.end) for c in picked]
+
+
+def article_spans(spans: Sequence[tuple[str, int, int]], article_id: str) -> list[tuple[int, int]]:
+    """The (start, end) sentence spans of one article, in order."""
+    return [(start, end) for aid, start, end in spans if aid == article_id]
+
+
+def _sentence_at(spans: Sequence[tuple[int, int]], at: int) -> int:
+    return next((k for k, (start, end) in enumerate(spans) if start <= at < end), 0)
+
+
+def holding(
+    passage: Passage, sentences: Sequence[Sentence], spans: Sequence[tuple[int, int]], limit: int
+) -> Passage:
+    """`passage` grown to hold the sentences cited from it (a pair may reach before the window), and cut
+    back at a sentence end to stay within `limit` characters when it has to grow."""
+    mine = [s for s in sentences if s.citation == passage.rank and s.end > s.start]
+    if not mine:
+        return passage
+    start = min(passage.start, *(s.start for s in mine))
+    end = max(passage.end, *(s.end for s in mine))
+    if start == passage.start and end == passage.end:
+        return passage
+    if end - start > limit:
+        need = max(s.end for s in mine)
+        end = max((e for _, e in spans if need <= e <= start + limit), default=need)
+    body = passage.article.body
+    return replace(passage, text=body[start:end], start=start, end=end)
+
+
+def trimmed(
+    passage: Passage,
+    sentences: Sequence[Sentence],
+    spans: Sequence[tuple[int, int]],
+    before: int = 0,
+    after: int = 1,
+    room: int = 300,
+) -> list[Passage]:
+    """The parts of `passage` a member needs: each sentence it cites with `before` and `after`
+    sentences around it (nearby ones share one excerpt; a sentence after is added only while the
+    excerpt stays within `room` characters), never opening on a sentence that leans on the one before
+    it nor cutting a sentence. Each excerpt is a verbatim slice with the passage's rank."""
+    mine = sorted(
+        (s for s in sentences if s.citation == passage.rank and s.end > s.start), key=lambda s: s.start
+    )
+    inside = [k for k, (start, end) in enumerate(spans) if start >= passage.start and end <= passage.end]
+    if not mine or not inside:
+        return [passage]
+    body = passage.article.body
+    groups: list[list[int]] = []
+    for s in mine:
+        lo = max(inside[0], _sentence_at(spans, s.start) - before)
+        hi = _sentence_at(spans, s.end - 1)
+        while (
+            hi < min(inside[-1], _sentence_at(spans, s.end - 1) + after)
+            and spans[hi + 1][1] - spans[lo][0] <= room
+        ):
+            hi += 1
+        if groups and lo <= groups[-1][1] + 1:
+            groups[-1][1] = max(groups[-1][1], hi)
+        else:
+            groups.append([lo, hi])
+    out = []
+    for lo, hi in groups:
+        steps = 0
+        while lo > 0 and steps < MAX_LEAN and leans_back(body[spans[lo][0] : spans[lo][1]]):
+            if body.startswith("#", spans[lo - 1][0]):
+                break
+            lo -= 1
+            steps += 1
+        while lo < hi and (
+            fragment(body[spans[lo][0] : spans[lo][1]]) or aside(body[spans[lo][0] : spans[lo][1]])
+        ):
+            lo += 1  # an excerpt does not open on "Sort of." or a question of the author's
+        start, end = spans[lo][0], spans[hi][1]
+        out.append(replace(passage, text=body[start:end], start=start, end=end))
+    return out

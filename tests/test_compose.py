@@ -28,7 +28,13 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
         "passages": answer.passages,
     }
     rendered = {
-        "answer.md.j2": templates.render("answer.md.j2", safety=safety, exercises=answer.exercises, **data),
+        "answer.md.j2": templates.render(
+            "answer.md.j2",
+            safety=safety,
+            exercises=answer.exercises,
+            **{**data, "see_also": answer.passages[1:], "passages": answer.shown},
+            full=False,
+        ),
         "answer.discord.j2": templates.render("answer.discord.j2", safety=None, **data),
         "passage.discord.j2": templates.render("passage.discord.j2", p=answer.passages[0]),
         "not_covered.md.j2": templates.render("not_covered.md.j2", question="bread?", titles=["A", "B"]),
@@ -113,8 +119,11 @@ def test_suggestions_end_with_a_disclaimer_and_are_suppressed_by_red_flags(setti
     c = coach(settings)
     answer = c.ask("my hips drop when I run, which exercises help?")
     assert len(answer.exercises) >= 2
-    for s in answer.exercises:  # one Markdown list item per exercise, each on its own line
-        assert f"\n- **{s.exercise.name}**: {s.reason}\n" in answer.text
+    for s in answer.exercises:  # in full, one Markdown list item per exercise, each on its own line
+        assert f"\n- **{s.exercise.name}**: {s.reason}\n" in answer.full_text
+        assert f"**{s.exercise.name}**" in answer.text  # compact: the first with its cue, the others named
+    first = answer.exercises[0]
+    assert f"- **{first.exercise.name}**: {first.reason} {first.exercise.cue}" in answer.text
     assert answer.text.rstrip().endswith("see a professional for an injury._")
     hurt = c.ask("my hip is swollen and I heard a pop, which exercises help my hip drop?")
     assert hurt.safety is not None and hurt.exercises == ()
@@ -139,24 +148,3 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     for turn in ["a", "b", "c", "d"]:
         conversation.add(turn)
     assert conversation.history == ("b", "c", "d")
-
-
-def test_a_weak_passage_is_a_see_also_not_a_sentence_of_the_answer() -> None:
-    from pathlib import Path
-
-    import numpy as np
-
-    from bot.compose import key_sentences
-    from bot.models import Article, Passage
-
-    body = "Hip drop comes from weak glutes in stance. The seat of a leg press moves. Glutes hold the pelvis level."
-    article = Article(id="a", title="A", body=body, path=Path("a.md"), content_hash="a")
-    spans = [("a", 0, 42), ("a", 43, 73), ("a", 74, len(body))]
-    passages = [Passage(rank, body[s:e], article, "", 1.0, s, e) for rank, (_, s, e) in enumerate(spans, 1)]
-    scores = np.array([6.0, 3.0, 5.8])
-    everything, none = key_sentences(passages, spans, scores)
-    assert [s.citation for s in everything] == [1, 2, 3] and none == []
-    # Passage 2 is far weaker: the answer stops there and cites 2 and 3 as "see also", in order.
-    kept, see_also = key_sentences(passages, spans, scores, margin=1.5)
-    assert [s.citation for s in kept] == [1] and see_also == [2, 3]
-    assert kept[0].text == "Hip drop comes from weak glutes in stance."
