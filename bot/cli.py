@@ -104,6 +104,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         "safety": answer.safety is not None,
         "text": answer.text,
+        "short_answer": [{"text": s.text, "citation": s.citation} for s in answer.sentences],
     }
 
 
@@ -158,6 +159,9 @@ def ask(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON (one object per line for stdin).")
     ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Show every source in full and every exercise with its cue.")
+    ] = False,
 ) -> None:
     """Ask a question and get an answer quoted from the articles."""
     with clean_errors():
@@ -168,7 +172,7 @@ def ask(
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
-            out.print(Markdown(answer.text))
+            out.print(Markdown(answer.full_text if full else answer.text))
 
 
 @app.command()

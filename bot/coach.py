@@ -320,8 +320,8 @@ class Coach:
     def exercise(self, name: str) -> Exercise | None:
         return self.loaded.catalog.find(name)
 
-    def card(self, exercise: Exercise, flavour: str = "md", reason: str = "") -> str:
-        """An exercise card rendered from its template."""
+    def card(self, exercise: Exercise, flavour: str = "md", reason: str = "", compact: bool = False) -> str:
+        """An exercise card rendered from its template (`compact`: the reason, the cue and the dose)."""
         loaded = self.loaded
         ex = loaded.catalog.exercises
         sources = [
@@ -336,6 +336,7 @@ class Coach:
             harder=ex.get(exercise.harder or ""),
             sources=sources,
             reason=reason,
+            compact=compact,
         )
 
     def help_text(self, flavour: str = "md") -> str:

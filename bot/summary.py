@@ -128,7 +128,7 @@ ROLES: dict[Kind, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     Kind.HOW: re.compile(
-        r"^(?:[-*•]\s*|\d+[.)]\s*)?(?:begin|start|hold|keep|lower|lift|stand|place|push|pull|squeeze|"
+        r"^(?:[-*•]\s*|\d+[.)]\s*)?(?:(?:to|for|in|with|when|as) [^,]{0,40}, )?(?:begin|start|hold|keep|lower|lift|stand|place|push|pull|squeeze|"
         r"bend|hinge|bow|focus|inhale|exhale|breathe|return|repeat|raise|drive|brace|maintain|try|make|"
         r"use|grip|set|step|move|reach|rotate|turn|stop|avoid|think|imagine|pause)\b|"
         r"\byou (?:should|want|need|must|can|will)\b|\bmake sure\b|\bbegin by\b|\bshould (?:be|remain)\b|"

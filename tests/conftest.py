@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.embedding import HashEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+DEV_SET = ROOT / "eval" / "dev.jsonl"
 
 
 @pytest.fixture

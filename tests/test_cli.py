@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -13,7 +14,8 @@ def test_ask_json_has_the_documented_shape(env: Settings) -> None:
     result = runner.invoke(app, ["ask", "--json", "how do I do the runner deadlift?"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answered", "passages", "exercises", "safety", "text"}
+    assert set(data) == {"question", "answered", "passages", "exercises", "safety", "text", "short_answer"}
+    assert data["short_answer"] and all(set(s) == {"text", "citation"} for s in data["short_answer"])
     assert data["answered"] is True and data["safety"] is False
     passage = data["passages"][0]
     assert set(passage) == {"rank", "text", "article", "heading", "score"}
@@ -30,6 +32,17 @@ def test_ask_json_has_the_documented_shape(env: Settings) -> None:
             "easier",
             "harder",
         }
+
+
+def test_full_shows_every_source_in_full(env: Settings) -> None:
+    question = "why do my hips drop when I run?"
+    short = runner.invoke(app, ["ask", question]).stdout
+    full = runner.invoke(app, ["ask", "--full", question]).stdout
+    data = json.loads(runner.invoke(app, ["ask", "--json", question]).stdout)
+    flat = " ".join(re.findall(r"\w+", full))  # the words as the terminal shows them (lists get bullets)
+    for p in data["passages"]:  # every passage, whole, in the full answer
+        assert " ".join(re.findall(r"\w+", p["text"])) in flat
+    assert len(full) > len(short) and "coach ask --full" in short and "coach ask --full" not in full
 
 
 def test_ask_builds_a_missing_index_and_says_so(env: Settings) -> None:

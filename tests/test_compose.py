@@ -55,6 +55,7 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
                 "easier": {"ex": ex},
                 "harder": {"ex": ex},
                 "thread": {"question": answer.question},
+                "more": {},
             }.items()
         ),
         "cooldown.discord.j2": templates.render("cooldown.discord.j2", seconds=12, rate=3, per="20"),
@@ -75,6 +76,7 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
             chunks=40,
         ),
         "reindex_refused.discord.j2": templates.render("reindex_refused.discord.j2"),
+        "sources_changed.discord.j2": templates.render("sources_changed.discord.j2"),
     }
     names = {p.name for p in (ROOT / "prompts").glob("*.j2") if not p.name.startswith("_")}
     assert names == set(rendered)

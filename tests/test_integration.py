@@ -114,3 +114,33 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     assert hit3 >= 0.85 and mrr >= 0.78
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
+
+
+def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
+    """Real questions from a runner: the short answer opens on a sentence that stands alone, its lead
+    is cited [1], every quote is verbatim, and the excerpts under it are whole sentences."""
+    from bot import summary
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    spans = coach.loaded.sentence_spans
+    for question in [
+        "why do my hips drop?",
+        "how heavy should I go on the runner deadlift?",
+        "wtf is the posterior chain",
+        "whats the diff between the runner deadlift and a normal one",
+        "runner deadlift: how low, how many sets, sore lower back?",
+    ]:
+        answer = coach.ask(question)
+        assert answer.sentences and len(answer.sentences) <= 3, question
+        assert not summary.leans_back(answer.sentences[0].text), question
+        assert answer.sentences[0].citation == 1
+        assert sum(len(s.text) for s in answer.sentences) <= 600
+        for s in answer.sentences:
+            assert answer.passages[s.citation - 1].article.body[s.start : s.end] == s.text
+            assert s.text in answer.passages[s.citation - 1].text
+        for p in answer.shown:
+            assert p.start in {s for aid, s, _ in spans if aid == p.article.id}
+            assert p.end in {e for aid, _, e in spans if aid == p.article.id}
+            assert p.article.body[p.start : p.end] == p.text and not summary.leans_back(p.text)
+        assert len(answer.text) <= 3000

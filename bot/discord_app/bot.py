@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.discord_app.answering import Answerer
 from bot.discord_app.limits import Cooldown
 from bot.discord_app.present import Presenter
-from bot.discord_app.views import FeedbackButton, SwapButton
+from bot.discord_app.views import FeedbackButton, MoreButton, SwapButton
 from bot.discord_app.watcher import watch_knowledge
 from bot.feedback import FeedbackLog
 from bot.health import write_heartbeat
@@ -74,7 +74,9 @@ class CoachBot(commands.Bot):
         await asyncio.to_thread(lambda: self.coach.loaded)  # load or build the index before any question
         for name in EXTENSIONS:
             await self.load_extension(f"{__package__}.exts.{name}")
-        self.add_dynamic_items(FeedbackButton, SwapButton)  # the persistent views: any message, any restart
+        self.add_dynamic_items(
+            FeedbackButton, SwapButton, MoreButton
+        )  # the persistent views: any message, any restart
         await self.sync_commands()
         self._heartbeat = asyncio.create_task(self.heartbeat(), name="coach: heartbeat")
         if self.settings.watch_seconds > 0:

@@ -6,9 +6,11 @@ import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from bot.chunking import sections
 from bot.coach import Coach
 from bot.discord_app.answering import Answered
 from bot.discord_app.layout import (
+    CUSTOM_ID,
     Block,
     Button,
     EmbedSpec,
@@ -31,6 +33,13 @@ CARD = 0x1565C0
 
 FEEDBACK_ID = re.compile(r"coach:fb:(?P<vote>up|down):(?P<answer>[0-9a-f]{1,64})")
 SWAP_ID = re.compile(r"coach:ex:(?P<way>easier|harder):(?P<slug>[a-z0-9-]{1,80})")
+# "More sources": each passage of the answer as <article hash>.<start>.<end> (base 36), so a click
+# shows the same verbatim passages after a restart, and nothing if the article has changed since.
+MORE_ID = re.compile(
+    r"coach:more:(?P<refs>[0-9a-f]{8}\.[0-9a-z]{1,6}\.[0-9a-z]{1,6}(?:_[0-9a-f]{8}\.[0-9a-z]{1,6}\.[0-9a-z]{1,6})*)"
+)
+REF = re.compile(r"(?P<key>[0-9a-f]{8})\.(?P<start>[0-9a-z]+)\.(?P<end>[0-9a-z]+)")
+KEY = 8
 THREAD_NAME = 100
 LINKS = 5
 
@@ -41,6 +50,28 @@ def feedback_id(vote: str, answer_id: str) -> str:
 
 def swap_id(way: str, slug: str) -> str:
     return f"coach:ex:{way}:{slug}"
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if not n:
+            return out
+
+
+def more_id(passages: Sequence[Passage]) -> str | None:
+    """The custom id of a "More sources" button for `passages` (as many as fit in Discord's 100)."""
+    out = "coach:more:"
+    refs: list[str] = []
+    for p in passages:
+        ref = f"{p.article.content_hash[:KEY]}.{_base36(p.start)}.{_base36(p.end)}"
+        if len(out) + len("_".join([*refs, ref])) > CUSTOM_ID:
+            break
+        refs.append(ref)
+    return out + "_".join(refs) if refs else None
 
 
 def asked(message: MessageSpec) -> str | None:
@@ -87,16 +118,53 @@ class Presenter:
                 see_also=a.see_also,
                 passages=a.passages,
             ),
-            fields=tuple(
-                Field(self.label("source", p=p), self.text("passage.discord.j2", p=p)) for p in a.passages
-            ),
+            fields=self.source_fields(a.shown),
             footer=self.text("disclaimer.discord.j2"),
             colour=colour,
         )
+        more = more_id(a.passages) if len(a.passages) > len({p.rank for p in a.shown}) or a.see_also else None
+        if more is not None:
+            votes = (*votes, Button(label=self.label("more"), custom_id=more))
         links = self.links(a.passages)
         rows = (votes, links) if links else (votes,)
-        cards = [self.card(s.exercise, s.reason) for s in a.exercises]
+        cards = [self.card(s.exercise, s.reason, compact=True) for s in a.exercises]
         return pack([Block((main,), rows), *cards])
+
+    def source_fields(self, passages: Sequence[Passage]) -> tuple[Field, ...]:
+        """One field per cited passage; excerpts of the same passage share it, "…" between them."""
+        fields: list[Field] = []
+        last = None
+        for p in passages:
+            text = self.text("passage.discord.j2", p=p)
+            if fields and last == p.rank:
+                fields[-1] = Field(fields[-1].name, f"{fields[-1].value}\n> …\n{text}")
+            else:
+                fields.append(Field(self.label("source", p=p), text))
+            last = p.rank
+        return tuple(fields)
+
+    def more(self, custom_id: str) -> list[MessageSpec]:
+        """Every passage of an answer in full, from the refs of its "More sources" button."""
+        match = MORE_ID.fullmatch(custom_id)
+        articles = {a.content_hash[:KEY]: a for a in self.coach.loaded.index.articles.values()}
+        passages = []
+        for rank, ref in enumerate(REF.finditer(match["refs"] if match else ""), start=1):
+            article = articles.get(ref["key"])
+            start, end = int(ref["start"], 36), int(ref["end"], 36)
+            if article is None or not 0 <= start < end <= len(article.body):
+                continue
+            heading = next((s.heading for s in sections(article.body) if s.start <= start < s.end), "")
+            passages.append(Passage(rank, article.body[start:end], article, heading or "", 0.0, start, end))
+        if not passages:
+            return text_messages(self.text("sources_changed.discord.j2"))
+        embed = EmbedSpec(
+            title=self.label("more"),
+            fields=tuple(
+                Field(self.label("source", p=p), self.text("passage.discord.j2", p=p)) for p in passages
+            ),
+            colour=GREY,
+        )
+        return pack([Block((embed,), (self.links(passages),) if self.links(passages) else ())])
 
     def links(self, passages: Sequence[Passage]) -> tuple[Button, ...]:
         """A link button for each cited article whose URL is known."""
@@ -111,11 +179,12 @@ class Presenter:
         return truncate(" ".join(self.label("thread", question=question).split()), THREAD_NAME)
 
     # -- exercise cards ------------------------------------------------------------------------
-    def card(self, exercise: Exercise, reason: str = "") -> Block:
-        """An exercise card with its Easier / Harder buttons."""
+    def card(self, exercise: Exercise, reason: str = "", compact: bool = False) -> Block:
+        """An exercise card with its Easier / Harder buttons; `compact` keeps to the reason, the cue and
+        the dose (the steps are on the full card, behind those buttons and `/exercise`)."""
         embed = EmbedSpec(
             title=exercise.name,
-            description=self.coach.card(exercise, "discord", reason=reason),
+            description=self.coach.card(exercise, "discord", reason=reason, compact=compact),
             colour=CARD,
         )
         row = self.swap_row(exercise)

@@ -1,4 +1,5 @@
-"""Message specs to and from discord.py objects, and the persistent buttons (👍 / 👎, Easier / Harder).
+"""Message specs to and from discord.py objects, and the persistent buttons (👍 / 👎, Easier / Harder,
+More sources).
 
 The buttons are `DynamicItem`s: their custom ids carry the answer id or exercise slug, so one
 registration in `setup_hook` routes every click, on any message, also after a restart.
@@ -16,7 +17,7 @@ import discord
 from discord import ButtonStyle
 
 from bot.discord_app.layout import Button, EmbedSpec, Field, MessageSpec, Row
-from bot.discord_app.present import FEEDBACK_ID, SWAP_ID, Way
+from bot.discord_app.present import FEEDBACK_ID, MORE_ID, SWAP_ID, Way
 
 if TYPE_CHECKING:
     from bot.discord_app.bot import CoachBot
@@ -45,7 +46,7 @@ def to_item(button: Button, row: int) -> discord.ui.Item[Any]:
         custom_id=button.custom_id,
         row=row,
     )
-    for dynamic in (FeedbackButton, SwapButton):
+    for dynamic in (FeedbackButton, SwapButton, MoreButton):
         if dynamic.__discord_ui_compiled_template__.fullmatch(button.custom_id or ""):
             return dynamic(item)
     return item
@@ -174,3 +175,17 @@ class SwapButton(discord.ui.DynamicItem[discord.ui.Button], template=SWAP_ID):
             await interaction.response.send_message(text, ephemeral=True)
             return
         await send_specs(interaction, bot.presenter.exercise(target), ephemeral=True)
+
+
+class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=MORE_ID):
+    """ "More sources" under an answer: every passage of the answer in full, to the member who asked."""
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> MoreButton:
+        return cls(cast(discord.ui.Button, item))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = cast("CoachBot", interaction.client)
+        await send_specs(interaction, bot.presenter.more(self.custom_id), ephemeral=True)

@@ -46,14 +46,15 @@ async def test_ask_defers_then_answers_with_an_embed(discord_env: FakeDiscord, s
     assert "The Runner Deadlift" in embed["fields"][0]["value"]
     assert embed["footer"]["text"] == "General guidance from the club's articles, not medical advice."
     assert cards[0]["title"] == "Runner Deadlift" and cards[0]["color"] == CARD
-    assert (
-        "**Dosage:** Hold this position for two to three breaths.\nHarder: Single-Leg Deadlift"
-        in (cards[0]["description"])
-    )
-    ids = custom_ids(ix.original)
+    # A compact card: why, the cue and the dose; the steps are on the full card (/exercise, Harder).
+    card = cards[0]["description"]
+    assert "**Cue:** Butt out" in card and "**Dosage:** Hold this position for two to three breaths." in card
+    assert "1. " not in card and "Harder:" not in card
+    ids = [i for i in custom_ids(ix.original) if not i.startswith("http")]
     assert ids[0].startswith("coach:fb:up:") and ids[1].startswith("coach:fb:down:")
     assert ids[0].split(":")[-1] == ids[1].split(":")[-1]
-    assert ids[2] == "coach:ex:harder:runner-deadlift"
+    assert ids[2].startswith("coach:more:")
+    assert ids[3] == "coach:ex:harder:runner-deadlift"
     assert body["components"][1] == {
         "type": 1,
         "components": [

@@ -97,8 +97,9 @@ async def test_swapping_a_card_of_an_answer_keeps_the_rest(discord_env: FakeDisc
         "Squat",
     ]
     assert after["embeds"][0] == before["embeds"][0] and after["embeds"][2:] == before["embeds"][2:]
-    assert ids(after)[:2] == ids(before)[:2]  # the feedback buttons still point at the same answer
-    assert ids(after)[2:] == [
+    # The feedback and "More sources" buttons still point at the same answer.
+    assert ids(after)[:3] == ids(before)[:3] and ids(after)[2].startswith("coach:more:")
+    assert ids(after)[3:] == [
         "coach:ex:easier:single-leg-deadlift",
         "coach:ex:harder:single-leg-deadlift",
         "coach:ex:easier:deadlift",
@@ -176,3 +177,41 @@ async def test_a_swap_to_an_exercise_gone_from_the_catalog_is_explained(
     assert ix.response_type == 4 and ix.ephemeral
     assert ix.original["content"].startswith("I don't know an exercise called “plank”.")
     assert fake.message(old["id"])["embeds"][0]["title"] == "Plank"
+
+
+async def test_more_sources_shows_every_passage_in_full_to_the_member(
+    discord_env: FakeDiscord, start_bot
+) -> None:
+    fake = discord_env
+    await start_bot()
+    ix = await fake.slash("ask", {"question": "how do I do the runner deadlift?"})
+    answer = ix.original
+    [more] = [i for i in ids(answer) if i.startswith("coach:more:")]
+    shown = [f["name"] for f in answer["embeds"][0]["fields"]]
+
+    clicked = await fake.click(answer, more, user=fake.member)
+
+    assert clicked.ephemeral
+    [embed] = clicked.original["embeds"]
+    names = [f["name"] for f in embed["fields"]]
+    assert embed["title"] == "More sources" and len(names) > len(shown)
+    assert [n.split("]")[0] for n in names] == [f"[{k}" for k in range(1, len(names) + 1)]
+    assert all(f["value"].startswith("> ") for f in embed["fields"])
+
+
+async def test_more_sources_after_the_article_changed_says_so(discord_env: FakeDiscord, start_bot) -> None:
+    fake = discord_env
+    await start_bot()
+    old = fake.seed_message(
+        embeds=[{"title": "how do I do the runner deadlift?", "description": "…"}],
+        components=[
+            {
+                "type": 1,
+                "components": [
+                    {"type": 2, "style": 2, "label": "More sources", "custom_id": "coach:more:0badc0de.0.1k"}
+                ],
+            }
+        ],
+    )
+    ix = await fake.click(old, "coach:more:0badc0de.0.1k")
+    assert ix.ephemeral and "have changed" in ix.original["content"]

@@ -1,0 +1,139 @@
+"""The short answer: question kinds, sentence roles, leaning sentences, trimming."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot import summary
+from bot.chunking import sentence_spans
+from bot.models import Article, Passage, Sentence
+from bot.summary import Kind
+
+WORD = re.compile(r"[a-z0-9]+")
+
+
+def words() -> summary.Lexicon:
+    """Plain lower-case words, every word weighing the same."""
+    stop = {"the", "a", "is", "do", "i", "my", "how", "what", "why", "should", "and", "of", "to", "it"}
+    return summary.Lexicon(
+        stems=lambda text: [w for w in WORD.findall(text.lower()) if w not in stop],
+        terms=lambda text: frozenset(w for w in WORD.findall(text.lower()) if w not in stop),
+        weight=lambda stem: 1.0,
+    )
+
+
+def article(body: str) -> tuple[Article, list[tuple[str, int, int]]]:
+    a = Article(id="a", title="A", body=body, path=Path("a.md"), content_hash="a" * 64)
+    return a, [("a", s.start, s.end) for s in sentence_spans(body)]
+
+
+def whole(a: Article, rank: int = 1) -> Passage:
+    return Passage(rank, a.body, a, "", 1.0, 0, len(a.body))
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("what's a hip airplane", Kind.DEFINE),
+        ("wtf is the posterior chain", Kind.DEFINE),
+        ("whats the diff between the runner deadlift and a normal one", Kind.CONTRAST),
+        ("how many times a week should i lift", Kind.AMOUNT),
+        ("how heavy should I go?", Kind.AMOUNT),
+        ("how do I start deadlifting?", Kind.HOW),
+        ("why do my hips drop?", Kind.WHY),
+        ("should I squat before a run?", Kind.SHOULD),
+        ("which exercise helps hip drop?", Kind.WHICH),
+    ],
+)
+def test_question_kinds(question: str, kind: Kind) -> None:
+    assert summary.question_kind(question) is kind
+
+
+def test_a_leaning_sentence_brings_the_one_it_leans_on() -> None:
+    a, spans = article(
+        "Sort of. In a traditional running population, you see weak hips all the time. "
+        "This often leads to hip drop and a host of other issues. Hip drop is common in runners."
+    )
+    scores = np.array([0.0, 1.0, 5.0, 1.0])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    [picked, *_] = summary.select("why do my hips drop?", pool, words())
+    # The best sentence leans on "weak hips": the answer opens on the pair, never on "This".
+    assert picked.text == (
+        "In a traditional running population, you see weak hips all the time. "
+        "This often leads to hip drop and a host of other issues."
+    )
+    assert a.body[picked.start : picked.end] == picked.text
+    assert not summary.leans_back(picked.text)
+
+
+def test_fragments_asides_and_leaning_sentences_never_stand_alone() -> None:
+    a, spans = article(
+        "Sort of. How does this even make sense? It gets worse with fatigue.\n\n"
+        "Weak glutes let the pelvis drop on the swing side during stance."
+    )
+    scores = np.array([9.0, 9.0, 9.0, 1.0])
+    # Only the last sentence stands on its own, however high the others score.
+    pool = [c for c in summary.candidates([whole(a)], spans, scores, limit=40) if not c.pair]
+    picked = summary.select("why does my pelvis drop?", pool, words())
+    assert [c.text for c in picked] == ["Weak glutes let the pelvis drop on the swing side during stance."]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("how many sets of hip thrusts should I do?", "Do three sets of eight hip thrusts each week."),
+        (
+            "what's the difference between a hip thrust and a squat?",
+            "Unlike a squat, the hip thrust pushes the weight horizontally rather than vertically.",
+        ),
+        (
+            "how do I do a hip thrust?",
+            "For a hip thrust, keep your chin tucked and drive through your heels.",
+        ),
+    ],
+)
+def test_the_sentence_that_answers_the_kind_of_question_leads(question: str, answer: str) -> None:
+    a, spans = article(
+        "Hip thrusts and squats build the glutes of runners. "
+        "Do three sets of eight hip thrusts each week. "
+        "Unlike a squat, the hip thrust pushes the weight horizontally rather than vertically. "
+        "For a hip thrust, keep your chin tucked and drive through your heels."
+    )
+    scores = np.full(len(spans), 3.0)  # equally relevant: the question's kind decides
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    assert summary.select(question, pool, words())[0].text == answer
+
+
+def test_a_question_in_several_parts_gets_a_sentence_per_part() -> None:
+    a, spans = article(
+        "Lower the bar until your back can no longer stay flat. "
+        "Runners do two sets of five reps. "
+        "A sore lower back means the hinge came from the spine, not the hips."
+    )
+    scores = np.array([3.0, 2.0, 1.0])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    question = "runner deadlift: how low do I go, how many sets, and why is my lower back sore?"
+    assert len(summary.question_parts(question)) == 3
+    picked = summary.select(question, pool, words())
+    assert [c.text for c in picked] == [a.body[s:e] for _, s, e in spans]
+
+
+def test_trimming_keeps_whole_sentences_around_the_cited_one() -> None:
+    a, spans = article(
+        "One. The first point is here. It matters a lot. Another idea starts now. The cited fact is this one. "
+        "It has a reason. Then more text follows. And the end."
+    )
+    at = next(k for k, (_, s, e) in enumerate(spans) if a.body[s:e].startswith("The cited"))
+    _, s, e = spans[at]
+    cited = Sentence(a.body[s:e], 1, "a", s, e)
+    plain = [(s, e) for _, s, e in spans]
+    [excerpt] = summary.trimmed(whole(a), [cited], plain, before=0, after=1)
+    # The cited sentence and the one after it, cut at sentence ends, not opening mid-thought.
+    assert excerpt.text == "The cited fact is this one. It has a reason."
+    assert (excerpt.start, excerpt.end) in {(s, e2) for s, _ in plain for _, e2 in plain}
+    [leaning] = summary.trimmed(whole(a), [Sentence("It has a reason.", 1, "a", *plain[at + 1])], plain)
+    assert leaning.text.startswith("The cited fact is this one.")
