@@ -297,10 +297,13 @@ def exercises(
 
 @app.command(name="eval")
 def evaluate_file(
-    path: Annotated[Path, typer.Argument(help="Questions in the dev.jsonl format.")],
+    path: Annotated[
+        Path, typer.Argument(help="Questions in the dev.jsonl format (see the README).")
+    ] = Path("eval/dev.jsonl"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Score the coach on a question file: hit@1, hit@3, MRR, refusals, exercises, safety."""
+    """Score the coach on a question file: retrieval (hit@1, hit@3, MRR), what a member reads (answer
+    hit, lead hit, dangling leads, answer lengths), refusals, exercises and red flags."""
     from bot.evaluate import evaluate, read_cases
 
     with clean_errors():

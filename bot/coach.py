@@ -286,7 +286,7 @@ class Coach:
             question,
             pool,
             summary.Lexicon(retriever.vocabulary.stems, retriever.question_terms, retriever.term_weight),
-            context=" ".join(history[-1:]),
+            context=" ".join(history[-1:]) if self.query(question, history) != question else "",
             max_sentences=self.settings.summary_sentences,
             max_chars=self.settings.summary_chars,
         )

@@ -47,6 +47,7 @@ ADVISING = re.compile(
     re.IGNORECASE,
 )
 MIN_WORDS = 5
+WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 # Content words beyond the question's that make a sentence fully informative.
 SUBSTANCE_WORDS = 10
 # How many sentences back a leaning sentence may reach for the one it leans on.
@@ -115,51 +116,56 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
 
 # What an answering sentence looks like, per kind of question.
 ROLES: dict[Kind, re.Pattern[str]] = {
+    # A definition is anchored on the term defined (see `defines`); these are its verbs.
     Kind.DEFINE: re.compile(
-        r"\b(?:is|are) (?:a|an|the|essentially|simply|basically|just|made up|composed)\b|\bmeans?\b|"
-        r"\brefers? to\b|\bconsists? of\b|\bknown as\b|\bcalled\b|\binvolves?\b|\bincludes?\b|"
-        r"\bsuch as\b|–|—|:|\(",
+        r"\b(?:is|are|was|means?|refers? to|consists? of|describes?|involves?|is called|known as)\b|"
+        r"^[,:–—(]|^, (?:a|an|the)\b",
         re.IGNORECASE,
     ),
     Kind.CONTRAST: re.compile(
-        r"\bunlike\b|\binstead\b|\brather than\b|\bwhereas\b|\bwhile\b|\bdiffer\w*\b|\bthan\b|"
-        r"\bnot (?:by|from|the|a|just|only|about)\b|, not\b|\bcompared\b|\bas opposed\b|\bbut\b|"
-        r"\bopposite\b|\bbegins?\b|\bstarts?\b",
+        r"\bunlike\b|\binstead\b|\brather than\b|\bwhereas\b|\bdiffer\w*\b|\bthan\b|\bcompared\b|"
+        r"\bnot (?:by|from|the|a|just|only|about)\b|, not\b|\bas opposed\b|\bopposite\b|\bbegins?\b|"
+        r"\bstarts?\b",
         re.IGNORECASE,
     ),
     Kind.HOW: re.compile(
-        r"^(?:[-*•]\s*|\d+[.)]\s*)?(?:(?:to|for|in|with|when|as) [^,]{0,40}, )?(?:begin|start|hold|keep|lower|lift|stand|place|push|pull|squeeze|"
-        r"bend|hinge|bow|focus|inhale|exhale|breathe|return|repeat|raise|drive|brace|maintain|try|make|"
-        r"use|grip|set|step|move|reach|rotate|turn|stop|avoid|think|imagine|pause)\b|"
-        r"\byou (?:should|want|need|must|can|will)\b|\bmake sure\b|\bbegin by\b|\bshould (?:be|remain)\b|"
-        r"\bthe key\b|\bfocus on\b",
+        r"^(?:[-*•]\s*|\d+[.)]\s*)?(?:(?:to|for|in|with|when|as) [^,]{0,40}, )?(?:begin|start|hold|keep|"
+        r"lower|lift|stand|place|push|pull|squeeze|bend|hinge|bow|focus|inhale|exhale|breathe|return|repeat|"
+        r"raise|drive|brace|maintain|try|make|use|grip|set|step|move|reach|rotate|turn|stop|avoid|think|"
+        r"imagine|pause)\b|\byou (?:should|want|need|must|can|will)\b|\bmake sure\b|\bbegin by\b|"
+        r"\bshould (?:be|remain)\b|\bfocus on\b",
         re.IGNORECASE,
     ),
+    # A number, not merely a comparison.
     Kind.AMOUNT: re.compile(
-        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twice|once|several|few|couple|half|"
-        r"dozen|lightest|heaviest|light|heavy|low|high|as far as|until|more|less|frequency|weekly|per)\b"
-        r"|%",
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|twice|once|dozen|"
+        r"lightest|heaviest|as far as|as low as|as many as)\b|%|\btimes (?:a|per) \w+",
         re.IGNORECASE,
     ),
     Kind.WHY: re.compile(
         r"\bbecause\b|\bcaus\w*\b|\bleads? to\b|\bdue to\b|\bresult\w*\b|\breasons?\b|\bso that\b|"
-        r"\bresponsible\b|\bwhich means\b|\ballows?\b|\benables?\b|\bif you\b|\bwhen\b|\bprevents?\b|"
-        r"\brestricts?\b|\bweak\w*\b|\bnot about\b",
+        r"\bresponsible\b|\bwhich means\b|\ballows?\b|\benables?\b|\bprevents?\b|\brestricts?\b|"
+        r"\bensures?\b|\bnot about\b|\bthat is why\b",
         re.IGNORECASE,
     ),
     Kind.SHOULD: re.compile(
-        r"\bshould\b|\brecommend\w*\b|\bbest\b|\bavoid\b|\bdon[’']t\b|\bnever\b|\balways\b|"
-        r"\bimportant\b|\bmake sure\b|\bneed to\b|\bworth\b|\bbenefit\w*\b|\bgreat\b|\bgood\b|\bhelps?\b|"
-        r"\bproblem\w*\b|\bcan\b",
+        r"\bshould\b|\brecommend\w*\b|\bavoid\b|\bdon[’']t\b|\bnever\b|\balways\b|\bimportant\b|"
+        r"\bmake sure\b|\bneed to\b|\bworth\b|\bessential\b|\bcrucial\b|\bkey\b",
         re.IGNORECASE,
     ),
     Kind.WHICH: re.compile(
-        r"\brecommend\w*\b|\bgreat (?:for|way)\b|\bbest\b|\bhelps?\b|\bgood (?:for|place)\b|"
-        r"\bexercises? (?:such as|like)\b|\bsuch as\b|\bincluding\b|\btry\b|\binclude\b|\bwork\b",
+        r"\brecommend\w*\b|\bgreat (?:for|way|place)\b|\bbest\b|\bgood (?:for|place|way)\b|"
+        r"\bexercises? (?:such as|like)\b|\bsuch as\b|\bincluding\b|\btry\b|\binclude\b",
         re.IGNORECASE,
     ),
     Kind.OTHER: re.compile(r"(?!)"),
 }
+# Words after the defined term that a definition puts there: "X is...", "X, a Boston-based...".
+DEFINING = re.compile(
+    r"^[^.;:!?]{0,30}?(?:\b(?:is|are|was|means|refers to|consists of|describes|involves|is called)\b|"
+    r"^\s*[,:–—(]\s*(?:a|an|the|which|is)?\b)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,9 @@ class Focus:
 
     @classmethod
     def of(cls, text: str, words: Lexicon, context: str = "") -> Focus:
-        terms = words.terms(text) or words.terms(context)
+        """The focus of `text`, with the topic words of `context` (the whole question of a part, or
+        the turn a follow-up goes on from): "why does it matter?" is about the pawback."""
+        terms = words.terms(text) | words.terms(context)
         return cls(question_kind(text), terms, bigrams([s for s in words.stems(text) if s in terms]))
 
 
@@ -312,13 +320,26 @@ def candidates(
     return out
 
 
+def plays(text: str, focus: Focus, words: Lexicon) -> bool:
+    """Whether a sentence plays the role the question's kind asks for; a definition must define one of
+    the question's words ("The fundamental element of the deadlift is the hip hinge: the isolated..."
+    defines the hip hinge; "Drills such as the Pawback aim to..." does not define the Pawback)."""
+    if focus.kind is not Kind.DEFINE:
+        return bool(ROLES[focus.kind].search(text))
+    for match in WORD_RE.finditer(text):
+        stems = words.stems(match.group())
+        if stems and stems[0] in focus.terms and DEFINING.search(text[match.end() :]):
+            return True
+    return False
+
+
 def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
     """How well a candidate answers: its relevance, its role for the question's kind, the share of the
     question's word weight it holds (a pair of the question's words in a row counts as one more
     word), less its flaws. A pair is judged on its own leaning sentence's relevance, without the
     leaning penalty."""
     score = c.relevance
-    if ROLES[focus.kind].search(c.text):
+    if plays(c.text, focus, words):
         score += w.role
     if focus.terms:
         stems = words.stems(c.text)
@@ -373,7 +394,7 @@ def select(
     pool = [c for c in pool if not unfit(c)] or pool
     if len(parts) > 1:
         for part in parts[:max_sentences]:
-            focus = Focus.of(part, words, f"{context} {question}")
+            focus = Focus.of(part, words, f"{context} {parts[0]}")
             ranked = sorted(pool, key=lambda c: -answering(c, focus, words, w))
             best = next((c for c in ranked if not overlaps(c) and fits(c)), None)
             if best is not None:

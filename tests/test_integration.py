@@ -92,19 +92,22 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 
 
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
-    """eval/unseen-*.jsonl: 245 questions written from the articles alone, by a writer who never saw the
-    code or its answers. Hard guarantees, plus floors a little under today's pooled figures
-    (hit@3 0.88, MRR 0.81 over 203 retrieval questions; 240 of 245 questions refused or answered
-    as they should be)."""
+    """eval/unseen-*.jsonl: 325 questions written from the articles alone, by writers who never saw the
+    code or its answers. Hard guarantees, plus floors a little under today's pooled figures (hit@3
+    0.90, MRR 0.82, answer hit 0.74, lead hit 0.60 over 267 retrieval questions; 318 of 325 questions
+    refused or answered as they should be), and what a member reads: no dangling lead, a median
+    answer of at most 1,500 characters and none over 3,000."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
     settings = settings_of(real_env)
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
-    assert len(reports) == 6
+    assert len(reports) == 8
     for report in reports:
         assert report.long_passages == 0 and report.unquoted_passages == 0
+        assert report.dangling_leads == 0
+        assert report.answer_chars_median <= 1500 and report.answer_chars_max <= 3000
         assert report.false_alarms == 0
         escalated, flagged = map(int, report.safety_escalated.split("/"))
         assert escalated == flagged
@@ -112,6 +115,9 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     hit3 = sum(r.hit3 * r.retrieval_questions for r in reports) / questions
     mrr = sum(r.mrr * r.retrieval_questions for r in reports) / questions
     assert hit3 >= 0.85 and mrr >= 0.78
+    answer_hit = sum(r.answer_hit * r.retrieval_questions for r in reports) / questions
+    lead_hit = sum(r.lead_hit * r.retrieval_questions for r in reports) / questions
+    assert answer_hit >= 0.70 and lead_hit >= 0.56
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
 
