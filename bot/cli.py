@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -108,47 +109,63 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def _stdin_items(lines: list[str]) -> list[tuple[str, list[str]] | str]:
-    """Each non-empty line as (question, history), or an error message for that line."""
-    items: list[tuple[str, list[str]] | str] = []
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("{"):
-            try:
-                row = json.loads(text)
-                question = row["question"]
-                history = row.get("history", [])
-                if not isinstance(question, str) or not isinstance(history, list):
-                    raise TypeError("question must be text and history a list")
-                items.append((question, [str(h) for h in history]))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                items.append(f"line {number}: not a question object ({exc})")
-        else:
-            items.append((text, []))
-    return items
+def json_line(obj: dict[str, Any]) -> str:
+    """One JSON line; U+2028 and U+2029 escaped too, so no reader splits it."""
+    return json.dumps(obj, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def _ask_stream(coach: Coach) -> int:
-    """Answer standard input line by line as JSON lines, loading the model once."""
+def read_item(raw: bytes, limit: int) -> tuple[str, list[str]]:
+    """One line of standard input as (question, history); a `ValueError` says what is wrong with it."""
+    from bot.text import decode
+
+    if len(raw) > 4 * limit:
+        raise ValueError(f"the line is longer than {limit:,} characters")
+    line = decode(raw.rstrip(b"\r\n")).strip()
+    if len(line) > limit:
+        raise ValueError(f"the line is longer than {limit:,} characters")
+    if not line:
+        raise ValueError("the line is empty")
+    if not line.startswith("{"):
+        return line, []
+    try:
+        row = json.loads(line)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    question = row.get("question") if isinstance(row, dict) else None
+    history = row.get("history", []) if isinstance(row, dict) else None
+    if not isinstance(question, str) or not isinstance(history, list):
+        raise ValueError('expected {"question": "text", "history": ["earlier question", ...]}')
+    if not all(isinstance(h, str) for h in history):
+        raise ValueError("every history item must be text")
+    return question, history
+
+
+def _ask_stream(coach: Coach, limit: int) -> int:
+    """Answer standard input as JSON lines: read a line, answer it, flush, go on. Lines are split on
+    "\n" only and every line in gives exactly one line out, in order; a line that cannot be answered
+    gives an `{"error": ...}` object. The model loads once, before the first line."""
     from bot.coach import CoachError
 
-    items = _stdin_items(sys.stdin.read().splitlines())
-    failures = 0
-    for item in items:
-        if isinstance(item, str):
-            failures += 1
-            print(json.dumps({"question": None, "error": item}), flush=True)
+    _ = coach.loaded
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            question, history = read_item(raw, limit)
+        except ValueError as exc:
+            print(json_line({"question": None, "error": f"line {number}: {exc}"}), flush=True)
             continue
         try:
-            answer = coach.ask(*item)
+            answer = coach.ask(question, history)
         except CoachError as exc:
-            failures += 1
-            print(json.dumps({"question": item[0], "error": str(exc)}, ensure_ascii=False), flush=True)
+            print(json_line({"question": question, "error": str(exc)}), flush=True)
             continue
-        print(json.dumps(answer_json(answer), ensure_ascii=False), flush=True)
-    return 1 if failures else 0
+        except Exception as exc:  # one line never costs the others their answers
+            err.print(f"line {number}: {type(exc).__name__}: {exc}", highlight=False, markup=False)
+            print(json_line({"question": question, "error": f"could not answer: {exc}"}), flush=True)
+            continue
+        print(json_line(answer_json(answer)), flush=True)
+    return 0
 
 
 @app.command()
@@ -165,14 +182,18 @@ def ask(
 ) -> None:
     """Ask a question and get an answer quoted from the articles."""
     with clean_errors():
-        coach = make_coach(settings())
+        config = settings()
+        coach = make_coach(config)
         if question == "-":
-            raise typer.Exit(_ask_stream(coach))
+            raise typer.Exit(_ask_stream(coach, config.max_line_chars))
         answer = coach.ask(question)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
             out.print(Markdown(answer.full_text if full else answer.text))
+
+
+QUIT = frozenset({"exit", "quit", ":q", "bye"})
 
 
 @app.command()
@@ -185,22 +206,28 @@ def chat() -> None:
         coach = make_coach(config)
         _ = coach.loaded  # load before the first prompt, not during it
         conversation = Conversation(max_turns=config.history_turns)
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="replace")  # a stray byte is a U+FFFD, not the end of the chat
         out.print(
-            "[bold]Stride Coach[/] — ask about strength training for running. Empty line or Ctrl-D ends."
+            "[bold]Stride Coach[/] — ask about strength training for running. "
+            "Type exit or quit (or press Ctrl-D) to end."
         )
         while True:
             try:
                 question = out.input("[bold cyan]you>[/] ")
             except EOFError:
+                out.print()
                 break
             if not question.strip():
+                continue
+            if question.strip().lower() in QUIT:
                 break
             try:
                 answer = coach.ask(question, conversation.history)
             except CoachError as exc:
-                err.print(f"[red]{exc}[/]")
+                err.print(f"[red]{exc}[/]", highlight=False)
                 continue
-            conversation.add(question)
+            conversation.add(answer.question)
             out.print(Markdown(answer.text))
             out.print()
 
@@ -297,9 +324,9 @@ def exercises(
 
 @app.command(name="eval")
 def evaluate_file(
-    path: Annotated[
-        Path, typer.Argument(help="Questions in the dev.jsonl format (see the README).")
-    ] = Path("eval/dev.jsonl"),
+    path: Annotated[Path, typer.Argument(help="Questions in the dev.jsonl format (see the README).")] = Path(
+        "eval/dev.jsonl"
+    ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Score the coach on a question file: retrieval (hit@1, hit@3, MRR), what a member reads (answer

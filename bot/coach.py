@@ -21,6 +21,7 @@ from bot.knowledge import Catalog, KnowledgeError, load_catalog
 from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
 from bot.retrieve import Retrieval, Retriever, standardise
 from bot.safety import red_flags
+from bot.text import cap, clean
 
 if TYPE_CHECKING:
     from bot.index import Progress
@@ -180,8 +181,11 @@ class Coach:
 
     # -- questions ---------------------------------------------------------------------------
     def check_question(self, question: str) -> str:
-        text = " ".join(question.split())
-        if not text:
+        """The question cleaned (see `bot.text`), or a `CoachError` saying what is wrong with it."""
+        if not isinstance(question, str):
+            raise CoachError("Please send the question as text.")
+        text = clean(question)
+        if not text or not any(ch.isalnum() for ch in text):
             raise CoachError("Please type a question: it was empty.")
         if len(text) > self.settings.max_question_chars:
             raise CoachError(
@@ -190,13 +194,43 @@ class Coach:
             )
         return text
 
+    def check_history(self, history: Sequence[str]) -> tuple[str, ...]:
+        """The last `history_turns` earlier questions, each cleaned and capped at `max_history_chars`."""
+        if isinstance(history, str) or not all(isinstance(h, str) for h in history):
+            raise CoachError("The conversation history must be a list of earlier questions (text).")
+        keep = history[-self.settings.history_turns :] if self.settings.history_turns else []
+        turns = (cap(clean(h), self.settings.max_history_chars) for h in keep)
+        return tuple(t for t in turns if t)
+
     def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
         """Answer one question, read in the light of the earlier questions of the conversation."""
         return self.ask_many([(question, history)])[0]
 
     def ask_many(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Answer]:
-        """Answer several questions with one batched encoding."""
-        cleaned = [(self.check_question(q), tuple(h)[-self.settings.history_turns :]) for q, h in items]
+        """Answer several questions with one batched encoding; a bad question raises `CoachError`."""
+        answers = self.ask_each(items)
+        for a in answers:
+            if isinstance(a, CoachError):
+                raise a
+        return [a for a in answers if isinstance(a, Answer)]
+
+    def ask_each(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Answer | CoachError]:
+        """Answer several questions with one batched encoding, each on its own: a bad question gets its
+        `CoachError` in its place and the others their answers."""
+        out: list[Answer | CoachError | None] = []
+        good: list[tuple[int, str, tuple[str, ...]]] = []
+        for at, (question, history) in enumerate(items):
+            try:
+                good.append((at, self.check_question(question), self.check_history(history)))
+                out.append(None)
+            except CoachError as exc:
+                out.append(exc)
+        if good:
+            for (at, _, _), answer in zip(good, self._answer_all([(q, h) for _, q, h in good]), strict=True):
+                out[at] = answer
+        return [a for a in out if a is not None]
+
+    def _answer_all(self, cleaned: Sequence[tuple[str, tuple[str, ...]]]) -> list[Answer]:
         loaded = self.loaded
         queries = [self.query(q, h) for q, h in cleaned]
         # Runner words are expanded with the articles' words before embedding ("hammies" -> hamstrings).

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     max_exercises: int = Field(3, ge=0, le=5)
     history_turns: int = Field(6, ge=0, le=20, description="Earlier turns kept in a conversation.")
     max_question_chars: int = Field(500, ge=20, description="Longest question accepted.")
+    max_history_chars: int = Field(
+        500, ge=20, description="Each earlier question of a conversation is cut to this many characters."
+    )
+    max_line_chars: int = Field(
+        20_000, ge=100, description="Longest line `coach ask --json -` reads (a longer one is an error)."
+    )
 
     # Discord
     discord_token: SecretStr | None = Field(None, validation_alias="DISCORD_TOKEN")
@@ -79,6 +85,12 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(20.0, ge=0, description="Per-member pause between questions.")
     cooldown_rate: int = Field(3, ge=1, description="Questions allowed per cooldown window.")
     log_path: Path = Field(Path("data/coach.sqlite3"), description="SQLite log of questions and feedback.")
+    log_salt: SecretStr | None = Field(
+        None, description="Salt of the member hashes in the log (unset: a 0600 key file beside the log)."
+    )
+    log_retention_days: int = Field(
+        90, ge=0, description="Days a logged question and its votes are kept (0: forever)."
+    )
     health_path: Path = Field(Path("data/health.json"), description="Heartbeat file the bot refreshes.")
     health_max_age: float = Field(90.0, ge=5, description="Seconds after which a silent bot is unhealthy.")
     watch_seconds: float = Field(5.0, ge=0, description="How often the bot checks knowledge/ (0: never).")

@@ -63,22 +63,52 @@ def test_stdin_answers_each_line_in_order(env: Settings) -> None:
     )
     result = runner.invoke(app, ["ask", "--json", "-"], input=lines)
     assert result.exit_code == 0, result.output
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    rows = [json.loads(line) for line in result.stdout.split("\n") if line]
     assert [r["question"] for r in rows] == [
         "why do my hips drop?",
         "how heavy should I go?",
+        None,  # the blank line gets its own error line, so output lines up with input
         "What time zone is Tokyo in?",
     ]
-    assert rows[2]["answered"] is False
+    assert rows[2]["error"] == "line 3: the line is empty" and rows[3]["answered"] is False
 
 
 def test_bad_stdin_lines_are_reported_and_the_rest_answered(env: Settings) -> None:
     result = runner.invoke(
         app, ["ask", "--json", "-"], input='{"history": []}\nhow do I do the runner deadlift?\n'
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # the run worked; the bad line says so in its own output line
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert "error" in rows[0] and rows[1]["answered"] is True
+
+
+def test_stdin_survives_bad_bytes_deep_json_and_odd_line_breaks(env: Settings) -> None:
+    deep = '{"question": "x", "history": ' + "[" * 5000
+    lines = [
+        b"how do I do the runner deadlift?",
+        b"caf\xe9 hips?",  # Latin-1, not UTF-8
+        deep.encode(),
+        json.dumps({"question": "\ud800 why do my hips drop?"}).encode(),  # a lone surrogate
+        '{"question": "how heavy\u2028should I go?"}'.encode(),  # a raw U+2028 inside a JSON string
+        b"hips\x0bdrop\x0cwhy\x1c\xc2\x85?",  # characters str.splitlines() would split on
+        json.dumps({"question": "deadlift?", "history": "not a list"}).encode(),
+        "\u200b\u200b\u2060".encode(),  # only zero-width characters: empty
+        b"how do I do the runner deadlift?",
+    ]
+    result = runner.invoke(app, ["ask", "--json", "-"], input=b"\n".join(lines) + b"\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout_bytes.split(b"\n")
+    assert out[-1] == b"" and len(out) - 1 == len(lines)  # one line out for each line in
+    rows = [json.loads(line) for line in out[:-1]]
+    assert rows[0]["answered"] and rows[8]["answered"]
+    assert rows[1]["question"] == "caf\ufffd hips?" and "error" not in rows[1]
+    assert rows[2]["error"] == "line 3: the JSON is nested too deeply"
+    assert rows[3]["question"] == "\ufffd why do my hips drop?" and "error" not in rows[3]
+    assert rows[4]["question"] == "how heavy should I go?"
+    assert "error" not in rows[5]
+    assert rows[6]["error"].startswith("line 7: expected")
+    assert rows[7]["error"] == "Please type a question: it was empty."
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("question", ["", "   "])

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.coach import Coach
+from bot.coach import Coach, CoachError
 from bot.discord_app.batching import Batcher
 from bot.feedback import FeedbackLog, new_answer_id
 from bot.models import Answer
@@ -39,12 +39,18 @@ class Answerer:
     async def ask(self, text: str, history: Sequence[str], member: int) -> Answered:
         return await self.batcher.submit(Question(text, tuple(history), member))
 
-    def _answer_batch(self, questions: list[Question]) -> list[Answered]:
-        """Runs in a worker thread: one batched encoding, then one write to the log."""
-        answers = self.coach.ask_many([(q.text, q.history) for q in questions])
-        ids = [new_answer_id() for _ in answers]
+    def _answer_batch(self, questions: list[Question]) -> list[Answered | CoachError]:
+        """Runs in a worker thread: one batched encoding, then one write to the log. A bad question
+        gets its own error; the others of the batch are answered."""
+        results = self.coach.ask_each([(q.text, q.history) for q in questions])
+        ids = [new_answer_id() for _ in results]
+        entries = [
+            (q.member, a, i)
+            for q, a, i in zip(questions, results, ids, strict=True)
+            if not isinstance(a, CoachError)
+        ]
         try:
-            self.feedback.record([(q.member, a) for q, a in zip(questions, answers, strict=True)], ids)
+            self.feedback.record([(m, a) for m, a, _ in entries], [i for _, _, i in entries])
         except sqlite3.Error as exc:  # the answer matters more than its log line
-            log.warning("Could not log %d question(s) to %s: %s", len(ids), self.feedback.path, exc)
-        return [Answered(a, i) for a, i in zip(answers, ids, strict=True)]
+            log.warning("Could not log %d question(s) to %s: %s", len(entries), self.feedback.path, exc)
+        return [a if isinstance(a, CoachError) else Answered(a, i) for a, i in zip(results, ids, strict=True)]

@@ -15,10 +15,16 @@ class Batcher(Generic[T, R]):
 
     `work` is blocking (it embeds and searches), so it runs in a worker thread via `asyncio.to_thread`
     and the event loop keeps serving Discord meanwhile. Items that arrive while a batch is being worked
-    on form the next batch. An exception from `work` is raised to every submitter of that batch.
+    on form the next batch. An exception `work` returns in an item's place is raised to that item's
+    submitter only; an exception `work` raises is raised to every submitter of that batch.
     """
 
-    def __init__(self, work: Callable[[list[T]], Sequence[R]], window: float = 0.005, max_size: int = 32):
+    def __init__(
+        self,
+        work: Callable[[list[T]], Sequence[R | BaseException]],
+        window: float = 0.005,
+        max_size: int = 32,
+    ):
         self.work = work
         self.window = window
         self.max_size = max_size
@@ -47,5 +53,9 @@ class Batcher(Generic[T, R]):
                         future.set_exception(exc)
                 continue
             for (_, future), result in zip(live, results, strict=True):
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
                     future.set_result(result)

@@ -218,13 +218,13 @@ async def test_concurrent_questions_are_answered_in_batches(discord_env: FakeDis
     fake = discord_env
     bot = await start_bot()
     calls: list[int] = []
-    ask_many = bot.coach.ask_many
+    ask_each = bot.coach.ask_each
 
     def counting(items):
         calls.append(len(items))
-        return ask_many(items)
+        return ask_each(items)
 
-    bot.coach.ask_many = counting  # type: ignore[method-assign]
+    bot.coach.ask_each = counting  # type: ignore[method-assign]
     bot.answerer.batcher.window = 0.05  # the default few ms, widened for a busy CI machine
     questions = [ANSWERED, REFUSED, "why do lunges beat squats for runners?"] * 4
 
@@ -233,7 +233,7 @@ async def test_concurrent_questions_are_answered_in_batches(discord_env: FakeDis
     await fake.settle()
 
     assert sum(calls) == 12
-    assert len(calls) <= 3, f"12 questions took {len(calls)} ask_many calls: {calls}"
+    assert len(calls) <= 3, f"12 questions took {len(calls)} ask_each calls: {calls}"
     for ix, question in zip(interactions, questions, strict=True):
         assert ix.response_type == 5
         assert ix.original["embeds"][0]["title"] == question
@@ -248,7 +248,7 @@ async def test_a_failure_while_answering_ends_with_an_apology(
     def broken(items):
         raise CoachError("the index is damaged")
 
-    bot.coach.ask_many = broken  # type: ignore[method-assign]
+    bot.coach.ask_each = broken  # type: ignore[method-assign]
     ix = await fake.slash("ask", {"question": ANSWERED, "private": True})
 
     assert ix.response_type == 5 and ix.ephemeral
@@ -267,3 +267,47 @@ async def test_each_source_is_one_field_titled_with_its_article(discord_env: Fak
     )
     # No overflow fields with a blank name: every quoted passage fits one field.
     assert all(f["name"].strip("\u200b ").strip() for f in fields)
+
+
+async def test_a_poisoned_question_costs_no_other_member_their_answer(
+    discord_env: FakeDiscord, start_bot
+) -> None:
+    fake = discord_env
+    bot = await start_bot()
+    bot.answerer.batcher.window = 0.05  # one batch for the whole burst
+    poisoned = "\ud800 why do my hips drop?\u200b\x07"  # a lone surrogate, a zero-width space, a bell
+    questions = [ANSWERED, poisoned, "why do lunges beat squats for runners?", ANSWERED]
+
+    pending = [fake.slash("ask", {"question": q}, settle=False) for q in questions]
+    interactions = await asyncio.gather(*pending)
+    await fake.settle()
+
+    titles = [ix.original["embeds"][0]["title"] for ix in interactions]
+    assert titles[0] == titles[3] == ANSWERED and titles[2] == questions[2]
+    assert titles[1] == "\ufffd why do my hips drop?"  # cleaned, then answered like any other
+    assert all(ix.original["embeds"][0]["color"] != GREY or i == 1 for i, ix in enumerate(interactions))
+
+
+async def test_in_a_batch_a_bad_question_gets_its_own_error_and_the_rest_their_answers(
+    discord_env: FakeDiscord, start_bot
+) -> None:
+    fake = discord_env
+    bot = await start_bot()
+    bot.answerer.batcher.window = 0.05
+    ask_each = bot.coach.ask_each
+
+    def one_fails(items):
+        results = ask_each(items)
+        return [
+            CoachError("this one broke") if q == REFUSED else r
+            for (q, _), r in zip(items, results, strict=True)
+        ]
+
+    bot.coach.ask_each = one_fails  # type: ignore[method-assign]
+    questions = [ANSWERED, REFUSED, ANSWERED]
+    pending = [fake.slash("ask", {"question": q}, settle=False) for q in questions]
+    first, bad, last = await asyncio.gather(*pending)
+    await fake.settle()
+
+    assert first.original["embeds"][0]["title"] == last.original["embeds"][0]["title"] == ANSWERED
+    assert bad.original["content"].startswith("Sorry, I couldn't answer that just now.")

@@ -15,15 +15,15 @@ NONE = {"parse": []}
 
 
 def spy(bot: Any) -> list[list[tuple[str, tuple[str, ...]]]]:
-    """Record every batch of (question, history) the bot hands to `coach.ask_many`."""
+    """Record every batch of (question, history) the bot hands to `coach.ask_each`."""
     batches: list[list[tuple[str, tuple[str, ...]]]] = []
-    ask_many = bot.coach.ask_many
+    ask_each = bot.coach.ask_each
 
     def recording(items):
         batches.append([(q, tuple(h)) for q, h in items])
-        return ask_many(items)
+        return ask_each(items)
 
-    bot.coach.ask_many = recording
+    bot.coach.ask_each = recording
     return batches
 
 
