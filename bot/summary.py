@@ -139,7 +139,7 @@ ROLES: dict[Kind, re.Pattern[str]] = {
     # A number, not merely a comparison.
     Kind.AMOUNT: re.compile(
         r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|twice|once|dozen|"
-        r"lightest|heaviest|as far as|as low as|as many as)\b|%|\btimes (?:a|per) \w+",
+        r"lightest|heaviest|as far as|as low as|as many as|until)\b|%|\btimes (?:a|per) \w+",
         re.IGNORECASE,
     ),
     Kind.WHY: re.compile(
