@@ -60,7 +60,7 @@ class CoachBot(commands.Bot):
         )
         self.settings = settings
         self.coach = coach
-        self.feedback = feedback or FeedbackLog(settings.log_path)
+        self.feedback = feedback or FeedbackLog.from_settings(settings)
         self.answerer = Answerer(coach, self.feedback, window=batch_window)
         self.presenter = Presenter(coach)
         self.cooldown = Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
@@ -72,6 +72,7 @@ class CoachBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await asyncio.to_thread(lambda: self.coach.loaded)  # load or build the index before any question
+        await asyncio.to_thread(self.feedback.prune)  # the log's retention, also for a quiet bot
         for name in EXTENSIONS:
             await self.load_extension(f"{__package__}.exts.{name}")
         self.add_dynamic_items(
