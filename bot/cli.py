@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
@@ -27,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line messages stay one line
 
 
 def settings() -> Settings:
@@ -210,7 +211,8 @@ def chat() -> None:
             sys.stdin.reconfigure(errors="replace")  # a stray byte is a U+FFFD, not the end of the chat
         out.print(
             "[bold]Stride Coach[/] — ask about strength training for running. "
-            "Type exit or quit (or press Ctrl-D) to end."
+            "Type exit or quit (or press Ctrl-D) to end.",
+            soft_wrap=True,
         )
         while True:
             try:
@@ -280,22 +282,41 @@ def index(
 
 
 @app.command()
-def sources() -> None:
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the articles as JSON lines.")] = False,
+) -> None:
     """List the articles the coach answers from, with their chunk counts."""
     with clean_errors():
         coach = make_coach(settings())
         loaded = coach.loaded
         counts = {aid: meta["chunks"] for aid, meta in loaded.index.manifest["articles"].items()}
-        table = Table("id", "title", "author", "link", "chunks")
-        for article in loaded.index.articles.values():
-            table.add_row(
-                article.id,
-                article.title,
-                article.author or "",
-                article.url or "",
-                str(counts.get(article.id, 0)),
-            )
-        out.print(table)
+        rows = [
+            {
+                "id": a.id,
+                "title": a.title,
+                "author": a.author,
+                "url": a.url,
+                "chunks": counts.get(a.id, 0),
+            }
+            for a in loaded.index.articles.values()
+        ]
+    if as_json:
+        for row in rows:
+            print(json_line(row))
+        return
+    # The id is what `coach check --chunks ID` takes: never cut; the other columns wrap instead.
+    table = Table(expand=False)
+    table.add_column(
+        "id", no_wrap=True, overflow="ignore", min_width=max((len(r["id"]) for r in rows), default=2)
+    )
+    table.add_column("title", overflow="fold", ratio=3)
+    extra = [key for key in ("author", "url") if any(r[key] for r in rows)]  # only columns with something
+    for key in extra:
+        table.add_column("link" if key == "url" else key, overflow="fold", ratio=1)
+    table.add_column("chunks", justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(r["id"], r["title"], *(r[key] or "" for key in extra), str(r["chunks"]))
+    out.print(table)
 
 
 @app.command()
@@ -377,7 +398,13 @@ def add(
                 _, proposed = read_source(path)
                 title = proposed
                 if not yes:
-                    title = typer.prompt(f"Title for {path.name}", default=proposed or "")
+                    try:
+                        title = typer.prompt(f"Title for {path.name}", default=proposed or "")
+                    except (typer.Abort, click.exceptions.Abort):  # no terminal to answer: a script or CI
+                        raise AddError(
+                            f"{path.name}: the title of a .txt file needs confirming ({proposed!r} is "
+                            "proposed): run this in a terminal, or add --yes to accept it"
+                        ) from None
             d = draft(path, config, title=title, force=force)
         except AddError as exc:
             failed += 1

@@ -192,3 +192,41 @@ def test_eval_prints_figures_and_json(env: Settings, tmp_path) -> None:
     bad.write_text("not json\n", encoding="utf-8")
     broken = runner.invoke(app, ["eval", str(bad)])
     assert broken.exit_code == 1 and "line 1" in broken.stderr
+
+
+def test_chat_skips_blank_lines_and_ends_on_exit(env: Settings) -> None:
+    result = runner.invoke(app, ["chat"], input="\n\nhow do I do the runner deadlift?\n\nexit\nwhy?\n")
+    assert result.exit_code == 0, result.output
+    assert "Type exit or quit (or press Ctrl-D) to end." in result.stdout
+    assert result.stdout.count("[1]") >= 1  # the question was answered
+    assert result.stdout.count("you>") == 5  # two blank lines, the question, a blank line, exit: then done
+    ended = runner.invoke(app, ["chat"], input="how do I do the runner deadlift?\n")  # Ctrl-D
+    assert ended.exit_code == 0 and "[1]" in ended.stdout
+
+
+def test_add_without_a_terminal_says_the_title_needs_confirming(env: Settings, tmp_path) -> None:
+    source = tmp_path / "notes.txt"
+    source.write_text("Hill Strength\nSteep climbs reward a strong hip hinge.\n", encoding="utf-8")
+    result = runner.invoke(app, ["add", str(source)])  # no input at all, as in a script
+    assert result.exit_code == 1
+    assert "needs confirming ('Hill Strength' is proposed)" in result.stderr and "--yes" in result.stderr
+    assert "Aborted" not in result.output
+    assert runner.invoke(app, ["add", "--yes", str(source)]).exit_code == 0
+
+
+def test_sources_never_cut_an_id(env: Settings) -> None:
+    narrow = runner.invoke(app, ["sources"], env={"COLUMNS": "60"})
+    assert narrow.exit_code == 0
+    rows = [json.loads(line) for line in runner.invoke(app, ["sources", "--json"]).stdout.splitlines()]
+    assert {"id", "title", "author", "url", "chunks"} == set(rows[0])
+    for row in rows:
+        assert row["id"] in narrow.stdout  # whole, even in 60 columns
+
+
+def test_terminal_card_keeps_each_section_on_its_own_lines(env: Settings) -> None:
+    card = runner.invoke(app, ["exercises", "hip airplain"], env={"COLUMNS": "100"}).stdout
+    lines = [line.strip() for line in card.splitlines()]
+    for heading in ("Common faults", "Steps"):
+        assert heading in lines  # a line of its own, not run into the line above
+    assert any(line.startswith("Dosage:") for line in lines)
+    assert any(line.startswith("Easier:") for line in lines)

@@ -52,6 +52,10 @@ class CoachBot(commands.Bot):
         feedback: FeedbackLog | None = None,
         batch_window: float = 0.005,
     ) -> None:
+        # The bot never joins a voice channel: discord.py's "voice will NOT be supported" warnings
+        # about PyNaCl and davey only worry the admin reading the log.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: there are no prefix commands
             intents=intents_for(settings),

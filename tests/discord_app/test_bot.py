@@ -69,3 +69,12 @@ async def test_heartbeat_tracks_the_connection(discord_env: FakeDiscord, start_b
     assert check_heartbeat(beat, max_age=60) is None
     await bot.close()
     assert check_heartbeat(beat, max_age=60) == "the bot is not connected to Discord"
+
+
+@pytest.mark.asyncio
+async def test_the_log_has_no_voice_warnings(discord_env, start_bot, caplog) -> None:
+    """The bot has no voice, so discord.py's PyNaCl / davey warnings would only worry an admin."""
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = True  # as in a fresh process
+    with caplog.at_level(logging.WARNING):
+        await start_bot()
+    assert "voice will NOT be supported" not in caplog.text
