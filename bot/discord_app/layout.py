@@ -3,10 +3,15 @@
 Nothing here imports discord.py: a message is plain frozen data (`MessageSpec`), built by `present.py`
 and turned into discord.py objects by `views.py`. `pack` is the splitter: it takes blocks (embeds that
 belong with some rows of buttons) and returns as many messages as it takes to respect every limit.
+
+Discord counts its limits in UTF-16 code units (an emoji outside the Basic Multilingual Plane counts
+two), so every length here is `units(text)`, and a cut never falls inside an emoji or before the marks
+and joiners that belong to the character in front of it.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +32,7 @@ CUSTOM_ID = 100
 BLANK = "\u200b"  # a field name that renders as nothing, for the continuation of a long field
 ELLIPSIS = "…"
 BREAKS = ("\n\n", "\n", ". ", "; ", ", ", " ")
+ZWJ = "\u200d"
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,12 @@ class EmbedSpec:
 
     @property
     def size(self) -> int:
-        """Characters Discord counts towards the 6,000 of a message."""
+        """UTF-16 units Discord counts towards the 6,000 of a message."""
         return (
-            len(self.title)
-            + len(self.description)
-            + len(self.footer)
-            + sum(len(f.name) + len(f.value) for f in self.fields)
+            units(self.title)
+            + units(self.description)
+            + units(self.footer)
+            + sum(units(f.name) + units(f.value) for f in self.fields)
         )
 
 
@@ -90,31 +96,76 @@ class MessageSpec:
 
 
 # -- text ------------------------------------------------------------------------------------------
+def units(text: str) -> int:
+    """The length of `text` as Discord counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _prefix(text: str, limit: int) -> int:
+    """How many characters of `text` fit in `limit` UTF-16 units."""
+    if len(text) * 2 <= limit:
+        return len(text)
+    used = 0  # a walk of at most `limit` characters, however long the text
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return i
+    return len(text)
+
+
+def _continues(text: str, at: int) -> bool:
+    """Whether `text[at]` belongs with the character before it (a cut between them would split what
+    the reader sees as one character: an accent, a variation selector, a skin tone, a ZWJ sequence, a
+    flag)."""
+    ch, before = text[at], text[at - 1]
+    if before == ZWJ or ch == ZWJ or unicodedata.category(ch) in ("Mn", "Mc", "Me"):
+        return True
+    if "\U0001f3fb" <= ch <= "\U0001f3ff" or "\U000e0020" <= ch <= "\U000e007f":  # skin tones, tags
+        return True
+    if _regional(ch) and _regional(before):  # a flag is a pair: count the indicators before it
+        run = at
+        while run > 0 and _regional(text[run - 1]):
+            run -= 1
+        return (at - run) % 2 == 1
+    return False
+
+
+def _regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"
+
+
+def _hard_cut(text: str, at: int) -> int:
+    """`at`, moved back to the start of the character cluster it would split (0 if that is the first)."""
+    while 0 < at < len(text) and _continues(text, at):
+        at -= 1
+    return at
+
+
 def truncate(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, ending with an ellipsis when cut."""
-    if len(text) <= limit:
+    """`text` cut to `limit` UTF-16 units, ending with an ellipsis when cut."""
+    if units(text) <= limit:
         return text
-    return text[: limit - 1].rstrip() + ELLIPSIS
+    return text[: _hard_cut(text, _prefix(text, limit - 1))].rstrip() + ELLIPSIS
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """`text` in pieces of at most `limit` characters, cut at the best break found in the second half
-    of each piece: a paragraph, a line, a sentence, a clause, a word; a hard cut only as a last resort.
-    Whitespace at the cuts is dropped; an empty text gives no piece."""
+    """`text` in pieces of at most `limit` UTF-16 units, cut at the best break found in the second
+    half of each piece: a paragraph, a line, a sentence, a clause, a word; a hard cut only as a last
+    resort. Whitespace at the cuts is dropped; an empty text gives no piece."""
     if limit < 1:
         raise ValueError("limit must be positive")
     pieces: list[str] = []
     text = text.strip()
-    while len(text) > limit:
-        window = text[: limit + 1]
+    while (end := _prefix(text, limit)) < len(text):
+        window = text[: end + 1]
         cut = -1
         for mark in BREAKS:
-            at = window.rfind(mark, limit // 2)
+            at = window.rfind(mark, end // 2)
             if at > 0:
                 cut = at + (len(mark) if mark.strip() else 0)
                 break
-        if cut <= 0 or cut > limit:
-            cut = limit
+        if cut <= 0 or cut > end:
+            cut = _hard_cut(text, end) or end or 1  # a cluster longer than the limit is cut after all
         head = text[:cut].rstrip()
         pieces.append(head)
         text = text[cut:].lstrip()
@@ -145,7 +196,7 @@ def fit_embed(embed: EmbedSpec) -> list[EmbedSpec]:
         fields.extend(Field(name if i == 0 else BLANK, v, f.inline) for i, v in enumerate(values))
     current = out[-1]
     for f in fields:
-        added = len(f.name) + len(f.value)
+        added = units(f.name) + units(f.value)
         if len(current.fields) >= FIELDS or current.size + added > EMBED_TOTAL:
             out[-1] = current
             current = EmbedSpec(colour=embed.colour)
@@ -153,7 +204,7 @@ def fit_embed(embed: EmbedSpec) -> list[EmbedSpec]:
         current = replace(current, fields=(*current.fields, f))
     out[-1] = current
     if footer:
-        if out[-1].size + len(footer) > EMBED_TOTAL:
+        if out[-1].size + units(footer) > EMBED_TOTAL:
             out.append(EmbedSpec(colour=embed.colour))
         out[-1] = replace(out[-1], footer=footer)
     return [e for e in out if e.size] or [out[0]]
@@ -164,7 +215,7 @@ def fit_row(row: Row) -> list[Row]:
     buttons = tuple(
         replace(b, label=truncate(b.label, LABEL))
         for b in row
-        if not b.custom_id or len(b.custom_id) <= CUSTOM_ID
+        if not b.custom_id or units(b.custom_id) <= CUSTOM_ID
     )
     return [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
 
@@ -238,32 +289,32 @@ def pack(blocks: Iterable[Block], content: str = "") -> list[MessageSpec]:
 
 
 def text_messages(text: str) -> list[MessageSpec]:
-    """Plain text as messages of at most 2,000 characters."""
+    """Plain text as messages of at most 2,000 UTF-16 units."""
     return [MessageSpec(content=piece) for piece in split_text(text, CONTENT)]
 
 
 def problems(message: MessageSpec) -> list[str]:
-    """Every Discord limit `message` breaks (empty when it can be sent as is)."""
+    """Every Discord limit `message` breaks (empty when it can be sent as is), lengths in UTF-16 units."""
     out = []
-    if len(message.content) > CONTENT:
+    if units(message.content) > CONTENT:
         out.append("content longer than 2000")
     if len(message.embeds) > EMBEDS:
         out.append("more than 10 embeds")
     if message.embed_size > EMBED_TOTAL:
         out.append("embeds longer than 6000 in total")
     for i, e in enumerate(message.embeds):
-        if len(e.title) > TITLE:
+        if units(e.title) > TITLE:
             out.append(f"embed {i}: title longer than 256")
-        if len(e.description) > DESCRIPTION:
+        if units(e.description) > DESCRIPTION:
             out.append(f"embed {i}: description longer than 4096")
         if len(e.fields) > FIELDS:
             out.append(f"embed {i}: more than 25 fields")
-        if len(e.footer) > FOOTER:
+        if units(e.footer) > FOOTER:
             out.append(f"embed {i}: footer longer than 2048")
         for j, f in enumerate(e.fields):
-            if not f.name or len(f.name) > FIELD_NAME:
+            if not f.name or units(f.name) > FIELD_NAME:
                 out.append(f"embed {i} field {j}: name empty or longer than 256")
-            if not f.value or len(f.value) > FIELD_VALUE:
+            if not f.value or units(f.value) > FIELD_VALUE:
                 out.append(f"embed {i} field {j}: value empty or longer than 1024")
         if not e.size:
             out.append(f"embed {i}: empty")
@@ -276,7 +327,7 @@ def problems(message: MessageSpec) -> list[str]:
         if not row or len(row) > BUTTONS_PER_ROW:
             out.append("a row with no button or more than 5")
         for b in row:
-            if len(b.label) > LABEL or (b.custom_id and len(b.custom_id) > CUSTOM_ID):
+            if units(b.label) > LABEL or (b.custom_id and units(b.custom_id) > CUSTOM_ID):
                 out.append(f"button {b.label!r}: label or custom id too long")
     if not (message.content.strip() or message.embeds or message.rows):
         out.append("empty message")

@@ -19,7 +19,11 @@ from bot.discord_app.layout import (
     split_text,
     text_messages,
     truncate,
+    units,
 )
+
+RUNNER = "🏃\u200d♀\ufe0f"  # a woman running: 5 UTF-16 units in 4 characters, one to the reader
+FAMILY = "👨\u200d👩\u200d👧"
 
 
 def words(text: str) -> list[str]:
@@ -148,3 +152,44 @@ def test_problems_names_each_broken_limit() -> None:
     assert "embed 0 field 0: value empty or longer than 1024" in found
     assert "duplicate custom ids" in found
     assert problems(MessageSpec()) == ["empty message"]
+
+
+def test_lengths_are_utf16_units() -> None:
+    assert units("abc") == 3 and units("é") == 1 and units("💪") == 2 and units(RUNNER) == 5
+    assert units("\ud800") == 1  # a lone surrogate counts, and does not raise
+
+
+def test_an_emoji_heavy_title_fits_256_utf16_units() -> None:
+    question = "why do my hips drop when I run 🏃 " + "💪🔥" * 70  # 173 characters, 314 units
+    [embed] = fit_embed(EmbedSpec(title=question, description="d"))
+    assert units(embed.title) == 255 and embed.title.endswith(" 🏃 " + "💪🔥" * 55 + "…")
+    embed.title.encode("utf-16-le")  # no half of a surrogate pair
+    assert problems(MessageSpec(embeds=(embed,))) == []
+    assert problems(MessageSpec(embeds=(EmbedSpec(title="💪" * 129),))) == ["embed 0: title longer than 256"]
+
+
+def test_a_cut_never_splits_what_the_reader_sees_as_one_character() -> None:
+    for emoji in ("💪", RUNNER, FAMILY, "👍🏽", "🇳🇱", "1\ufe0f\u20e3", "e\u0301"):
+        for limit in range(2, 40):
+            cut = truncate(emoji * 30, limit)
+            assert units(cut) <= limit and cut.endswith("…")
+            assert cut[:-1] == emoji * (len(cut[:-1]) // len(emoji)), (emoji, limit, cut)
+            pieces = split_text(emoji * 30, limit + 8)
+            assert "".join(pieces) == emoji * 30 and all(units(p) <= limit + 8 for p in pieces)
+            assert all(p == emoji * (len(p) // len(emoji)) for p in pieces), (emoji, limit, pieces)
+
+
+def test_fields_descriptions_footers_and_the_total_count_utf16_units() -> None:
+    embed = EmbedSpec(
+        title="🏃" * 200,
+        description="🔥 " * 3000,  # 3,000 characters, 9,000 units
+        fields=tuple(Field("💪" * 200, "🦵 " * 400) for _ in range(5)),  # names 400, values 1,200 units
+        footer="⚠️ " + "🩹" * 1100,
+    )
+    pieces = fit_embed(embed)
+    assert all(problems(MessageSpec(embeds=(p,))) == [] for p in pieces)
+    assert all(units(p.description) <= 4096 and p.size <= 6000 for p in pieces)
+    messages = pack([Block((embed,))], content="🙂 " * 1000)
+    assert all(problems(m) == [] for m in messages)
+    text = "".join(p.description for p in pieces)
+    assert text.replace(" ", "") == "🔥" * 3000
