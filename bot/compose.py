@@ -79,10 +79,11 @@ def compose(
     passages it cites trimmed to the sentences around the cited ones, a "See also" line, compact
     exercise suggestions) and the full Markdown (every passage in full)."""
     if safety is not None:
-        suggestions = ()
+        # A red flag stands alone: the referral and why, no training passage or exercise under it.
+        passages, sentences, suggestions, see_also, shown = (), (), (), (), ()
     if not answered:
         passages, sentences, suggestions, see_also, shown = (), (), (), (), ()
-    # A red-flag question is always answered: the referral is the answer, passages only if covered.
+    # A red-flag question is always answered: the referral is the answer.
     answered = answered or safety is not None
     titles = {a.id: a.title for a in articles}
     suggestions = [

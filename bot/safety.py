@@ -2,7 +2,9 @@
 
 Each flag is a small set of patterns. A match does not count when a negation comes just before it in
 the same clause ("no swelling", "never felt a pop"), or when the clause speaks of a resolved past
-problem ("I had numbness years ago but it's fine now").
+problem ("I had numbness years ago but it's fine now"). Misspelt or disguised words still match: digits
+standing for letters inside a word ("p0p", "sw0llen") are read as letters, and the patterns are also
+tried with doubled letters squeezed out of both sides ("numbbness", "popp", "swolllen").
 """
 
 from __future__ import annotations
@@ -76,6 +78,20 @@ RESOLVED = re.compile(
     r"\b(?:fine\s+now|all\s+good\s+now|healed|recovered|gone\s+now|no\s+longer|better\s+now|resolved|cleared\s+up)\b"
 )
 CLAUSE = re.compile(r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bbut\b")
+# A digit between letters stands for the letter it looks like: "p0p", "sw0llen", "bru1sed".
+LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+DISGUISED = re.compile(r"(?<=[a-z])[013457@$]+(?=[a-z])")
+DOUBLED = re.compile(r"([a-z])\1+")
+# The same letters doubled in a pattern, but not an escape's letter ("\bbone" keeps its "b").
+PATTERN_DOUBLED = re.compile(r"(?<!\\)([a-z])\1")
+SQUEEZED: dict[str, str] = {name: PATTERN_DOUBLED.sub(r"\1", pattern) for name, (_, pattern) in FLAGS.items()}
+
+
+def readable(text: str) -> str:
+    """The question as a reader would take it: lower case, straight apostrophes, digits-for-letters
+    inside words read as letters."""
+    text = text.lower().replace("’", "'")
+    return DISGUISED.sub(lambda m: "".join(LEET[c] for c in m.group()), text)
 
 
 def _clauses(text: str) -> list[str]:
@@ -84,16 +100,20 @@ def _clauses(text: str) -> list[str]:
 
 def red_flags(question: str) -> Safety | None:
     """The red flags in a question, or None when it is an ordinary training question."""
-    text = question.lower().replace("’", "'")
+    text = readable(question)
     resolved = bool(RESOLVED.search(text))
     found: list[str] = []
     level = PROFESSIONAL
     for clause in _clauses(text):
         if resolved and PAST.search(clause):
             continue
+        squeezed = DOUBLED.sub(r"\1", clause)
         for name, (flag_level, pattern) in FLAGS.items():
-            for match in re.finditer(pattern, clause):
-                if NEGATION.search(clause[: match.start()]):
+            for where, regex in ((clause, pattern), (squeezed, SQUEEZED[name])):
+                match = next(
+                    (m for m in re.finditer(regex, where) if not NEGATION.search(where[: m.start()])), None
+                )
+                if match is None:
                     continue
                 if name not in found:
                     found.append(name)

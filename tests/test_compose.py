@@ -130,6 +130,10 @@ def test_suggestions_end_with_a_disclaimer_and_are_suppressed_by_red_flags(setti
     hurt = c.ask("my hip is swollen and I heard a pop, which exercises help my hip drop?")
     assert hurt.safety is not None and hurt.exercises == ()
     assert hurt.text.startswith("**Please see a physiotherapist")
+    # A red flag stands alone: why it was flagged, and no training passage under the referral.
+    assert hurt.passages == () and hurt.sentences == () and hurt.shown == ()
+    assert "swelling or bruising" in hurt.text and "an audible pop" in hurt.text
+    assert "[1]" not in hurt.text and "Exercises to try" not in hurt.text
 
 
 def test_refused_questions_show_no_passage_and_no_exercise(settings: Settings) -> None:

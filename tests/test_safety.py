@@ -41,3 +41,28 @@ def test_red_flags_escalate(question: str, level: str) -> None:
 @pytest.mark.parametrize("question", ORDINARY)
 def test_ordinary_questions_are_not_alarmed(question: str) -> None:
     assert red_flags(question) is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "felt a p0p in my knee and now it's all sw0llen",
+        "numbbness in my foot after long runs",
+        "heard a popp in my calf",
+        "my ankle is swolllen and bru1sed",
+    ],
+)
+def test_misspelt_or_disguised_red_flags_still_match(question: str) -> None:
+    assert red_flags(question) is not None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "poppy seed bagel before a long run?",
+        "my 5ks are slow, which lifts help?",
+        "feeling stiff after deadlifts",
+    ],
+)
+def test_squeezing_letters_raises_no_false_alarm(question: str) -> None:
+    assert red_flags(question) is None
