@@ -18,7 +18,9 @@ def main() -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     except ValidationError as exc:
-        print(f"Error: invalid setting: {exc.errors()[0]['msg']}", file=sys.stderr)
+        first = exc.errors()[0]
+        name = "COACH_" + str(first["loc"][0]).upper() if first.get("loc") else "a setting"
+        print(f"Error: invalid setting {name}: {first['msg']}", file=sys.stderr)
         return 1
     return 0
 

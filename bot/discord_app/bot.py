@@ -14,7 +14,7 @@ from discord.ext import commands
 from bot.coach import Coach, CoachError
 from bot.config import Settings
 from bot.discord_app.answering import Answerer
-from bot.discord_app.limits import Cooldown
+from bot.discord_app.limits import Cooldown, checked_token
 from bot.discord_app.present import Presenter
 from bot.discord_app.views import FeedbackButton, MoreButton, SwapButton
 from bot.discord_app.watcher import watch_knowledge
@@ -197,9 +197,7 @@ async def start(settings: Settings, token: str, coach: Coach | None = None) -> N
 
 def run(settings: Settings) -> None:
     """The entry point: configure logging, check the token, run the bot until interrupted."""
-    secret = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
-    if not secret:
-        raise CoachError("DISCORD_TOKEN is not set: put it in the environment or in a .env file.")
+    secret = checked_token(settings.discord_token.get_secret_value() if settings.discord_token else None)
     discord.utils.setup_logging(level=logging.INFO)
     try:
         asyncio.run(start(settings, secret))
