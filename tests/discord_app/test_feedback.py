@@ -133,3 +133,17 @@ def test_coach_run_without_a_token_is_one_clear_line(cli_env: Settings) -> None:
         == "Error: DISCORD_TOKEN is not set: put it in the environment or in a .env file."
     )
     assert result.stdout == ""
+
+
+def test_coach_report_deletes_questions_past_the_retention(cli_env: Settings) -> None:
+    log = FeedbackLog(cli_env.log_path)
+    [old] = log.record([(1, Answer("how do I bake bread?", answered=False))])
+    log.record([(2, answers()["refused"])])
+    db = sqlite3.connect(cli_env.log_path)
+    with db:
+        db.execute("UPDATE questions SET asked_at = '2020-01-01T00:00:00+00:00' WHERE answer_id = ?", (old,))
+
+    data = json.loads(runner.invoke(app, ["report", "--json"]).stdout)
+
+    assert [u["question"] for u in data["unanswered"]] == ["What time zone is Tokyo in?"]
+    assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)  # deleted, not just hidden
