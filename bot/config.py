@@ -23,6 +23,10 @@ class Settings(BaseSettings):
         description="sentence-transformers model name or path; the default is the bundled all-MiniLM-L6-v2.",
     )
 
+    max_article_bytes: int = Field(
+        200_000, ge=1_000, description="Largest article file read; a bigger one is skipped and reported."
+    )
+
     # Chunking
     chunk_tokens: int = Field(160, ge=16, description="Target word pieces per chunk (hard cap: the model's).")
     chunk_chars: int = Field(1000, ge=100, le=1000, description="Longest passage shown to a member.")

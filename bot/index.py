@@ -322,7 +322,7 @@ def refresh(
         reason = str(exc)
     if previous is not None and not force and previous.manifest.get("knowledge_state") == state:
         return Refresh(previous, None, (), None)
-    articles, problems = load_articles(settings.articles_dir)
+    articles, problems = load_articles(settings.articles_dir, max_bytes=settings.max_article_bytes)
     if not articles:
         raise KnowledgeError(f"no readable article in {settings.articles_dir}")
     if previous is not None and reason is None and not force:

@@ -17,7 +17,11 @@ from bot.models import Article, Exercise, Problem, SourceQuote
 
 ARTICLE_FIELDS = ("title", "author", "source", "url", "published")
 LEVELS = ("beginner", "intermediate", "advanced")
-MAX_ARTICLE_BYTES = 200_000
+MAX_ARTICLE_BYTES = 200_000  # the default of Settings.max_article_bytes
+# Front matter is a few key: value lines. Aliases and deep nesting are refused while the YAML is
+# composed, before anything is built from it, so an alias bomb costs milliseconds, not gigabytes.
+MAX_YAML_ALIASES = 10
+MAX_YAML_DEPTH = 20
 
 
 class KnowledgeError(Exception):
@@ -71,7 +75,61 @@ def normalise_text(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
-def _read_markdown(path: Path) -> tuple[dict[str, Any], str] | Problem:
+class FrontMatterRefused(ValueError):
+    """Front matter that would cost far more to load than its size suggests (aliases, nesting)."""
+
+
+def yaml_loader() -> type:
+    """A `yaml.SafeLoader` that refuses more than `MAX_YAML_ALIASES` aliases, an alias to a node that
+    holds itself, and nesting deeper than `MAX_YAML_DEPTH`: each is found while composing, before any
+    value is built, so a "billion laughs" file is refused at once. Refusals raise `FrontMatterRefused`
+    (a `ValueError`); suits any small YAML file of the knowledge folder."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.aliases = 0
+            self.open_anchors: list[str | None] = []
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.peek_event()
+            line = event.start_mark.line + 1
+            if isinstance(event, yaml.AliasEvent):
+                self.aliases += 1
+                if self.aliases > MAX_YAML_ALIASES:
+                    raise FrontMatterRefused(
+                        f"uses more than {MAX_YAML_ALIASES} YAML aliases (*name, line {line})"
+                    )
+                if event.anchor in self.open_anchors:
+                    raise FrontMatterRefused(f"has a YAML alias inside its own anchor (line {line})")
+                return super().compose_node(parent, index)
+            if len(self.open_anchors) >= MAX_YAML_DEPTH:
+                raise FrontMatterRefused(f"nests deeper than {MAX_YAML_DEPTH} levels (line {line})")
+            self.open_anchors.append(getattr(event, "anchor", None))
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.open_anchors.pop()
+
+    return BoundedLoader
+
+
+def _front_matter_handler() -> Any:
+    from frontmatter.default_handlers import YAMLHandler
+
+    loader = yaml_loader()
+
+    class BoundedYAMLHandler(YAMLHandler):
+        def load(self, fm: str, **kwargs: object) -> Any:
+            import yaml
+
+            return yaml.load(fm, Loader=loader)  # a SafeLoader subclass: no arbitrary objects
+
+    return BoundedYAMLHandler()
+
+
+def _read_markdown(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[dict[str, Any], str] | Problem:
     """Front matter and body of one Markdown file, or the problem that stops it loading."""
     import frontmatter
     import yaml
@@ -79,11 +137,15 @@ def _read_markdown(path: Path) -> tuple[dict[str, Any], str] | Problem:
     if path.suffix.lower() != ".md":
         return Problem(path, "not a Markdown file: knowledge files end in .md")
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Problem(path, f"is {size:,} bytes; the limit is {max_bytes:,} (COACH_MAX_ARTICLE_BYTES)")
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)  # the file may grow between stat and read
     except OSError as exc:
         return Problem(path, f"cannot be read ({exc.strerror or exc})")
-    if len(raw) > MAX_ARTICLE_BYTES:
-        return Problem(path, f"is {len(raw):,} bytes; the limit is {MAX_ARTICLE_BYTES:,}")
+    if len(raw) > max_bytes:
+        return Problem(path, f"is over {max_bytes:,} bytes, the limit (COACH_MAX_ARTICLE_BYTES)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -91,21 +153,24 @@ def _read_markdown(path: Path) -> tuple[dict[str, Any], str] | Problem:
     if not text.lstrip("\ufeff").startswith("---"):
         return Problem(path, "has no front matter: start the file with a '---' block holding at least title:")
     try:
-        post = frontmatter.loads(text.lstrip("\ufeff"))
+        # parse, not loads: a Post is built with **metadata, which fails on keys that are not text.
+        metadata, content = frontmatter.parse(text.lstrip("\ufeff"), handler=_front_matter_handler())
+    except FrontMatterRefused as exc:
+        return Problem(path, f"has front matter that was refused: it {exc}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
         return Problem(path, f"has broken front matter{where}: {getattr(exc, 'problem', None) or exc}")
-    except ValueError as exc:
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         return Problem(path, f"has broken front matter: {exc}")
-    if not isinstance(post.metadata, dict):
+    if not isinstance(metadata, dict):
         return Problem(path, "has broken front matter: it must be key: value pairs")
-    return dict(post.metadata), post.content
+    return dict(metadata), content
 
 
-def load_article(path: Path) -> Article | Problem:
-    """Read and validate one article file."""
-    read = _read_markdown(path)
+def load_article(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> Article | Problem:
+    """Read and validate one article file (`max_bytes`: the largest file read)."""
+    read = _read_markdown(path, max_bytes)
     if isinstance(read, Problem):
         return read
     meta, body = read
@@ -134,7 +199,7 @@ def load_article(path: Path) -> Article | Problem:
     )
 
 
-def load_articles(folder: Path) -> tuple[list[Article], list[Problem]]:
+def load_articles(folder: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[list[Article], list[Problem]]:
     """All valid articles in `folder` (sorted by id) and one problem per file that failed."""
     if not folder.is_dir():
         raise KnowledgeError(f"knowledge folder not found: {folder} (set COACH_KNOWLEDGE_DIR)")
@@ -142,7 +207,7 @@ def load_articles(folder: Path) -> tuple[list[Article], list[Problem]]:
     problems: list[Problem] = []
     seen: dict[str, Article] = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        loaded = load_article(path)
+        loaded = load_article(path, max_bytes)
         if isinstance(loaded, Problem):
             problems.append(loaded)
             continue

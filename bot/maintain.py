@@ -57,13 +57,17 @@ def _yaml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def read_source(path: Path) -> tuple[str, str | None]:
+def read_source(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[str, str | None]:
     """The file's text, and the title a .txt file proposes (its first line)."""
     if not path.is_file():
         raise AddError(f"{path}: no such file")
-    raw = path.read_bytes()
-    if len(raw) > MAX_ARTICLE_BYTES:
-        raise AddError(f"{path.name}: is {len(raw):,} bytes; the limit is {MAX_ARTICLE_BYTES:,}")
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise AddError(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    if len(raw) > max_bytes:
+        raise AddError(f"{path.name}: is over {max_bytes:,} bytes, the limit (COACH_MAX_ARTICLE_BYTES)")
     try:
         text = raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
@@ -78,15 +82,19 @@ def read_source(path: Path) -> tuple[str, str | None]:
 
 def draft(path: Path, settings: Settings, title: str | None = None, force: bool = False) -> Draft:
     """Validate `path` against the knowledge folder and prepare it; raises `AddError` with the reason."""
-    text, proposed = read_source(path)
+    text, proposed = read_source(path, settings.max_article_bytes)
     if path.suffix.lower() == ".txt":
         title = (title or proposed or "").strip()
         if not title:
             raise AddError(f"{path.name}: the first line should be the title")
         body = text.strip().partition("\n")[2].strip() if proposed == title else text.strip()
         text = f"---\ntitle: {_yaml_string(title)}\n---\n\n{body}\n"
-    checked = _validate(text, path)
-    existing, _ = load_articles(settings.articles_dir) if settings.articles_dir.is_dir() else ([], [])
+    checked = _validate(text, path, settings.max_article_bytes)
+    existing, _ = (
+        load_articles(settings.articles_dir, max_bytes=settings.max_article_bytes)
+        if settings.articles_dir.is_dir()
+        else ([], [])
+    )
     target = (
         settings.articles_dir / f"{slugify(checked.title if path.suffix.lower() == '.txt' else path.stem)}.md"
     )
@@ -108,14 +116,14 @@ def draft(path: Path, settings: Settings, title: str | None = None, force: bool 
     return Draft(source=path, target=target, text=text, title=checked.title)
 
 
-def _validate(text: str, path: Path) -> Article:
+def _validate(text: str, path: Path, max_bytes: int) -> Article:
     """Run the loader's own checks on the text as it will be written."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
         probe = Path(tmp) / (path.stem + ".md")
         probe.write_text(text, encoding="utf-8")
-        loaded = load_article(probe)
+        loaded = load_article(probe, max_bytes)
     if isinstance(loaded, Problem):
         raise AddError(f"{path.name}: {loaded.message}")
     return loaded
@@ -136,7 +144,9 @@ def check(settings: Settings) -> list[Problem]:
     if not settings.articles_dir.is_dir():
         problems.append(Problem(settings.articles_dir, "articles folder not found"))
     else:
-        articles, article_problems = load_articles(settings.articles_dir)
+        articles, article_problems = load_articles(
+            settings.articles_dir, max_bytes=settings.max_article_bytes
+        )
         problems.extend(article_problems)
         if not articles:
             problems.append(Problem(settings.articles_dir, "holds no readable article"))

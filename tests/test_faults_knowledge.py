@@ -1,0 +1,122 @@
+"""Fault tests for article parsing: bombs, oversized files and copies are skipped by name, never raised."""
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import Settings
+from bot.embedding import HashEmbedder
+from bot.index import refresh
+from bot.knowledge import MAX_YAML_ALIASES, load_article, load_articles, load_catalog
+from bot.maintain import AddError, check, draft
+
+runner = CliRunner()
+GOOD = "---\ntitle: Hip Hinge Basics\n---\nThe hip hinge is the isolated movement of a stable trunk at the hip.\n"
+
+
+def alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """A "billion laughs" front matter: 9 levels of 9 aliases expand to 9**9 strings (387 M)."""
+    lines = ["---", "title: Hips", 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    previous = "a"
+    for level in range(levels - 1):
+        name = f"l{level}"
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * width) + "]")
+        previous = name
+    lines += [f"author: *{previous}", "---", "Body text about hips.", ""]
+    return "\n".join(lines)
+
+
+def test_an_alias_bomb_is_refused_at_once_by_name_and_the_rest_load(tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "good.md").write_text(GOOD, encoding="utf-8")
+    (folder / "bomb.md").write_text(alias_bomb(), encoding="utf-8")
+    assert len(alias_bomb().encode()) < 2_000
+
+    tracemalloc.start()
+    began = time.perf_counter()
+    articles, problems = load_articles(folder)
+    seconds = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+
+    assert [a.id for a in articles] == ["good"]
+    assert [str(p) for p in problems] == [
+        f"bomb.md: has front matter that was refused: it uses more than {MAX_YAML_ALIASES} YAML aliases "
+        "(*name, line 5)"
+    ]
+    assert seconds < 2 and peak < 20_000_000
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "expected"),
+    [
+        ("title: Loop\nauthor: &a [*a]\n", "alias inside its own anchor"),
+        ("title: Deep\nauthor: " + "[" * 5_000 + "]" * 5_000 + "\n", "nests deeper than 20 levels"),
+        ("title: Keys\n1: one\n", None),  # a key that is not text: loads (python-frontmatter's Post did not)
+        ("title: [unhashable]\n? [a, b]\n: c\n", "broken front matter"),
+        ("title: Big\nauthor: " + "9" * 5_000 + "\n", "broken front matter"),
+    ],
+    ids=["recursive-alias", "deep-nesting", "number-key", "list-key", "huge-int"],
+)
+def test_hostile_front_matter_is_one_problem_naming_the_file(
+    tmp_path: Path, front_matter: str, expected: str | None
+) -> None:
+    path = tmp_path / "hostile.md"
+    path.write_text(f"---\n{front_matter}---\nBody text about hips.\n", encoding="utf-8")
+    loaded = load_article(path)
+    if expected is None:
+        assert loaded.title == "Keys"  # type: ignore[union-attr]
+    else:
+        assert str(loaded).startswith("hostile.md: ") and expected in str(loaded)
+
+
+def test_a_few_aliases_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "cards.md"
+    path.write_text(
+        "---\ntitle: &t Hip Hinge\nsubtitle: *t\nauthor: &who Jo\nreviewer: *who\n---\nBody.\n",
+        encoding="utf-8",
+    )
+    assert load_article(path).author == "Jo"  # type: ignore[union-attr]
+
+
+def test_an_alias_bomb_in_an_exercise_card_is_reported_and_the_catalog_loads(knowledge: Path) -> None:
+    (knowledge / "exercises" / "bomb.md").write_text(alias_bomb(), encoding="utf-8")
+    catalog, problems = load_catalog(knowledge / "exercises", load_articles(knowledge / "articles")[0])
+    assert "hip-thrust" in catalog.exercises
+    assert [p.path.name for p in problems] == ["bomb.md"] and "aliases" in problems[0].message
+
+
+def test_an_article_over_the_size_limit_is_skipped_by_name(settings: Settings) -> None:
+    limited = settings.model_copy(update={"max_article_bytes": 20_000})
+    big = limited.articles_dir / "big.md"
+    big.write_text(GOOD + "More about the hinge. " * 1_000, encoding="utf-8")
+    articles, problems = load_articles(limited.articles_dir, max_bytes=limited.max_article_bytes)
+    assert len(articles) == 5 and [str(p) for p in problems] == [
+        f"big.md: is {big.stat().st_size:,} bytes; the limit is 20,000 (COACH_MAX_ARTICLE_BYTES)"
+    ]
+    fresh = refresh(limited, HashEmbedder(model_id="hash"))
+    assert "big" not in fresh.index.articles and [p.path.name for p in fresh.problems] == ["big.md"]
+    assert any("limit" in str(p) for p in check(limited))
+    with pytest.raises(AddError, match=r"big\.md: is over 20,000 bytes"):
+        draft(big, limited)
+
+
+def test_coach_check_and_add_name_an_alias_bomb_quickly(env: Settings, tmp_path: Path) -> None:
+    (env.articles_dir / "bomb.md").write_text(alias_bomb(), encoding="utf-8")
+    began = time.perf_counter()
+    checked = runner.invoke(app, ["check"])
+    assert checked.exit_code == 1 and "bomb.md: has front matter that was refused" in checked.stderr
+    (env.articles_dir / "bomb.md").unlink()
+
+    source = tmp_path / "bomb.md"
+    source.write_text(alias_bomb(), encoding="utf-8")
+    added = runner.invoke(app, ["add", str(source)])
+    assert added.exit_code == 1 and "bomb.md: has front matter that was refused" in added.stderr
+    assert "Traceback" not in checked.output + added.output
+    assert time.perf_counter() - began < 30
+    assert not (env.articles_dir / "bomb.md").exists()
