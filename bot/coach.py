@@ -145,31 +145,27 @@ class Coach:
         )
 
     def _concern_vectors(self, catalog: Catalog) -> np.ndarray:
-        """Embeddings of the catalog's concerns, cached beside the index by content hash."""
+        """Embeddings of the catalog's concerns, cached with the index build just loaded (`last_refresh`)
+        and listed with their checksum in its manifest: a missing, damaged or tampered cache is
+        recomputed, and a read-only index folder only costs re-embedding the concerns."""
         import hashlib
 
+        from bot.index import read_derived, write_derived
+
         rows = concern_list(catalog)
+        if not rows:
+            return np.zeros((0, 1), np.float32)
         key = hashlib.sha256(
             ("\x00".join([self.embedder.model_id, *(c for _, c in rows)])).encode()
         ).hexdigest()[:16]
-        path = self.settings.index_dir / f"concerns-{key}.npy"
-        if path.is_file():
-            try:
-                vectors = np.load(path, allow_pickle=False)
-                if vectors.shape[0] == len(rows):
-                    return vectors
-            except (OSError, ValueError):
-                pass
-        vectors = self.embedder.encode([c for _, c in rows]) if rows else np.zeros((0, 1), np.float32)
-        tmp = path.with_name(f".{path.name}.tmp.npy")
-        try:
-            np.save(tmp, vectors, allow_pickle=False)
-            tmp.replace(path)
-            for old in self.settings.index_dir.glob("concerns-*.npy"):
-                if old != path:
-                    old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a read-only index folder only costs re-embedding the concerns next time
+        name = f"concerns-{key}.npy"
+        index = self.last_refresh.index if self.last_refresh is not None else None
+        cached = read_derived(index, "concerns", name) if index is not None else None
+        if cached is not None and cached.shape == (len(rows), self.embedder.dimension):
+            return cached
+        vectors = self.embedder.encode([c for _, c in rows])
+        if index is not None:
+            write_derived(index, "concerns", name, vectors)
         return vectors
 
     def reload(self, progress: Progress | None = None) -> Refresh:

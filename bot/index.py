@@ -8,16 +8,26 @@ Layout of `index_dir`:
     builds/<name>/sentences.jsonl  sentence spans used for the short answer
     builds/<name>/chunks.npy, sentences.npy   normalised embeddings
     builds/<name>/faiss.index   inner-product index over chunks.npy
+    builds/<name>/concerns-<key>.npy   derived caches (`write_derived`), listed in the manifest too
 A build is written beside the live one and made live by replacing CURRENT, so an interrupted build
 leaves the previous index usable. Nothing is pickled.
+
+The folder heals itself: an unreadable CURRENT makes the newest build that verifies live again (or a
+rebuild), temp builds of a killed run are dropped at the next build, a derived file that fails its
+checksum is recomputed, and a folder that cannot be written answers from the index it holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
+import re
 import shutil
+import socket
+import stat
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,10 +40,16 @@ import numpy as np
 from bot.chunking import chunk_article, embed_text, sentence_spans
 from bot.config import Settings
 from bot.embedding import Embedder
-from bot.models import Article, Chunk
+from bot.models import Article, Chunk, Problem
 
 FORMAT_VERSION = 4  # 4: abbreviations ("Dr.") no longer end a sentence
+FILES = ("chunks.jsonl", "sentences.jsonl", "articles.json", "chunks.npy", "sentences.npy", "faiss.index")
+BUILD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+DERIVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.npy")
+TMP_MAX_AGE = 3600.0  # seconds; a temp build whose process cannot be checked (another host) is kept this long
 Progress = Callable[[int, int], None]
+
+log = logging.getLogger(__name__)
 
 
 class IndexUnusable(Exception):
@@ -58,6 +74,7 @@ class Index:
     sentences: list[SentenceRef]
     sentence_vectors: np.ndarray
     _faiss: Any = field(default=None, repr=False)
+    folder: Path | None = field(default=None, repr=False)  # the build on disk, once saved or loaded
 
     @property
     def faiss(self) -> Any:
@@ -189,33 +206,100 @@ def save(index: Index, index_dir: Path) -> Path:
 
     builds = index_dir / "builds"
     builds.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(index_dir)
     name = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    tmp = builds / f".{name}.tmp"
+    tmp = builds / f".{name}.{_owner()}.tmp"
     tmp.mkdir()
-    with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-        for chunk in index.chunks:
-            fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    with (tmp / "sentences.jsonl").open("w", encoding="utf-8") as fh:
-        for ref in index.sentences:
-            fh.write(json.dumps(asdict(ref)) + "\n")
-    (tmp / "articles.json").write_text(
-        json.dumps([_article_meta(a) for a in index.articles.values()], ensure_ascii=False, indent=1),
-        encoding="utf-8",
-    )
-    np.save(tmp / "chunks.npy", index.vectors, allow_pickle=False)
-    np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
-    faiss.write_index(index.faiss, str(tmp / "faiss.index"))
-    files = ["chunks.jsonl", "sentences.jsonl", "articles.json", "chunks.npy", "sentences.npy", "faiss.index"]
-    manifest = dict(index.manifest, files={f: _sha256(tmp / f) for f in files})
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     final = builds / name
-    tmp.rename(final)
-    pointer = index_dir / f".CURRENT.{uuid.uuid4().hex[:8]}"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    os.replace(pointer, index_dir / "CURRENT")
+    try:
+        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+            for chunk in index.chunks:
+                fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        with (tmp / "sentences.jsonl").open("w", encoding="utf-8") as fh:
+            for ref in index.sentences:
+                fh.write(json.dumps(asdict(ref)) + "\n")
+        (tmp / "articles.json").write_text(
+            json.dumps([_article_meta(a) for a in index.articles.values()], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+        np.save(tmp / "chunks.npy", index.vectors, allow_pickle=False)
+        np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
+        faiss.write_index(index.faiss, str(tmp / "faiss.index"))
+        manifest = dict(index.manifest, files={f: _sha256(tmp / f) for f in FILES})
+        manifest.pop("derived", None)  # derived caches belong to the build they were made for
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _point(index_dir, name)
     index.manifest = manifest
+    index.folder = final
     _prune(builds, keep={name})
     return final
+
+
+def _point(index_dir: Path, name: str) -> None:
+    """Make build `name` live by replacing CURRENT atomically, whatever stands in its place."""
+    current = index_dir / "CURRENT"
+    if current.is_dir() and not current.is_symlink():
+        # A directory cannot be replaced by a file: move it aside, then drop it.
+        aside = index_dir / f".CURRENT.broken-{uuid.uuid4().hex[:8]}"
+        current.rename(aside)
+        shutil.rmtree(aside, ignore_errors=True)
+    pointer = index_dir / f".CURRENT.{uuid.uuid4().hex[:8]}"
+    pointer.write_text(name + "\n", encoding="utf-8")
+    os.replace(pointer, current)
+
+
+def _owner() -> str:
+    """This process, as written into the names of its temp builds: host and process id."""
+    host = re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname())[:40].strip("-") or "host"
+    return f"{host}-{os.getpid()}"
+
+
+def _tmp_owner_alive(name: str) -> bool | None:
+    """Whether the process that writes temp build `name` still runs (None: it cannot be told)."""
+    parts = name.removeprefix(".").removesuffix(".tmp").split(".")
+    host, _, pid = parts[-1].rpartition("-") if len(parts) > 1 else ("", "", "")
+    if not pid.isdigit():
+        return False  # written by a version that did not name its owner: not a build under way now
+    if host != _owner().rpartition("-")[0] or os.name != "posix":
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _clean_leftovers(index_dir: Path) -> None:
+    """Drop what killed runs left behind: temp builds whose process is gone (or, when that cannot be
+    told, that are over an hour old), half-made CURRENT pointers, and the concern cache of earlier
+    versions, which lived beside the index without a checksum."""
+    now = time.time()
+    for path in (index_dir / "builds").glob(".*.tmp"):
+        alive = _tmp_owner_alive(path.name)
+        try:
+            old = now - path.stat().st_mtime > TMP_MAX_AGE
+        except OSError:
+            continue
+        if alive is False or (alive is None and old):
+            shutil.rmtree(path, ignore_errors=True)
+    for path in index_dir.glob(".CURRENT.*"):
+        try:
+            if now - path.lstat().st_mtime > 60:
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            continue
+    for pattern in ("concerns-*.npy", ".concerns-*.tmp.npy"):
+        for path in index_dir.glob(pattern):
+            path.unlink(missing_ok=True)
 
 
 def _prune(builds: Path, keep: set[str]) -> None:
@@ -223,30 +307,77 @@ def _prune(builds: Path, keep: set[str]) -> None:
     done = sorted((p for p in builds.iterdir() if p.is_dir() and not p.name.startswith(".")), reverse=True)
     for path in [p for p in done if p.name not in keep][1:]:
         shutil.rmtree(path, ignore_errors=True)
-    for path in builds.glob(".*.tmp"):
-        if time.time() - path.stat().st_mtime > 3600:
-            shutil.rmtree(path, ignore_errors=True)
+
+
+def _current_name(index_dir: Path) -> str:
+    """The live build CURRENT names; raises `IndexUnusable` when CURRENT is missing or unreadable."""
+    current = index_dir / "CURRENT"
+    if not os.path.lexists(current):
+        raise IndexUnusable(f"no index in {index_dir}")
+    try:
+        with current.open("rb") as fh:
+            raw = fh.read(256)
+    except OSError as exc:  # a directory, a dangling link, no permission
+        raise IndexUnusable(f"the index pointer {current} is unreadable ({exc.strerror or exc})") from exc
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise IndexUnusable(f"the index pointer {current} is unreadable (not UTF-8 text)") from exc
+    if not BUILD_NAME.fullmatch(name):
+        raise IndexUnusable(f"the index pointer {current} does not name a build ({name[:40]!r})")
+    return name
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _check_manifest(manifest: dict[str, Any]) -> None:
+    """Refuse a manifest that does not vouch for every file, or lists its articles badly."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(files.get(name), str) for name in FILES):
+        raise IndexUnusable("the index is damaged (its manifest does not list a checksum for every file)")
+    articles = manifest.get("articles")
+    if not isinstance(articles, dict) or not all(
+        isinstance(meta, dict) and isinstance(meta.get("hash"), str) and isinstance(meta.get("chunks"), int)
+        for meta in articles.values()
+    ):
+        raise IndexUnusable("the index is damaged (its manifest lists the articles badly)")
 
 
 def load(index_dir: Path, model_id: str | None = None) -> Index:
     """The live index, verified against its manifest; raises `IndexUnusable` with the reason."""
-    current = index_dir / "CURRENT"
-    if not current.is_file():
-        raise IndexUnusable(f"no index in {index_dir}")
-    folder = index_dir / "builds" / current.read_text(encoding="utf-8").strip()
+    name = _current_name(index_dir)
+    folder = index_dir / "builds" / name
+    if not folder.is_dir():
+        raise IndexUnusable(
+            f"the index pointer {index_dir / 'CURRENT'} names a build that is not there ({name})"
+        )
+    return load_build(folder, model_id)
+
+
+def load_build(folder: Path, model_id: str | None = None) -> Index:
+    """The build in `folder`, verified against its manifest; raises `IndexUnusable` with the reason."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise IndexUnusable(f"the index manifest is unreadable ({exc})") from exc
+    if not isinstance(manifest, dict):
+        raise IndexUnusable("the index manifest is damaged (not a JSON object)")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnusable(
             f"the index has format {manifest.get('format_version')}, this version reads {FORMAT_VERSION}"
         )
     if model_id is not None and manifest.get("model") != model_id:
         raise IndexUnusable(f"the index was built with model {manifest.get('model')!r}, not {model_id!r}")
+    _check_manifest(manifest)
     try:
-        for name, digest in manifest["files"].items():
-            if _sha256(folder / name) != digest:
+        for name in FILES:
+            if _sha256(folder / name) != manifest["files"][name]:
                 raise IndexUnusable(f"the index file {name} is damaged (checksum mismatch)")
         chunks = [Chunk(**json.loads(line)) for line in (folder / "chunks.jsonl").open(encoding="utf-8")]
         sentences = [
@@ -258,14 +389,97 @@ def load(index_dir: Path, model_id: str | None = None) -> Index:
         svectors = np.load(folder / "sentences.npy", allow_pickle=False)
     except IndexUnusable:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise IndexUnusable(f"the index is damaged ({exc})") from exc
     dim = manifest.get("dimension")
     if vectors.shape != (len(chunks), dim) or svectors.shape != (len(sentences), dim):
         raise IndexUnusable("the index is damaged (vector and chunk counts disagree)")
-    index = Index(manifest, articles, chunks, vectors, sentences, svectors)
+    index = Index(manifest, articles, chunks, vectors, sentences, svectors, folder=folder)
     index._faiss = _read_faiss(folder / "faiss.index", len(chunks), dim)
     return index
+
+
+def _load_any(index_dir: Path, model_id: str) -> tuple[Index | None, str | None]:
+    """The live index, else the newest other build that verifies, with the reason the live one (or
+    CURRENT) could not be used."""
+    try:
+        return load(index_dir, model_id), None
+    except IndexUnusable as exc:
+        reason = str(exc)
+    try:
+        live = _current_name(index_dir)
+    except IndexUnusable:
+        live = None
+    try:
+        folders = sorted((index_dir / "builds").iterdir(), reverse=True)
+    except OSError:
+        folders = []
+    for folder in folders:
+        if folder.name != live and BUILD_NAME.fullmatch(folder.name) and folder.is_dir():
+            try:
+                return load_build(folder, model_id), reason
+            except IndexUnusable:
+                continue
+    return None, reason
+
+
+def read_derived(index: Index, kind: str, name: str) -> np.ndarray | None:
+    """The array `write_derived` stored with `index` as `name`, or None when there is none, it is
+    another one, or it fails the checksum its manifest lists (the caller then recomputes it)."""
+    if index.folder is None or not _derived_name(name):
+        return None
+    manifest = _read_manifest(index.folder) or index.manifest
+    derived = manifest.get("derived")
+    entry = derived.get(kind) if isinstance(derived, dict) else None
+    if not isinstance(entry, dict) or entry.get("file") != name:
+        return None
+    path = index.folder / name
+    try:
+        if _sha256(path) != entry.get("sha256"):
+            log.warning("%s is damaged (checksum mismatch); recomputing it", path)
+            return None
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+
+
+def write_derived(index: Index, kind: str, name: str, array: np.ndarray) -> bool:
+    """Store `array` with the build of `index` and list it, with its checksum, in the build's manifest
+    as the one `kind` file (replacing the one before). False when the folder cannot be written."""
+    folder = index.folder
+    if folder is None or not _derived_name(name):
+        return False
+    tmp = folder / f".{name}.{uuid.uuid4().hex[:8]}.tmp.npy"
+    pointer = folder / f".manifest.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        np.save(tmp, array, allow_pickle=False)
+        digest = _sha256(tmp)
+        manifest = _read_manifest(folder)
+        if manifest is None:
+            return False
+        derived = manifest.get("derived") if isinstance(manifest.get("derived"), dict) else {}
+        before = derived.get(kind) if isinstance(derived.get(kind), dict) else {}
+        derived = {**derived, kind: {"file": name, "sha256": digest}}
+        os.replace(tmp, folder / name)
+        pointer.write_text(json.dumps({**manifest, "derived": derived}, indent=1), encoding="utf-8")
+        os.replace(pointer, folder / "manifest.json")
+    except OSError:
+        return False
+    finally:
+        for path in (tmp, pointer):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+    index.manifest["derived"] = derived
+    old = before.get("file")
+    if isinstance(old, str) and old != name and _derived_name(old):
+        with contextlib.suppress(OSError):
+            (folder / old).unlink(missing_ok=True)
+    return True
+
+
+def _derived_name(name: str) -> bool:
+    """A plain `.npy` file name that is none of the build's own files (a manifest is not trusted to say)."""
+    return bool(DERIVED_NAME.fullmatch(name)) and name not in FILES
 
 
 def _read_faiss(path: Path, count: int, dim: int) -> Any:
@@ -282,13 +496,19 @@ def _read_faiss(path: Path, count: int, dim: int) -> Any:
 
 def knowledge_state(folder: Path) -> dict[str, list[int]]:
     """Size and modification time of every file in the articles folder: cheap change detection."""
-    if not folder.is_dir():
+    try:
+        paths = sorted(folder.iterdir())
+    except OSError:
         return {}
-    return {
-        p.name: [p.stat().st_size, p.stat().st_mtime_ns]
-        for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.startswith(".")
-    }
+    state = {}
+    for path in paths:
+        try:
+            info = path.stat()
+        except OSError:  # removed while we looked, or a dangling link
+            continue
+        if stat.S_ISREG(info.st_mode) and not path.name.startswith("."):
+            state[path.name] = [info.st_size, info.st_mtime_ns]
+    return state
 
 
 @dataclass(frozen=True)
@@ -309,25 +529,62 @@ def refresh(
 ) -> Refresh:
     """Load the index, rebuilding what changed in the knowledge folder (only changed articles re-embed).
 
-    Raises `KnowledgeError` when the folder is missing or holds no readable article.
+    When the index folder cannot be written, the answer comes from the index it holds (or one built in
+    memory), with a problem saying so. Raises `KnowledgeError` when the folder is missing or holds no
+    readable article.
     """
     from bot.knowledge import KnowledgeError, load_articles
 
+    index_dir = settings.index_dir
     state = knowledge_state(settings.articles_dir)
-    previous: Index | None = None
-    reason: str | None = None
-    try:
-        previous = load(settings.index_dir, embedder.model_id)
-    except IndexUnusable as exc:
-        reason = str(exc)
+    previous, reason = _load_any(index_dir, embedder.model_id)
+    if previous is not None and reason is not None and previous.folder is not None:
+        try:
+            _point(index_dir, previous.folder.name)
+            reason = f"{reason}; build {previous.folder.name} is live again"
+        except OSError:
+            reason = f"{reason}; answering from build {previous.folder.name}"
     if previous is not None and not force and previous.manifest.get("knowledge_state") == state:
-        return Refresh(previous, None, (), None)
+        return Refresh(previous, None, (), reason)
     articles, problems = load_articles(settings.articles_dir, max_bytes=settings.max_article_bytes)
     if not articles:
         raise KnowledgeError(f"no readable article in {settings.articles_dir}")
     if previous is not None and reason is None and not force:
         reason = "the knowledge folder changed"
+    blocked = _unwritable(index_dir)
+    if blocked is not None and previous is not None:
+        # Recorded in memory only, so a watcher does not retry (and warn) on every tick.
+        previous.manifest["knowledge_state"] = state
+        stale = Problem(
+            index_dir,
+            f"cannot be written ({blocked}): answering from the index built {previous.manifest.get('built_at')}, "
+            "which may be stale; run `coach index` where the folder can be written",
+        )
+        return Refresh(previous, None, (*problems, stale), None)
     index, report = build(articles, embedder, settings, previous=previous, progress=progress)
     index.manifest["knowledge_state"] = state
-    save(index, settings.index_dir)
-    return Refresh(index, report, tuple(problems), reason)
+    if blocked is None:
+        try:
+            save(index, index_dir)
+            return Refresh(index, report, tuple(problems), reason)
+        except OSError as exc:
+            blocked = exc.strerror or str(exc)
+    memory = Problem(
+        index_dir, f"cannot be written ({blocked}): the index was built in memory for this run only"
+    )
+    return Refresh(index, report, (*problems, memory), reason)
+
+
+def _unwritable(index_dir: Path) -> str | None:
+    """Why a build cannot be saved in `index_dir` (None: it can), found by trying before embedding."""
+    probe = index_dir / "builds" / f".probe-{uuid.uuid4().hex[:8]}.{_owner()}.tmp"
+    pointer = index_dir / f".CURRENT.probe-{uuid.uuid4().hex[:8]}"
+    try:
+        probe.parent.mkdir(parents=True, exist_ok=True)
+        probe.mkdir()
+        probe.rmdir()
+        pointer.write_bytes(b"")
+        pointer.unlink()
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
