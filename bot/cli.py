@@ -98,7 +98,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "citation": s.citation,
                 "steps": list(s.exercise.steps),
                 "cue": s.exercise.cue,
-                "dosage": s.exercise.dosage,
+                "dosage": s.exercise.dose,
                 "easier": s.exercise.easier,
                 "harder": s.exercise.harder,
             }
@@ -515,7 +515,7 @@ def report(
     from bot.feedback import FeedbackLog
 
     config = settings()
-    found = FeedbackLog(config.log_path).report(limit=limit)
+    found = FeedbackLog.from_settings(config).report(limit=limit)
     if as_json:
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=1))
         return

@@ -92,6 +92,7 @@ def compose(
             reason=templates.render(
                 "reason.j2",
                 concern=s.concern,
+                named=s.named,
                 citation=s.citation,
                 source=titles.get(s.exercise.sources[0].article_id) if s.exercise.sources else None,
             ),

@@ -44,6 +44,19 @@ AND_OR = re.compile(r"\s+(?:and|or)\s+")
 HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging)\b"
 )
+# What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
+COMPLAINT = re.compile(
+    r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|ache?s?|aching|tweak\w*|bother\w*|"
+    r"problem\w*|issues?|niggle\w*|locked|cramp\w*)\b"
+)
+# What a passage says of an exercise it warns against for some runners.
+WARNING = re.compile(
+    r"\b(?:problematic|avoid\w*|risk\w*|injur\w*|careful|caution\w*|dangerous|counterproductive|"
+    r"not\s+recommended|bad\s+idea|worse|aggravat\w*|strain\w*)\b"
+)
+CLAUSE_BREAK = re.compile(r"[.;!?\n]+|\bbut\b")
+# "is my squat wrong?": a question about doing the exercise better wants its card, complaint or not.
+FORM = re.compile(r"\b(?:form|technique|wrong|right|properly|correctly|cues?|doing\s+it)\b")
 
 # Evidence weights: a name in the question outweighs a concern, which outweighs a passage link.
 # Tuned on the dev set and eval/extra.jsonl together.
@@ -58,8 +71,25 @@ NAMED_IN_SECTION = 1.0
 # A concern close in meaning to the question counts like a matching concern, scaled by similarity.
 CONCERN_SIMILAR = 0.5
 CONCERN_SIMILAR_FULL = 0.7
+# Closeness in meaning alone supports a card only from this score (a cosine of about 0.64) up.
+CONCERN_SUPPORT = 1.8
 # Words shared by too many concerns to count on their own in a partial match.
-GENERIC_CONCERN_WORDS = frozenset({"strength", "strong", "weak", "run", "running", "form", "train", "work"})
+GENERIC_CONCERN_WORDS = frozenset(
+    {
+        "strength",
+        "strong",
+        "weak",
+        "run",
+        "running",
+        "form",
+        "train",
+        "work",
+        "lift",
+        "exercis",
+        "gym",
+        "muscl",
+    }
+)
 # A beginner is not sent to advanced cards; "at home / no gym" prefers cards that need no kit.
 LEVEL_PENALTY = {"beginner": 0.0, "intermediate": 0.5, "advanced": 1.5}
 EQUIPMENT_PENALTY = 1.5
@@ -71,6 +101,8 @@ class _Scored:
     slug: str
     score: float
     concern: str | None
+    # What makes the card worth showing: the member named it or its concern, or a passage recommends it.
+    supported: bool = True
 
 
 def concern_list(catalog: Catalog) -> list[tuple[str, str]]:
@@ -81,13 +113,14 @@ def concern_list(catalog: Catalog) -> list[tuple[str, str]]:
 class Names:
     """Finds catalog names and aliases in text with one compiled pattern; the longest name wins.
 
-    A plural counts as the name ("RDLs" is the RDL)."""
+    A plural or an -ing form counts as the name ("RDLs" is the RDL, "deadlifting" the deadlift)."""
 
     def __init__(self, catalog: Catalog) -> None:
         names = {normalise_text(name): slug for name, slug in catalog.names().items()}
         self._slug = names
         alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
-        self._pattern = re.compile(rf"(?<!\w)({alternation})(?:e?s)?(?!\w)") if alternation else None
+        # "deadlifts", "RDLs", "deadlifting", "squatting": the name in another form is the name.
+        self._pattern = re.compile(rf"(?<!\w)({alternation})(?:e?s|t?ing)?(?!\w)") if alternation else None
 
     def all(self, text: str) -> list[str]:
         """Slugs of every mention in `text`, repeats included."""
@@ -235,10 +268,20 @@ class Suggester:
         history: Sequence[str],
         passages: Sequence[Passage],
         vector: np.ndarray | None = None,
+        focus: str | None = None,
     ) -> list[Suggestion]:
-        """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages."""
+        """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages.
+
+        A card is suggested only when something supports it: the member names the exercise or one of
+        its concerns (in words, or very close in meaning), or a passage found for the question
+        recommends it (quotes the card's source). `focus` is the exercise under discussion (a
+        follow-up such as "how many reps?" asks about it). A card the member says troubles them, or
+        that a passage warns against for what the member describes, is never first.
+        """
         around = self.names.around(question)
         named_now = [s for s in self.names(question) if s not in around]
+        if focus and focus not in named_now:
+            named_now.append(focus)
         named_before = [s for s in self.names(" ".join(history)) if s not in named_now]
         if ONE_LEGGED.search(question.lower()):
             # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
@@ -249,29 +292,86 @@ class Suggester:
         seen = [(p, *self._evidence(p)) for p in passages]
         words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
         similar = self._similar_concerns(vector)
+        # A passage recommends a card when it quotes the card's source or sits under a heading that
+        # names the exercise (it is about doing that exercise).
+        recommended = {slug for _, quoted, _, heading in seen for slug in (*quoted, *heading)}
         scored: list[_Scored] = []
         for slug in self.catalog.exercises:
             if slug in around:
                 continue  # what the member already does is not the answer to "what after it?"
             score, concern = self._concern_score(slug, words)
-            if slug in similar and similar[slug][0] > score:
-                score, concern = similar[slug]
+            in_words = score >= CONCERN_FULL  # every word of the concern is in the member's words
+            close = similar.get(slug, (0.0, ""))
+            if close[0] > score:
+                score = close[0]
             if slug in named_now:
                 score += NAMED_IN_QUESTION - named_now.index(slug) * 0.1
             elif slug in named_before:
                 score += NAMED_EARLIER
             score += self._passage_score(slug, seen) - self._fit_penalty(slug, question)
-            if score >= MIN_SCORE:
-                scored.append(_Scored(slug, score, concern))
+            supported = (
+                concern is not None
+                or close[0] >= CONCERN_SUPPORT
+                or slug in named_now
+                or slug in named_before
+                or slug in recommended
+            )
+            if score >= MIN_SCORE and supported:
+                # The reason names a concern only in the member's own words.
+                scored.append(_Scored(slug, score, concern if in_words else None))
         scored.sort(key=lambda s: -s.score)
         chosen = [s.slug for s in scored]
         chosen = self._variants(question, chosen)
+        troubled = self._troubled(question, chosen, passages)
+        chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
+        if chosen and chosen[0] in troubled:
+            chosen = []  # nothing but cards that would hurt or that a passage warns against
         by_slug = {s.slug: s for s in scored}
         out = []
         for slug in chosen[: self.limit]:
             ex = self.catalog.exercises[slug]
             concern = by_slug[slug].concern if slug in by_slug else None
-            out.append(Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern))
+            named = slug in named_now or slug in named_before
+            out.append(
+                Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern, named=named)
+            )
+        return out
+
+    def _troubled(self, question: str, chosen: Sequence[str], passages: Sequence[Passage]) -> set[str]:
+        """Cards the member says trouble them ("heavy squats n deads, my hip flexors are crazy tight"),
+        and cards a passage warns against for what the member describes ("particularly problematic for
+        runners who already have issues with tight hamstrings" when they say their hammies are tight)."""
+        text = question.lower().replace("’", "'")
+        if FORM.search(text):
+            return set()
+        out: set[str] = set()
+        for clause in CLAUSE_BREAK.split(text):
+            if COMPLAINT.search(clause):
+                out |= set(self.names(clause))
+        if not COMPLAINT.search(text):
+            return out
+        asked = set(self._terms(question))
+        for p in passages:
+            for start, end in self._sentence_spans(p):
+                sentence = p.article.body[start:end]
+                if not WARNING.search(sentence.lower()):
+                    continue
+                named = self._named_in(p.article.id, sentence) or self._named_in(p.article.id, p.heading)
+                shared = asked & set(self._terms(sentence)) - {t for s in named for t in self._terms(s)}
+                if named & set(chosen) and shared - GENERIC_CONCERN_WORDS:
+                    out |= named
+        return out
+
+    def _sentence_spans(self, p: Passage) -> list[tuple[int, int]]:
+        if p.article.id not in self._sentences:
+            return [(p.start, p.end)]
+        starts, rows = self._sentences[p.article.id]
+        out = []
+        for i in range(bisect_left(starts, p.start), len(starts)):
+            end, _ = rows[i]
+            if end > p.end:
+                break
+            out.append((starts[i], end))
         return out
 
     def _evidence(self, p: Passage) -> tuple[set[str], set[str], set[str]]:

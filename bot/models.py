@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# A dose is a count with its unit: "2–3 sets of 8 reps", "30–60 seconds per area", "a few easy reps".
+# "Hold this position for two to three breaths" is a cue, and "low reps and heavy weights" advice.
+_COUNT = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|a\s+few|several)"
+_UNIT = (
+    r"(?:sets?|reps?|repetitions?|rotations?|rounds?|seconds?|secs?|minutes?|mins?|metres?|meters?|"
+    r"yards?|km|miles?|steps?|times?\s+(?:a|per)\s+week|sessions?)"
+)
+DOSE = re.compile(
+    rf"\b{_COUNT}\b(?:\W+\w+){{0,2}}?\W+{_UNIT}\b|\b{_UNIT}\b\W+(?:\w+\W+){{0,1}}{_COUNT}\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,11 @@ class Exercise:
     sources: tuple[SourceQuote, ...] = ()
     notes: str = ""
 
+    @property
+    def dose(self) -> str | None:
+        """The dosage when it is a dose (sets, reps, time or distance); a cue or advice is left out."""
+        return self.dosage if self.dosage and DOSE.search(self.dosage) else None
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -103,7 +120,10 @@ class Suggestion:
     exercise: Exercise
     reason: str = ""
     citation: int | None = None
+    # The member's words for the problem the card addresses, when they named one.
     concern: str | None = None
+    # Whether the member named the exercise (now or earlier in the conversation).
+    named: bool = False
 
 
 @dataclass(frozen=True)
