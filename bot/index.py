@@ -423,6 +423,16 @@ def _load_any(index_dir: Path, model_id: str) -> tuple[Index | None, str | None]
     return None, reason
 
 
+def indexed_ids(index_dir: Path) -> set[str]:
+    """Ids of the articles in the live index, read from its manifest alone (empty when unreadable)."""
+    try:
+        manifest = _read_manifest(index_dir / "builds" / _current_name(index_dir))
+    except IndexUnusable:
+        return set()
+    articles = manifest.get("articles") if manifest else None
+    return set(articles) if isinstance(articles, dict) else set()
+
+
 def read_derived(index: Index, kind: str, name: str) -> np.ndarray | None:
     """The array `write_derived` stored with `index` as `name`, or None when there is none, it is
     another one, or it fails the checksum its manifest lists (the caller then recomputes it)."""
@@ -529,7 +539,8 @@ def refresh(
 ) -> Refresh:
     """Load the index, rebuilding what changed in the knowledge folder (only changed articles re-embed).
 
-    When the index folder cannot be written, the answer comes from the index it holds (or one built in
+    `problems` lists the skipped files on every call, also when the index was already up to date. When
+    the index folder cannot be written, the answer comes from the index it holds (or one built in
     memory), with a problem saying so. Raises `KnowledgeError` when the folder is missing or holds no
     readable article.
     """
@@ -544,9 +555,14 @@ def refresh(
             reason = f"{reason}; build {previous.folder.name} is live again"
         except OSError:
             reason = f"{reason}; answering from build {previous.folder.name}"
+    stored = _stored_problems(previous.manifest) if previous is not None else None
     if previous is not None and not force and previous.manifest.get("knowledge_state") == state:
-        return Refresh(previous, None, (), reason)
-    articles, problems = load_articles(settings.articles_dir, max_bytes=settings.max_article_bytes)
+        if stored is None:  # an index written before problems were stored: read them again
+            keep = set(previous.manifest["articles"])
+            stored = tuple(load_articles(settings.articles_dir, keep, settings.max_article_bytes)[1])
+        return Refresh(previous, None, stored, reason)
+    keep = set(previous.manifest["articles"]) if previous is not None else indexed_ids(index_dir)
+    articles, problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
     if not articles:
         raise KnowledgeError(f"no readable article in {settings.articles_dir}")
     if previous is not None and reason is None and not force:
@@ -563,6 +579,7 @@ def refresh(
         return Refresh(previous, None, (*problems, stale), None)
     index, report = build(articles, embedder, settings, previous=previous, progress=progress)
     index.manifest["knowledge_state"] = state
+    index.manifest["problems"] = [{"path": str(p.path), "message": p.message} for p in problems]
     if blocked is None:
         try:
             save(index, index_dir)
@@ -573,6 +590,20 @@ def refresh(
         index_dir, f"cannot be written ({blocked}): the index was built in memory for this run only"
     )
     return Refresh(index, report, (*problems, memory), reason)
+
+
+def _stored_problems(manifest: dict[str, Any]) -> tuple[Problem, ...] | None:
+    """The skipped files a build recorded (None: it recorded none, being older than that)."""
+    items = manifest.get("problems")
+    if not isinstance(items, list):
+        return None
+    return tuple(
+        Problem(Path(item["path"]), item["message"])
+        for item in items
+        if isinstance(item, dict)
+        and isinstance(item.get("path"), str)
+        and isinstance(item.get("message"), str)
+    )
 
 
 def _unwritable(index_dir: Path) -> str | None:

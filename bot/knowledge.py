@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,24 +199,35 @@ def load_article(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> Article | Pr
     )
 
 
-def load_articles(folder: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[list[Article], list[Problem]]:
-    """All valid articles in `folder` (sorted by id) and one problem per file that failed."""
+def load_articles(
+    folder: Path, keep: Collection[str] = (), max_bytes: int = MAX_ARTICLE_BYTES
+) -> tuple[list[Article], list[Problem]]:
+    """All valid articles in `folder` (sorted by id) and one problem per file that failed.
+
+    Of several files holding the same text, the one whose id is in `keep` (the articles already
+    indexed) stays, else the first by file name; each other copy is reported as skipped.
+    """
     if not folder.is_dir():
         raise KnowledgeError(f"knowledge folder not found: {folder} (set COACH_KNOWLEDGE_DIR)")
-    articles: list[Article] = []
+    loaded: list[Article] = []
     problems: list[Problem] = []
-    seen: dict[str, Article] = {}
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-        loaded = load_article(path, max_bytes)
-        if isinstance(loaded, Problem):
-            problems.append(loaded)
-            continue
-        key = normalise_text(loaded.body)
-        if key in seen:
-            problems.append(Problem(path, f"has the same text as {seen[key].path.name}; skipped"))
-            continue
-        seen[key] = loaded
-        articles.append(loaded)
+        article = load_article(path, max_bytes)
+        if isinstance(article, Problem):
+            problems.append(article)
+        else:
+            loaded.append(article)
+    original: dict[str, Article] = {}
+    for article in sorted(loaded, key=lambda a: (a.id not in keep, a.path.name)):
+        original.setdefault(normalise_text(article.body), article)
+    articles: list[Article] = []
+    for article in loaded:
+        first = original[normalise_text(article.body)]
+        if first is article:
+            articles.append(article)
+        else:
+            problems.append(Problem(article.path, f"has the same text as {first.path.name}; skipped"))
+    problems.sort(key=lambda p: p.path.name)
     return articles, problems
 
 

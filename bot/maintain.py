@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
+from bot.index import indexed_ids
 from bot.knowledge import (
     MAX_ARTICLE_BYTES,
     load_article,
@@ -91,7 +92,7 @@ def draft(path: Path, settings: Settings, title: str | None = None, force: bool 
         text = f"---\ntitle: {_yaml_string(title)}\n---\n\n{body}\n"
     checked = _validate(text, path, settings.max_article_bytes)
     existing, _ = (
-        load_articles(settings.articles_dir, max_bytes=settings.max_article_bytes)
+        load_articles(settings.articles_dir, indexed_ids(settings.index_dir), settings.max_article_bytes)
         if settings.articles_dir.is_dir()
         else ([], [])
     )
@@ -144,9 +145,9 @@ def check(settings: Settings) -> list[Problem]:
     if not settings.articles_dir.is_dir():
         problems.append(Problem(settings.articles_dir, "articles folder not found"))
     else:
-        articles, article_problems = load_articles(
-            settings.articles_dir, max_bytes=settings.max_article_bytes
-        )
+        # The articles already indexed keep their place against a copy, as `coach index` does.
+        keep = indexed_ids(settings.index_dir)
+        articles, article_problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
         problems.extend(article_problems)
         if not articles:
             problems.append(Problem(settings.articles_dir, "holds no readable article"))

@@ -120,3 +120,54 @@ def test_coach_check_and_add_name_an_alias_bomb_quickly(env: Settings, tmp_path:
     assert "Traceback" not in checked.output + added.output
     assert time.perf_counter() - began < 30
     assert not (env.articles_dir / "bomb.md").exists()
+
+
+def copy_of(settings: Settings, original: str, name: str) -> Path:
+    """A copy of an article under a new file name and a new title: the same text."""
+    text = (settings.articles_dir / f"{original}.md").read_text(encoding="utf-8")
+    head, _, body = text.partition("\n---\n")
+    lines = [line for line in head.splitlines() if not line.startswith("title:")]
+    path = settings.articles_dir / name
+    path.write_text(
+        "\n".join([*lines, 'title: "A Copy With a New Title"']) + "\n---\n" + body, encoding="utf-8"
+    )
+    return path
+
+
+def test_a_copy_never_pushes_the_indexed_original_out(settings: Settings) -> None:
+    embedder = HashEmbedder(model_id="hash")
+    refresh(settings, embedder)
+    copy_of(settings, "weak-hips-and-glutes", "0-weak-hips-copy.md")  # first by file name
+
+    fresh = refresh(settings, embedder)
+    assert "weak-hips-and-glutes" in fresh.index.articles and "0-weak-hips-copy" not in fresh.index.articles
+    assert [str(p) for p in fresh.problems] == [
+        "0-weak-hips-copy.md: has the same text as weak-hips-and-glutes.md; skipped"
+    ]
+    _, catalog_problems = load_catalog(settings.exercises_dir, fresh.index.articles.values())
+    assert catalog_problems == []  # no card "cites unknown article"
+
+    again = refresh(settings, embedder)  # up to date: the skipped copy is still listed
+    assert again.report is None and [p.path.name for p in again.problems] == ["0-weak-hips-copy.md"]
+    assert [p.path.name for p in check(settings)] == ["0-weak-hips-copy.md"]
+
+
+def test_without_an_index_the_first_copy_by_file_name_stays(settings: Settings) -> None:
+    copy_of(settings, "weak-hips-and-glutes", "zz-copy.md")
+    fresh = refresh(settings, HashEmbedder(model_id="hash"))
+    assert "weak-hips-and-glutes" in fresh.index.articles
+    assert [p.path.name for p in fresh.problems] == ["zz-copy.md"]
+
+
+def test_coach_index_lists_skipped_files_on_every_run(env: Settings) -> None:
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    copy_of(env, "weak-hips-and-glutes", "0-weak-hips-copy.md")
+    for _ in range(2):
+        result = runner.invoke(app, ["index"])
+        assert result.exit_code == 0, result.output
+        assert "0-weak-hips-copy.md: has the same text as weak-hips-and-glutes.md" in result.stderr
+    assert "up to date" in result.stdout
+    checked = runner.invoke(app, ["check"])
+    assert "0-weak-hips-copy.md: has the same text" in checked.stderr and "weak-hips-and-glutes.md:" not in (
+        checked.stderr
+    )
