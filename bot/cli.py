@@ -110,6 +110,31 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
+class QuestionLog:
+    """Questions asked from the command line go to the same log as the bot's, with no member."""
+
+    def __init__(self, config: Settings, enabled: bool) -> None:
+        self.log = None
+        if enabled and config.log_cli:
+            from bot.feedback import FeedbackLog
+
+            self.log = FeedbackLog.from_settings(config)
+
+    def __call__(self, answer: Answer) -> None:
+        import sqlite3
+
+        if self.log is None:
+            return
+        try:
+            self.log.record([(None, answer)], source="cli")
+        except (sqlite3.Error, OSError) as exc:  # the answer matters more than its log line
+            err.print(f"Could not log the question to {self.log.path}: {exc}", highlight=False, markup=False)
+            self.log = None
+
+
+NO_LOG = typer.Option("--no-log", help="Don't add this question to the question log (`coach report`).")
+
+
 def json_line(obj: dict[str, Any]) -> str:
     """One JSON line; U+2028 and U+2029 escaped too, so no reader splits it."""
     return json.dumps(obj, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
@@ -143,7 +168,7 @@ def read_item(raw: bytes, limit: int) -> tuple[str, list[str]]:
     return question, history
 
 
-def _ask_stream(coach: Coach, limit: int) -> int:
+def _ask_stream(coach: Coach, limit: int, logged: QuestionLog) -> int:
     """Answer standard input as JSON lines: read a line, answer it, flush, go on. Lines are split on
     "\n" only and every line in gives exactly one line out, in order; a line that cannot be answered
     gives an `{"error": ...}` object. The model loads once, before the first line."""
@@ -166,6 +191,7 @@ def _ask_stream(coach: Coach, limit: int) -> int:
             print(json_line({"question": question, "error": f"could not answer: {exc}"}), flush=True)
             continue
         print(json_line(answer_json(answer)), flush=True)
+        logged(answer)
     return 0
 
 
@@ -180,14 +206,17 @@ def ask(
     full: Annotated[
         bool, typer.Option("--full", help="Show every source in full and every exercise with its cue.")
     ] = False,
+    no_log: Annotated[bool, NO_LOG] = False,
 ) -> None:
     """Ask a question and get an answer quoted from the articles."""
     with clean_errors():
         config = settings()
         coach = make_coach(config)
+        logged = QuestionLog(config, not no_log)
         if question == "-":
-            raise typer.Exit(_ask_stream(coach, config.max_line_chars))
+            raise typer.Exit(_ask_stream(coach, config.max_line_chars, logged))
         answer = coach.ask(question)
+        logged(answer)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
@@ -198,13 +227,14 @@ QUIT = frozenset({"exit", "quit", ":q", "bye"})
 
 
 @app.command()
-def chat() -> None:
+def chat(no_log: Annotated[bool, NO_LOG] = False) -> None:
     """Talk with the coach in the terminal; follow-up questions use the conversation."""
     from bot.coach import CoachError, Conversation
 
     with clean_errors():
         config = settings()
         coach = make_coach(config)
+        logged = QuestionLog(config, not no_log)
         _ = coach.loaded  # load before the first prompt, not during it
         conversation = Conversation(max_turns=config.history_turns)
         if isinstance(sys.stdin, io.TextIOWrapper):
@@ -230,6 +260,7 @@ def chat() -> None:
                 err.print(f"[red]{exc}[/]", highlight=False)
                 continue
             conversation.add(answer.question)
+            logged(answer)
             out.print(Markdown(answer.text))
             out.print()
 
@@ -510,12 +541,23 @@ def health() -> None:
 def report(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows in each list.")] = 20,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Only questions from `discord` or `cli` (coach ask and chat)."),
+    ] = None,
 ) -> None:
     """Show the questions the coach could not answer and the answers members rated 👎."""
     from bot.feedback import FeedbackLog
 
+    if source not in (None, "discord", "cli"):
+        fail(f"--source is discord or cli, not {source!r}")
+    import sqlite3
+
     config = settings()
-    found = FeedbackLog.from_settings(config).report(limit=limit)
+    try:
+        found = FeedbackLog.from_settings(config).report(limit=limit, source=source)  # type: ignore[arg-type]
+    except (sqlite3.Error, OSError) as exc:
+        fail(f"cannot read the question log {config.log_path}: {exc}")
     if as_json:
         print(json.dumps(found.as_dict(), ensure_ascii=False, indent=1))
         return

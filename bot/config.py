@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     cooldown_seconds: float = Field(20.0, ge=0, description="Per-member pause between questions.")
     cooldown_rate: int = Field(3, ge=1, description="Questions allowed per cooldown window.")
     log_path: Path = Field(Path("data/coach.sqlite3"), description="SQLite log of questions and feedback.")
+    log_cli: bool = Field(
+        True,
+        description="Log questions asked with `coach ask` and `coach chat` too (marked as from the CLI).",
+    )
     log_salt: SecretStr | None = Field(
         None, description="Salt of the member hashes in the log (unset: a 0600 key file beside the log)."
     )

@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Outcome = Literal["answered", "refused", "escalated"]
+Source = Literal["discord", "cli"]
 Vote = Literal["up", "down"]
 
-VERSION = 2  # 2: salt outside the database, mentions scrubbed from every question
+VERSION = 3  # 2: salt outside the database, mentions scrubbed; 3: where each question came from
 RETENTION_DAYS = 90
 
 SCHEMA = """
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS questions (
     asked_at TEXT NOT NULL,
     user_hash TEXT NOT NULL,
     question TEXT NOT NULL,
-    outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'refused', 'escalated'))
+    outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'refused', 'escalated')),
+    source TEXT NOT NULL DEFAULT 'discord'
 );
 CREATE TABLE IF NOT EXISTS feedback (
     answer_id TEXT NOT NULL REFERENCES questions(answer_id),
@@ -219,6 +221,9 @@ class FeedbackLog:
             if kept != row[0]:
                 log.warning("%s and the log held different salts: kept the key file's", self.key_path)
             db.execute("DELETE FROM meta WHERE key = 'salt'")
+        columns = {row[1] for row in db.execute("PRAGMA table_info(questions)")}
+        if "source" not in columns:  # a log from before questions were logged from the command line
+            db.execute("ALTER TABLE questions ADD COLUMN source TEXT NOT NULL DEFAULT 'discord'")
         version = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
         if version is None or int(version[0]) < VERSION:
             rows = db.execute("SELECT answer_id, question FROM questions").fetchall()
@@ -265,15 +270,29 @@ class FeedbackLog:
             )
         return removed
 
-    def record(self, entries: Sequence[tuple[int, Answer]], ids: Sequence[str] | None = None) -> list[str]:
-        """Log (user id, answer) pairs in one transaction; returns their answer ids."""
+    def record(
+        self,
+        entries: Sequence[tuple[int | None, Answer]],
+        ids: Sequence[str] | None = None,
+        source: Source = "discord",
+    ) -> list[str]:
+        """Log (member id, answer) pairs in one transaction; returns their answer ids. A question from
+        the command line has no member (None) and `source` "cli"."""
         ids = list(ids) if ids is not None else [new_answer_id() for _ in entries]
         with self._db() as db:  # the salt is read after the migration, which may move it to the key file
             self._prune(db)
             db.executemany(
-                "INSERT INTO questions VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO questions (answer_id, asked_at, user_hash, question, outcome, source) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (answer_id, _now(), self._user_hash(user_id), scrub(answer.question), outcome(answer))
+                    (
+                        answer_id,
+                        _now(),
+                        "" if user_id is None else self._user_hash(user_id),
+                        scrub(answer.question),
+                        outcome(answer),
+                        source,
+                    )
                     for answer_id, (user_id, answer) in zip(ids, entries, strict=True)
                 ],
             )
@@ -292,9 +311,9 @@ class FeedbackLog:
             )
         return True
 
-    def report(self, limit: int = 20) -> Report:
+    def report(self, limit: int = 20, source: Source | None = None) -> Report:
         """The refused questions and the 👎 answers, most frequent first, once the retention is applied
-        (a log that cannot be written is still reported)."""
+        (a log that cannot be written is still reported); only those from `source` when given."""
         if not self.path.exists():
             return Report((), ())
         self.prune()
@@ -302,17 +321,17 @@ class FeedbackLog:
         try:
             unanswered = db.execute(
                 "SELECT MIN(question), COUNT(*) AS n, MAX(asked_at) AS last FROM questions "
-                "WHERE outcome = 'refused' GROUP BY LOWER(TRIM(question)) "
+                "WHERE outcome = 'refused' AND (? IS NULL OR source = ?) GROUP BY LOWER(TRIM(question)) "
                 "ORDER BY n DESC, last DESC LIMIT ?",
-                (limit,),
+                (source, source, limit),
             ).fetchall()
             disliked = db.execute(
                 "SELECT MIN(q.question), SUM(f.vote = 'down') AS down, SUM(f.vote = 'up'), "
                 "GROUP_CONCAT(DISTINCT CASE WHEN f.vote = 'down' THEN q.answer_id END), MAX(f.voted_at) AS last "
-                "FROM feedback f JOIN questions q USING (answer_id) "
+                "FROM feedback f JOIN questions q USING (answer_id) WHERE (? IS NULL OR q.source = ?) "
                 "GROUP BY LOWER(TRIM(q.question)) HAVING down > 0 "
                 "ORDER BY down DESC, last DESC LIMIT ?",
-                (limit,),
+                (source, source, limit),
             ).fetchall()
         finally:
             db.close()

@@ -42,6 +42,7 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("COACH_INDEX_DIR", str(settings.index_dir))
     monkeypatch.setenv("COACH_PROMPTS_DIR", str(settings.prompts_dir))
     monkeypatch.setenv("COACH_MODEL", "hash")
+    monkeypatch.setenv("COACH_LOG_PATH", str(settings.log_path))
     return settings
 
 

@@ -230,3 +230,21 @@ def test_terminal_card_keeps_each_section_on_its_own_lines(env: Settings) -> Non
         assert heading in lines  # a line of its own, not run into the line above
     assert any(line.startswith("Dosage:") for line in lines)
     assert any(line.startswith("Easier:") for line in lines)
+
+
+def test_command_line_questions_go_to_the_log_marked_as_such(env: Settings) -> None:
+    refused = "What time zone is Tokyo in?"
+    assert runner.invoke(app, ["ask", refused]).exit_code == 0
+    assert runner.invoke(app, ["ask", "--json", "-"], input=f"{refused}\n").exit_code == 0
+    assert runner.invoke(app, ["chat"], input=f"{refused}\nexit\n").exit_code == 0
+    assert runner.invoke(app, ["ask", "--no-log", refused]).exit_code == 0
+    report = json.loads(runner.invoke(app, ["report", "--json", "--source", "cli"]).stdout)
+    assert [(u["question"], u["count"]) for u in report["unanswered"]] == [(refused, 3)]
+    assert (
+        json.loads(runner.invoke(app, ["report", "--json", "--source", "discord"]).stdout)["unanswered"] == []
+    )
+    off = runner.invoke(app, ["ask", refused], env={"COACH_LOG_CLI": "false"})
+    assert off.exit_code == 0
+    again = json.loads(runner.invoke(app, ["report", "--json"]).stdout)
+    assert again["unanswered"][0]["count"] == 3
+    assert runner.invoke(app, ["report", "--source", "slack"]).exit_code == 1

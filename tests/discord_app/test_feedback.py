@@ -147,3 +147,25 @@ def test_coach_report_deletes_questions_past_the_retention(cli_env: Settings) ->
 
     assert [u["question"] for u in data["unanswered"]] == ["What time zone is Tokyo in?"]
     assert db.execute("SELECT COUNT(*) FROM questions").fetchone() == (1,)  # deleted, not just hidden
+
+
+def test_a_log_from_before_the_source_column_keeps_working(tmp_path) -> None:
+    import sqlite3
+
+    from bot.feedback import FeedbackLog
+    from bot.models import Answer
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE questions (answer_id TEXT PRIMARY KEY, asked_at TEXT NOT NULL, user_hash TEXT NOT NULL,"
+        " question TEXT NOT NULL, outcome TEXT NOT NULL);"
+        "INSERT INTO questions VALUES ('a1', '2999-01-01T00:00:00+00:00', 'h', 'old refused', 'refused');"
+    )
+    db.commit()
+    db.close()
+    log = FeedbackLog(path, salt="s" * 32)
+    log.record([(None, Answer(question="new refused", answered=False))], source="cli")
+    assert [u.question for u in log.report(source="discord").unanswered] == ["old refused"]
+    assert [u.question for u in log.report(source="cli").unanswered] == ["new refused"]
+    assert len(log.report().unanswered) == 2
