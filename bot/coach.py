@@ -29,6 +29,12 @@ if TYPE_CHECKING:
 Notify = Callable[[str], None]
 
 CONNECTOR = re.compile(r"^\s*(?:and|so|ok(?:ay)?|also|but|then|what about|how about)\b", re.IGNORECASE)
+# A follow-up that asks about the exercise under discussion ("how many reps tho", "an easier one?").
+ABOUT_AN_EXERCISE = re.compile(
+    r"\b(?:how\s+(?:many|long|often|heavy|much\s+weight)|reps?|sets?|easier|harder|simpler|tougher|"
+    r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead)\b",
+    re.IGNORECASE,
+)
 ANAPHORA = re.compile(r"\b(?:that|this|it|its|it's|those|these|them|they|there|one|ones)\b", re.IGNORECASE)
 
 
@@ -126,6 +132,7 @@ class Coach:
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
         retriever = Retriever(index, self.embedder, self.settings, catalog)
+        retriever.topic_vectors = self._derived_vectors("topics", retriever.not_covered.names)
         spans = tuple((s.article_id, s.start, s.end) for s in index.sentences)
         return Loaded(
             index=index,
@@ -145,27 +152,28 @@ class Coach:
         )
 
     def _concern_vectors(self, catalog: Catalog) -> np.ndarray:
-        """Embeddings of the catalog's concerns, cached with the index build just loaded (`last_refresh`)
-        and listed with their checksum in its manifest: a missing, damaged or tampered cache is
-        recomputed, and a read-only index folder only costs re-embedding the concerns."""
+        """Embeddings of the catalog's concerns (see `_derived_vectors`)."""
+        return self._derived_vectors("concerns", [c for _, c in concern_list(catalog)])
+
+    def _derived_vectors(self, kind: str, texts: list[str]) -> np.ndarray:
+        """Embeddings of `texts`, cached with the index build just loaded (`last_refresh`) and listed
+        with their checksum in its manifest: a missing, damaged or tampered cache is recomputed, and a
+        read-only index folder only costs re-embedding them."""
         import hashlib
 
         from bot.index import read_derived, write_derived
 
-        rows = concern_list(catalog)
-        if not rows:
+        if not texts:
             return np.zeros((0, 1), np.float32)
-        key = hashlib.sha256(
-            ("\x00".join([self.embedder.model_id, *(c for _, c in rows)])).encode()
-        ).hexdigest()[:16]
-        name = f"concerns-{key}.npy"
+        key = hashlib.sha256(("\x00".join([self.embedder.model_id, *texts])).encode()).hexdigest()[:16]
+        name = f"{kind}-{key}.npy"
         index = self.last_refresh.index if self.last_refresh is not None else None
-        cached = read_derived(index, "concerns", name) if index is not None else None
-        if cached is not None and cached.shape == (len(rows), self.embedder.dimension):
+        cached = read_derived(index, kind, name) if index is not None else None
+        if cached is not None and cached.shape == (len(texts), self.embedder.dimension):
             return cached
-        vectors = self.embedder.encode([c for _, c in rows])
+        vectors = self.embedder.encode(texts)
         if index is not None:
-            write_derived(index, "concerns", name, vectors)
+            write_derived(index, kind, name, vectors)
         return vectors
 
     def reload(self, progress: Progress | None = None) -> Refresh:
@@ -226,14 +234,25 @@ class Coach:
                 out[at] = answer
         return [a for a in out if a is not None]
 
-    def _answer_all(self, cleaned: Sequence[tuple[str, tuple[str, ...]]]) -> list[Answer]:
+    def _answer_all(
+        self, cleaned: Sequence[tuple[str, tuple[str, ...]]], discussed: bool = True
+    ) -> list[Answer]:
         loaded = self.loaded
         queries = [self.query(q, h) for q, h in cleaned]
-        # Runner words are expanded with the articles' words before embedding ("hammies" -> hamstrings).
-        vectors = self.embedder.encode([loaded.retriever.query_text(q) for q in queries])
-        found = loaded.retriever.search_vectors(queries, vectors)
+        # Runner words are expanded with the articles' words before embedding ("hammies" -> hamstrings);
+        # a follow-up is also embedded on its own, to tell what it is about ("what should I eat before
+        # that?" is about food, whatever came before).
+        own = [q for (q, _), query in zip(cleaned, queries, strict=True) if query != q]
+        encoded = self.embedder.encode([*(loaded.retriever.query_text(q) for q in queries), *own])
+        vectors, alone = encoded[: len(queries)], iter(encoded[len(queries) :])
+        found = [
+            replace(hits, topic_meaning=loaded.retriever.topic_match(next(alone) if query != q else vec))
+            for (q, _), query, vec, hits in zip(
+                cleaned, queries, vectors, loaded.retriever.search_vectors(queries, vectors), strict=True
+            )
+        ]
         return [
-            self._answer(loaded, q, h, query, vec, hits)
+            self._answer(loaded, q, h, query, vec, hits, discussed)
             for (q, h), query, vec, hits in zip(cleaned, queries, vectors, found, strict=True)
         ]
 
@@ -244,11 +263,19 @@ class Coach:
         return question
 
     def is_follow_up(self, question: str) -> bool:
+        """A short question that goes on from the last turn: it opens on a connective ("and for
+        hills?"), has at most one topic word, points back ("what helps with that?"), or asks about
+        reps, sets or a version of an exercise it does not name ("how many reps tho")."""
         terms = self.loaded.retriever.topic_terms(question)
         return (
             bool(CONNECTOR.match(question))
             or len(terms) <= 1
             or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
+            or (
+                len(terms) <= 3
+                and bool(ABOUT_AN_EXERCISE.search(question))
+                and not self.loaded.suggester.names(question)
+            )
         )
 
     def _answer(
@@ -259,16 +286,22 @@ class Coach:
         query: str,
         vector: np.ndarray,
         found: Retrieval,
+        discussed: bool = True,
     ) -> Answer:
         safety = red_flags(question)
         if safety is None and query != question:
             safety = red_flags(history[-1])
+        context = history if query != question else ()
+        focus = self._under_discussion(loaded, question, history) if context and discussed else None
+        if focus is not None:
+            # "how many reps tho" about the card just suggested is about that exercise, not about
+            # training programmes in general (a not-covered topic it is close to in meaning).
+            found = replace(found, topic_meaning=None)
         covered = loaded.retriever.covered(found)
         passages = loaded.retriever.passages(found) if covered else []
         suggestions: list[Suggestion] = []
         if covered and safety is None:
-            context = history if query != question else ()
-            suggestions = loaded.suggester.suggest(question, context, passages, vector)
+            suggestions = loaded.suggester.suggest(question, context, passages, vector, focus=focus)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
         sentences = self._summarise(loaded, question, history, top, vector, found) if top else []
@@ -297,6 +330,17 @@ class Coach:
             see_also,
             shown,
         )
+
+    def _under_discussion(self, loaded: Loaded, question: str, history: Sequence[str]) -> str | None:
+        """The exercise a follow-up about reps, sets, time or an easier or harder version is about:
+        the one named in it, else the first card of the answer to the turn before."""
+        if not ABOUT_AN_EXERCISE.search(question) or loaded.suggester.names(question):
+            return None
+        named = loaded.suggester.names(history[-1])
+        if named:
+            return named[0]
+        [before] = self._answer_all([(history[-1], tuple(history[:-1]))], discussed=False)
+        return before.exercises[0].exercise.slug if before.exercises else None
 
     def _summarise(
         self,

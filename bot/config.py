@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     min_dense_off_topic: float = Field(
         0.6, description="Cosine a question on a not-covered topic needs (knowledge/not-covered.yaml)."
     )
+    min_topic_meaning: float = Field(
+        0.55, description="Cosine to a not-covered topic from which a question is about that topic."
+    )
+    topic_meaning_margin: float = Field(
+        0.05, description="How much closer to the topic than to any passage such a question must be."
+    )
     passage_floor: float = Field(
         0.0,
         ge=0,

@@ -137,6 +137,7 @@ class Topics:
 
     def __init__(self, vocabulary: Vocabulary, topics: Iterable[str] = ()) -> None:
         self._vocabulary = vocabulary
+        self.names: list[str] = list(dict.fromkeys(str(t) for t in topics if str(t).strip()))
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for topic in topics:
             stems = vocabulary.phrase(str(topic))

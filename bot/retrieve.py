@@ -119,6 +119,8 @@ class Retrieval:
     off_topic: tuple[str, ...] = ()
     # Shared topic words that are the articles' own rare terms ("tfl", "hemipelvi").
     specific_terms: tuple[str, ...] = ()
+    # The not-covered topic closest in meaning to the question, and its cosine.
+    topic_meaning: tuple[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,8 @@ class Retriever:
         self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
         self._rare = self._rare_terms()
         self._catalog(catalog)
+        # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
+        self.topic_vectors: np.ndarray | None = None
 
     # -- set-up --------------------------------------------------------------------------------
     def _layout(self) -> None:
@@ -275,6 +279,14 @@ class Retriever:
         return frozenset(self.topic_terms(text)) | frozenset(
             self.vocabulary.without_generic(self._expanded(text))
         )
+
+    def topic_match(self, vector: np.ndarray) -> tuple[str, float] | None:
+        """The not-covered topic closest in meaning to a question embedded as `vector`."""
+        if self.topic_vectors is None or not len(self.topic_vectors):
+            return None
+        sims = self.topic_vectors @ np.asarray(vector, dtype=np.float32)
+        best = int(np.argmax(sims))
+        return self.not_covered.names[best], float(sims[best])
 
     def term_weight(self, stem: str) -> float:
         """How much a stem tells about a sentence: its idf over the index (rarest when unseen)."""
@@ -421,12 +433,21 @@ class Retriever:
         is at least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
         knowledge/not-covered.yaml (shoes, tapering, creatine...) is not covered unless it names a concern
         of a catalogued exercise ("weak glutes") or a chunk is a very close match (cosine >=
-        `min_dense_off_topic`): "which shoes for deadlifts?" is about shoes, not deadlifts.
+        `min_dense_off_topic`): "which shoes for deadlifts?" is about shoes, not deadlifts. The same
+        holds by meaning: a question closer to a listed topic (cosine >= `min_topic_meaning`) than to
+        any chunk (by `topic_meaning_margin`) is not covered ("best breakfast before running").
         """
         if not found.hits or not found.shared_terms:
             return False
         if found.off_topic and not found.concern_question:
             return found.best_dense >= self.settings.min_dense_off_topic
+        if found.topic_meaning is not None and not found.concern_question:
+            _, closeness = found.topic_meaning
+            if (
+                closeness >= self.settings.min_topic_meaning
+                and closeness - found.best_dense >= self.settings.topic_meaning_margin
+            ):
+                return False  # closer in meaning to a not-covered topic than to any passage
         if found.specific_terms:
             return True
         if found.best_dense >= self.settings.min_dense:

@@ -150,3 +150,22 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
             assert p.end in {e for aid, _, e in spans if aid == p.article.id}
             assert p.article.body[p.start : p.end] == p.text and not summary.leans_back(p.text)
         assert len(answer.text) <= 3000
+
+
+def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise(
+    real_env: dict[str, str],
+) -> None:
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    for question in ["what should i eat before a long run", "best breakfast before running"]:
+        answer = coach.ask(question)
+        assert not answer.answered and answer.exercises == (), question
+    # The follow-up is about food, whatever the turn before was about.
+    assert not coach.ask("what should i eat before that?", ["how do i start deadlifting"]).answered
+    assert coach.ask("how heavy should I go on the runner deadlift?").answered
+    # "how many reps tho" is about the exercise the answer before suggested first.
+    before = coach.ask("no barbell at home tho, anything bodyweight?")
+    reps = coach.ask("how many reps tho", ["no barbell at home tho, anything bodyweight?"])
+    assert before.exercises and reps.exercises
+    assert reps.exercises[0].exercise.slug == before.exercises[0].exercise.slug
