@@ -417,7 +417,7 @@ def add(
     ] = False,
 ) -> None:
     """Validate articles, copy them into the knowledge folder and update the index."""
-    from bot.maintain import AddError, draft, read_source, write
+    from bot.maintain import AddError, draft, newly_covered, read_source, write
 
     config = settings()
     added = 0
@@ -444,6 +444,8 @@ def add(
         write(d)
         added += 1
         out.print(f"Added {d.source.name} as {d.target} ({d.title!r}).", highlight=False)
+        for note in newly_covered(config, d.target):
+            err.print(f"[yellow]Note:[/] {note}", highlight=False)
     if added:
         index(force=False)
     if failed:

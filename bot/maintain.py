@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -154,7 +155,46 @@ def check(settings: Settings) -> list[Problem]:
     _, catalog_problems = load_catalog(settings.exercises_dir, articles)
     problems.extend(catalog_problems)
     problems.extend(_check_word_lists(settings))
+    problems.extend(covered_topics(settings, articles))
     return problems
+
+
+# An article covers a topic when a heading (or its title) names it, or this many of its sentences do.
+COVERING_MENTIONS = 3
+
+
+def covered_topics(settings: Settings, articles: Sequence[Article]) -> list[Problem]:
+    """Topics knowledge/not-covered.yaml still lists although an article now covers them: questions
+    about them would go on being refused ("how long should I hold a stretch?" after an article on
+    stretching is added)."""
+    from collections import Counter
+
+    from bot.chunking import sections, sentence_spans
+    from bot.lexical import NOT_COVERED_FILE, Topics, Vocabulary
+
+    path = settings.knowledge_dir / NOT_COVERED_FILE
+    try:
+        topics = Topics.load(Vocabulary(), path)
+    except (OSError, ValueError):
+        return []  # a broken list is reported by _check_word_lists
+    out = []
+    for a in articles:
+        counts: Counter[str] = Counter()
+        for heading in {a.title, *(sec.heading for sec in sections(a.body) if sec.heading)}:
+            for topic in topics.found(heading):
+                counts[topic] += COVERING_MENTIONS
+        for span in sentence_spans(a.body):
+            counts.update(set(topics.found(a.body[span.start : span.end])))
+        out.extend(
+            Problem(
+                path,
+                f"lists {topic!r}, but {a.path.name} (“{a.title}”) covers it: remove it from the list, "
+                "or questions about it stay refused",
+            )
+            for topic, n in counts.items()
+            if n >= COVERING_MENTIONS
+        )
+    return out
 
 
 def _check_word_lists(settings: Settings) -> list[Problem]:
@@ -168,3 +208,11 @@ def _check_word_lists(settings: Settings) -> list[Problem]:
         if problem:
             out.append(Problem(path, problem))
     return out
+
+
+def newly_covered(settings: Settings, path: Path) -> list[Problem]:
+    """`covered_topics` for the one article just written to `path`."""
+    from bot.knowledge import load_article
+
+    article = load_article(path, settings.max_article_bytes)
+    return [] if isinstance(article, Problem) else covered_topics(settings, [article])

@@ -136,3 +136,31 @@ def test_concurrent_heartbeats_never_interleave(tmp_path) -> None:
         list(pool.map(lambda i: write_heartbeat(beat, connected=True, n=i, pad="x" * (i * 50)), range(200)))
     assert check_heartbeat(beat, max_age=60) is None
     assert [p.name for p in tmp_path.iterdir()] == ["health.json"]
+
+
+STRETCHING = """---
+title: "Stretching for Runners"
+---
+## How long to hold a stretch
+
+Hold each static stretch for about thirty seconds, breathing slowly.
+Stretching after a run is easier than stretching cold.
+Dynamic stretching suits the warm-up better than long holds.
+"""
+
+
+def test_an_article_covering_a_not_covered_topic_is_pointed_out(env: Settings, tmp_path) -> None:
+    source = tmp_path / "stretching.md"
+    source.write_text(STRETCHING, encoding="utf-8")
+    added = runner.invoke(app, ["add", str(source)])
+    assert added.exit_code == 0, added.output
+    assert "lists 'stretching', but stretching.md" in added.stderr
+    checked = runner.invoke(app, ["check"])
+    assert checked.exit_code == 1 and "lists 'stretching'" in checked.stderr
+    # Once the topic is off the list, the knowledge folder is consistent again.
+    listed = env.knowledge_dir / "not-covered.yaml"
+    listed.write_text(
+        "\n".join(line for line in listed.read_text(encoding="utf-8").splitlines() if "stretch" not in line),
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["check"]).exit_code == 0
