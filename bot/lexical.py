@@ -114,10 +114,15 @@ def load_word_list(path: Path, name: str) -> tuple[Any, str | None]:
         return None, None
     import yaml
 
+    from bot.knowledge import MAX_ARTICLE_BYTES, yaml_loader
+
     kind, shape = WORD_LISTS[name]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        if path.stat().st_size > MAX_ARTICLE_BYTES:
+            return None, f"is larger than {MAX_ARTICLE_BYTES:,} bytes"
+        # The same bounded loader as article front matter: no alias bomb, no runaway nesting.
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
         return None, f"cannot be read: {exc}"
     if data is not None and not isinstance(data, kind):
         return None, shape

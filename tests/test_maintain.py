@@ -164,3 +164,13 @@ def test_an_article_covering_a_not_covered_topic_is_pointed_out(env: Settings, t
         encoding="utf-8",
     )
     assert runner.invoke(app, ["check"]).exit_code == 0
+
+
+def test_a_word_list_alias_bomb_is_refused_by_name(env: Settings) -> None:
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for name, below in zip("bcde", "abcd", strict=True):
+        levels.append(f"{name}: &{name} [{','.join([f'*{below}'] * 9)}]")
+    (env.knowledge_dir / "synonyms.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "synonyms.yaml: cannot be read: uses more than 10 YAML aliases" in result.stderr
