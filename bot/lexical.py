@@ -121,7 +121,7 @@ def load_word_list(path: Path, name: str) -> tuple[Any, str | None]:
         if path.stat().st_size > MAX_ARTICLE_BYTES:
             return None, f"is larger than {MAX_ARTICLE_BYTES:,} bytes"
         # The same bounded loader as article front matter: no alias bomb, no runaway nesting.
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
         return None, f"cannot be read: {exc}"
     if data is not None and not isinstance(data, kind):
