@@ -102,7 +102,7 @@ class Coach:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None, notify: Notify | None = None):
         self.settings = settings
-        self.embedder = embedder or make_embedder(settings.model)
+        self.embedder = embedder or make_embedder(settings.model, settings.backend)
         self.notify = notify or (lambda message: None)
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,10 @@ class Settings(BaseSettings):
     model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model name or path; the default is the bundled all-MiniLM-L6-v2.",
+    )
+    backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="What runs the model: onnx (exported at index time, no torch when answering) or torch.",
     )
 
     max_article_bytes: int = Field(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import os
 import re
+import shutil
+import tempfile
+import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -14,6 +20,11 @@ from bot.config import DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from bot.index import Index
+    from bot.onnx_model import Encoder, Spec
+
+log = logging.getLogger(__name__)
 
 
 class EmbeddingError(Exception):
@@ -34,6 +45,18 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def count_tokens(self, text: str) -> int: ...
+
+
+def quiet_offline_hub() -> None:
+    """Models never come from a hub at run time (they ship as packages or local paths), and loading
+    one prints no progress bars."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def resolve_model(name: str) -> str:
@@ -57,15 +80,9 @@ class SentenceTransformerEmbedder:
     @property
     def model(self) -> SentenceTransformer:
         if self._model is None:
-            # Models never come from a hub at run time: they ship as packages or local paths.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            quiet_offline_hub()
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
 
-            hf_logging.disable_progress_bar()
-            hf_logging.set_verbosity_error()
             try:
                 self._model = SentenceTransformer(resolve_model(self.model_id), device="cpu")
             except Exception as exc:  # any loader failure becomes one clear message
@@ -134,8 +151,144 @@ class HashEmbedder:
         return len(WORD.findall(text)) + 2
 
 
-def make_embedder(model: str) -> Embedder:
-    """The embedder for a configured model name (`hash` selects the test embedder)."""
+class OnnxEmbedder:
+    """The configured sentence-transformers model on ONNX Runtime: no torch at answer time.
+
+    The model is exported once, at index time, and stored in the index build (`store`); a coach
+    answering from that build runs the stored files (`use_build`), checked against the checksums its
+    manifest lists. With no stored model at hand it exports one into a temporary folder. A model that
+    cannot be exported is answered with torch (`SentenceTransformerEmbedder`), after a one-line note.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL) -> None:
+        self.model_id = model
+        self._folder: Path | None = None  # where the files of `_spec` are: a build, or `_staging`
+        self._spec: Spec | None = None
+        self._encoder: Encoder | None = None
+        self._fallback: SentenceTransformerEmbedder | None = None
+        self._staging: tempfile.TemporaryDirectory[str] | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def backend(self) -> str:
+        """What answers: "onnx", or "torch" once an export proved impossible."""
+        return "torch" if self._fallback is not None else "onnx"
+
+    def use_build(self, folder: Path, manifest: dict[str, Any]) -> bool:
+        """Run the model the build in `folder` stores; False when it stores none that verifies (a
+        rebuild then stores one). The encoder starts loading in the background at once."""
+        from bot.onnx_model import Spec, verify
+
+        spec = Spec.from_manifest(manifest.get("encoder"))
+        with self._lock:
+            if self._fallback is not None:
+                return True  # nothing to store: torch answers
+            if spec is None or spec.source != self.model_id:
+                return False
+            if (folder, spec) != (self._folder, self._spec):
+                if not verify(folder, spec):
+                    log.warning("The ONNX model stored in %s is damaged; exporting it again", folder)
+                    return False
+                if self._spec is not None and spec.files != self._spec.files:
+                    self._encoder = None  # another export: load it
+                self._folder, self._spec = folder, spec
+        if self._encoder is None:
+            threading.Thread(target=self._preload, name="coach: load encoder", daemon=True).start()
+        return True
+
+    def _preload(self) -> None:
+        with contextlib.suppress(Exception):  # the first encode raises it again, where it is handled
+            self._ready()
+
+    def store(self, folder: Path) -> dict[str, Any] | None:
+        """Put the model's files into the new build `folder` (hard links where it can); returns the
+        manifest entry, or None when torch answers (nothing to store)."""
+        with self._lock:
+            self._ready()
+            if self._fallback is not None:
+                return None
+            assert self._folder is not None and self._spec is not None
+            if not all((self._folder / name).is_file() for name in self._spec.files):
+                self._export()  # the build it came from was dropped meanwhile
+            assert self._folder is not None and self._spec is not None
+            for name in self._spec.files:
+                source, target = self._folder / name, folder / name
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copyfile(source, target)
+            return self._spec.to_manifest()
+
+    def _ready(self) -> Encoder | SentenceTransformerEmbedder:
+        """The loaded encoder (exporting the model first when no build stores it), or the torch fallback."""
+        encoder, fallback = self._encoder, self._fallback
+        if encoder is not None or fallback is not None:
+            return encoder or fallback  # type: ignore[return-value]
+        with self._lock:
+            if self._encoder is None and self._fallback is None:
+                from bot.onnx_model import Encoder, ExportError
+
+                try:
+                    if self._spec is None or self._folder is None:
+                        self._export()
+                    assert self._folder is not None and self._spec is not None
+                    self._encoder = Encoder(self._folder, self._spec)
+                except (ExportError, ImportError) as exc:
+                    log.warning(
+                        "Cannot run %s on ONNX Runtime (%s); answering with torch.", self.model_id, exc
+                    )
+                    self._fallback = SentenceTransformerEmbedder(self.model_id)
+            return self._encoder or self._fallback  # type: ignore[return-value]
+
+    def _export(self) -> None:
+        from bot.onnx_model import ExportError, export
+
+        quiet_offline_hub()
+        if self._staging is None:
+            self._staging = tempfile.TemporaryDirectory(prefix="coach-onnx-")
+        folder = Path(self._staging.name)
+        try:
+            spec = export(self.model_id, resolve_model(self.model_id), folder)
+        except (ExportError, EmbeddingError, ImportError):
+            raise
+        except Exception as exc:  # the model itself does not load: no backend can answer
+            raise EmbeddingError(f"cannot load embedding model {self.model_id!r}: {exc}") from exc
+        self._folder, self._spec, self._encoder = folder, spec, None
+
+    @property
+    def dimension(self) -> int:
+        return self._ready().dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self._ready().max_tokens
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return self._ready().encode(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self._ready().count_tokens(text)
+
+
+def use_stored_model(embedder: Embedder, index: Index | None) -> bool:
+    """Point `embedder` at the model the build of `index` stores, when it runs one (the ONNX embedder);
+    False when the build must be saved again to store it."""
+    use = getattr(embedder, "use_build", None)
+    if use is None:
+        return True
+    return index is not None and index.folder is not None and bool(use(index.folder, index.manifest))
+
+
+def store_model(embedder: Embedder, folder: Path) -> dict[str, Any] | None:
+    """Store the model `embedder` runs in the new build `folder`; its manifest entry (None: nothing)."""
+    store = getattr(embedder, "store", None)
+    return store(folder) if store is not None else None
+
+
+def make_embedder(model: str, backend: str = "onnx") -> Embedder:
+    """The embedder for a configured model name and backend (`hash` selects the test embedder)."""
     if model.startswith("hash"):
         return HashEmbedder(model_id=model)
-    return SentenceTransformerEmbedder(model)
+    if backend == "torch":
+        return SentenceTransformerEmbedder(model)
+    return OnnxEmbedder(model)

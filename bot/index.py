@@ -39,7 +39,7 @@ import numpy as np
 
 from bot.chunking import chunk_article, embed_text, sentence_spans
 from bot.config import Settings
-from bot.embedding import Embedder
+from bot.embedding import Embedder, store_model, use_stored_model
 from bot.models import Article, Chunk, Problem
 
 FORMAT_VERSION = 4  # 4: abbreviations ("Dr.") no longer end a sentence
@@ -200,8 +200,9 @@ def build(
     return index, report
 
 
-def save(index: Index, index_dir: Path) -> Path:
-    """Write `index` as a new build and make it live atomically; returns the build folder."""
+def save(index: Index, index_dir: Path, embedder: Embedder | None = None) -> Path:
+    """Write `index` as a new build and make it live atomically; returns the build folder. The model
+    `embedder` runs is stored in the build when it runs one of its own (ONNX), listed as `encoder`."""
     import faiss
 
     builds = index_dir / "builds"
@@ -225,8 +226,11 @@ def save(index: Index, index_dir: Path) -> Path:
         np.save(tmp / "chunks.npy", index.vectors, allow_pickle=False)
         np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
         faiss.write_index(index.faiss, str(tmp / "faiss.index"))
+        encoder = store_model(embedder, tmp) if embedder is not None else None
         manifest = dict(index.manifest, files={f: _sha256(tmp / f) for f in FILES})
         manifest.pop("derived", None)  # derived caches belong to the build they were made for
+        if encoder is not None:
+            manifest["encoder"] = encoder
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         tmp.rename(final)
     except BaseException:
@@ -556,7 +560,13 @@ def refresh(
         except OSError:
             reason = f"{reason}; answering from build {previous.folder.name}"
     stored = _stored_problems(previous.manifest) if previous is not None else None
-    if previous is not None and not force and previous.manifest.get("knowledge_state") == state:
+    model_ready = use_stored_model(embedder, previous)  # else a new build stores the model, if it can
+    if (
+        previous is not None
+        and not force
+        and previous.manifest.get("knowledge_state") == state
+        and (model_ready or _unwritable(index_dir) is not None)
+    ):
         if stored is None:  # an index written before problems were stored: read them again
             keep = set(previous.manifest["articles"])
             stored = tuple(load_articles(settings.articles_dir, keep, settings.max_article_bytes)[1])
@@ -566,7 +576,8 @@ def refresh(
     if not articles:
         raise KnowledgeError(f"no readable article in {settings.articles_dir}")
     if previous is not None and reason is None and not force:
-        reason = "the knowledge folder changed"
+        changed = previous.manifest.get("knowledge_state") != state
+        reason = "the knowledge folder changed" if changed else "the ONNX model is now stored with it"
     blocked = _unwritable(index_dir)
     if blocked is not None and previous is not None:
         # Recorded in memory only, so a watcher does not retry (and warn) on every tick.
@@ -582,7 +593,7 @@ def refresh(
     index.manifest["problems"] = [{"path": str(p.path), "message": p.message} for p in problems]
     if blocked is None:
         try:
-            save(index, index_dir)
+            save(index, index_dir, embedder)
             return Refresh(index, report, tuple(problems), reason)
         except OSError as exc:
             blocked = exc.strerror or str(exc)
