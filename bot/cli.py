@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -107,6 +108,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "safety": answer.safety is not None,
         "text": answer.text,
         "short_answer": [{"text": s.text, "citation": s.citation} for s in answer.sentences],
+        # What decided "covered or not": the closest passage, the not-covered topic and their scores.
+        "coverage": None if answer.coverage is None else asdict(answer.coverage),
     }
 
 
@@ -417,7 +420,7 @@ def add(
     ] = False,
 ) -> None:
     """Validate articles, copy them into the knowledge folder and update the index."""
-    from bot.maintain import AddError, draft, newly_covered, read_source, write
+    from bot.maintain import AddError, draft, newly_covered, read_source, remove_topics, write
 
     config = settings()
     added = 0
@@ -444,8 +447,18 @@ def add(
         write(d)
         added += 1
         out.print(f"Added {d.source.name} as {d.target} ({d.title!r}).", highlight=False)
-        for note in newly_covered(config, d.target):
-            err.print(f"[yellow]Note:[/] {note}", highlight=False)
+        covered = newly_covered(config, d.target)
+        for topic, article in covered:
+            err.print(
+                f"Note: knowledge/not-covered.yaml lists {topic!r}, but {article.path.name} covers it; "
+                "questions about it stay refused while it is listed.",
+                highlight=False,
+                markup=False,
+            )
+        topics = list(dict.fromkeys(topic for topic, _ in covered))
+        if topics and (yes or (sys.stdin.isatty() and typer.confirm(f"Remove {topics} from the list?"))):
+            for topic in remove_topics(config, topics):
+                out.print(f"Removed {topic!r} from knowledge/not-covered.yaml.", highlight=False)
     if added:
         index(force=False)
     if failed:

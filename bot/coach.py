@@ -18,7 +18,7 @@ from bot.embedding import Embedder, EmbeddingError, make_embedder
 from bot.exercises import Suggester, concern_list
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, load_catalog
-from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
+from bot.models import Answer, Coverage, Exercise, Passage, Problem, Sentence, Suggestion
 from bot.retrieve import Retrieval, Retriever, standardise
 from bot.safety import red_flags
 from bot.text import cap, clean
@@ -298,6 +298,13 @@ class Coach:
             # training programmes in general (a not-covered topic it is close to in meaning).
             found = replace(found, topic_meaning=None)
         covered = loaded.retriever.covered(found)
+        coverage = Coverage(
+            covered,
+            round(found.best_dense, 4),
+            found.off_topic[0] if found.off_topic else (found.topic_meaning or (None, None))[0],
+            None if found.topic_meaning is None else round(found.topic_meaning[1], 4),
+            bool(found.off_topic),
+        )
         passages = loaded.retriever.passages(found) if covered else []
         suggestions: list[Suggestion] = []
         if covered and safety is None:
@@ -317,7 +324,7 @@ class Coach:
             for part in summary.trimmed(p, sentences, spans[p.article.id])
         ]
         see_also = [p.rank for p in passages[: self.settings.top_k] if p.rank not in cited]
-        return compose(
+        answer = compose(
             loaded.templates,
             question,
             history,
@@ -330,6 +337,7 @@ class Coach:
             see_also,
             shown,
         )
+        return replace(answer, coverage=coverage)
 
     def _under_discussion(self, loaded: Loaded, question: str, history: Sequence[str]) -> str | None:
         """The exercise a follow-up about reps, sets, time or an easier or harder version is about:

@@ -40,6 +40,8 @@ class Report:
     answered_in_scope: str = "0/0"
     refusal_accuracy: float = 0.0
     exercise_recall3: float | None = None
+    # Questions whose first suggested exercise is one of those expected ("right/asked").
+    exercise_first: str = "0/0"
     exercises_on_refused: int = 0
     safety_escalated: str = "0/0"
     false_alarms: int = 0
@@ -126,6 +128,7 @@ def evaluate(coach: Coach, cases: list[Case]) -> Report:
     refused_oos = answered_in = oos = ins = 0
     escalated = flagged = 0
     expected = found = 0
+    first_right = first_asked = 0
     for case, answer in zip(cases, answers, strict=True):
         problems = []
         for p in answer.passages:
@@ -176,6 +179,9 @@ def evaluate(coach: Coach, cases: list[Case]) -> Report:
         if case.exercises:
             names = [s.exercise.name.lower() for s in answer.exercises[:3]]
             slugs = [s.exercise.slug for s in answer.exercises[:3]]
+            wanted = {ex.slug for ex in (coach.catalog.find(w) for w in case.exercises) if ex is not None}
+            first_asked += 1
+            first_right += bool(slugs) and slugs[0] in wanted
             for want in case.exercises:
                 expected += 1
                 ex = coach.catalog.find(want)
@@ -207,5 +213,6 @@ def evaluate(coach: Coach, cases: list[Case]) -> Report:
     report.answered_in_scope = f"{answered_in}/{ins}"
     report.refusal_accuracy = round((refused_oos + answered_in) / max(oos + ins, 1), 3)
     report.exercise_recall3 = round(found / expected, 3) if expected else None
+    report.exercise_first = f"{first_right}/{first_asked}"
     report.safety_escalated = f"{escalated}/{flagged}"
     return report

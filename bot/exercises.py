@@ -55,6 +55,13 @@ WARNING = re.compile(
     r"not\s+recommended|bad\s+idea|worse|aggravat\w*|strain\w*)\b"
 )
 CLAUSE_BREAK = re.compile(r"[.;!?\n]+|\bbut\b")
+# What a sentence says of an exercise it recommends: "Squats are also great for improving knee
+# stability", "I recommend pairing it with single leg stability work like the hip airplane".
+RECOMMENDS = re.compile(
+    r"\b(?:recommend\w*|great|good\s+(?:for|place|way|idea)|helps?|benefit\w*|essential|improv\w*|"
+    r"build\w*|strengthen\w*|perfect|excellent|fantastic|best|should|try|include|add(?:ing)?|"
+    r"ideal|effective|key|targets?)\b"
+)
 # "is my squat wrong?": a question about doing the exercise better wants its card, complaint or not.
 FORM = re.compile(r"\b(?:form|technique|wrong|right|properly|correctly|cues?|doing\s+it)\b")
 
@@ -194,11 +201,17 @@ class Suggester:
         # card's quote sits, so a passage's evidence is span arithmetic, not text search.
         bodies = {a.id: a.body for a in articles}
         self._sentences: dict[str, tuple[list[int], list[tuple[int, set[str]]]]] = {}
+        # Per sentence, the exercises it recommends: it names them and speaks well of them.
+        self._recommending: dict[str, list[set[str]]] = {}
         for aid, start, end in sorted(sentences):
             if aid in bodies:
                 starts, rows = self._sentences.setdefault(aid, ([], []))
                 starts.append(start)
-                rows.append((end, self._named_in(aid, bodies[aid][start:end])))
+                text = bodies[aid][start:end]
+                named = self._named_in(aid, text)
+                rows.append((end, named))
+                good = bool(named) and RECOMMENDS.search(text.lower()) and not WARNING.search(text.lower())
+                self._recommending.setdefault(aid, []).append(named if good else set())
         self._quote_spans = [
             (slug, a.id, at, at + len(src.quote))
             for slug, ex in catalog.exercises.items()
@@ -292,9 +305,10 @@ class Suggester:
         seen = [(p, *self._evidence(p)) for p in passages]
         words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
         similar = self._similar_concerns(vector)
-        # A passage recommends a card when it quotes the card's source or sits under a heading that
-        # names the exercise (it is about doing that exercise).
+        # A passage recommends a card when it quotes the card's source, has a sentence that names the
+        # exercise and speaks well of it, or sits under a heading that names it (it is about doing it).
         recommended = {slug for _, quoted, _, heading in seen for slug in (*quoted, *heading)}
+        recommended |= {slug for p in passages for slug in self._recommended_in(p)}
         scored: list[_Scored] = []
         for slug in self.catalog.exercises:
             if slug in around:
@@ -399,6 +413,19 @@ class Suggester:
                 break
             named |= names
         return quoted, named
+
+    def _recommended_in(self, p: Passage) -> set[str]:
+        """Exercises a sentence of the passage names and speaks well of."""
+        if p.article.id not in self._sentences:
+            return set()
+        starts, rows = self._sentences[p.article.id]
+        marks = self._recommending[p.article.id]
+        out: set[str] = set()
+        for i in range(bisect_left(starts, p.start), len(starts)):
+            if rows[i][0] > p.end:
+                break
+            out |= marks[i]
+        return out
 
     def _fit_penalty(self, slug: str, question: str) -> float:
         """How badly a card fits what the member said about themselves (beginner, no equipment)."""

@@ -161,20 +161,34 @@ def check(settings: Settings) -> list[Problem]:
 
 # An article covers a topic when a heading (or its title) names it, or this many of its sentences do.
 COVERING_MENTIONS = 3
+NOT_COVERED = "not-covered.yaml"
 
 
 def covered_topics(settings: Settings, articles: Sequence[Article]) -> list[Problem]:
     """Topics knowledge/not-covered.yaml still lists although an article now covers them: questions
     about them would go on being refused ("how long should I hold a stretch?" after an article on
     stretching is added)."""
+    path = settings.knowledge_dir / NOT_COVERED
+    return [
+        Problem(
+            path,
+            f"lists {topic!r}, but {a.path.name} (“{a.title}”) covers it: remove it from the list, "
+            "or questions about it stay refused",
+        )
+        for topic, a in topics_covered(settings, articles)
+    ]
+
+
+def topics_covered(settings: Settings, articles: Sequence[Article]) -> list[tuple[str, Article]]:
+    """(topic, article) for each listed not-covered topic an article's title or a heading names, or
+    `COVERING_MENTIONS` of its sentences do."""
     from collections import Counter
 
     from bot.chunking import sections, sentence_spans
-    from bot.lexical import NOT_COVERED_FILE, Topics, Vocabulary
+    from bot.lexical import Topics, Vocabulary
 
-    path = settings.knowledge_dir / NOT_COVERED_FILE
     try:
-        topics = Topics.load(Vocabulary(), path)
+        topics = Topics.load(Vocabulary(), settings.knowledge_dir / NOT_COVERED)
     except (OSError, ValueError):
         return []  # a broken list is reported by _check_word_lists
     out = []
@@ -185,16 +199,31 @@ def covered_topics(settings: Settings, articles: Sequence[Article]) -> list[Prob
                 counts[topic] += COVERING_MENTIONS
         for span in sentence_spans(a.body):
             counts.update(set(topics.found(a.body[span.start : span.end])))
-        out.extend(
-            Problem(
-                path,
-                f"lists {topic!r}, but {a.path.name} (“{a.title}”) covers it: remove it from the list, "
-                "or questions about it stay refused",
-            )
-            for topic, n in counts.items()
-            if n >= COVERING_MENTIONS
-        )
+        out.extend((topic, a) for topic, n in counts.items() if n >= COVERING_MENTIONS)
     return out
+
+
+def remove_topics(settings: Settings, topics: Sequence[str]) -> list[str]:
+    """Take `topics` off knowledge/not-covered.yaml, keeping its comments and order; returns those
+    removed. The file is replaced atomically."""
+    import os
+
+    path = settings.knowledge_dir / NOT_COVERED
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    wanted = {t.strip().lower() for t in topics}
+    removed, kept = [], []
+    for line in lines:
+        item = line.strip()
+        value = item[1:].strip().strip("\"'").lower() if item.startswith("-") else None
+        if value is not None and value in wanted:
+            removed.append(value)
+            continue
+        kept.append(line)
+    if removed:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text("".join(kept), encoding="utf-8")
+        os.replace(tmp, path)
+    return removed
 
 
 def _check_word_lists(settings: Settings) -> list[Problem]:
@@ -210,9 +239,9 @@ def _check_word_lists(settings: Settings) -> list[Problem]:
     return out
 
 
-def newly_covered(settings: Settings, path: Path) -> list[Problem]:
-    """`covered_topics` for the one article just written to `path`."""
+def newly_covered(settings: Settings, path: Path) -> list[tuple[str, Article]]:
+    """`topics_covered` for the one article just written to `path`."""
     from bot.knowledge import load_article
 
     article = load_article(path, settings.max_article_bytes)
-    return [] if isinstance(article, Problem) else covered_topics(settings, [article])
+    return [] if isinstance(article, Problem) else topics_covered(settings, [article])

@@ -151,6 +151,18 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class Coverage:
+    """What decided whether the articles cover a question: the closest passage's cosine, and the
+    not-covered topic it named (`by_words`) or came closest to in meaning, with that cosine."""
+
+    covered: bool
+    passage_score: float
+    topic: str | None = None
+    topic_score: float | None = None
+    by_words: bool = False
+
+
+@dataclass(frozen=True)
 class Answer:
     """Everything a front end needs to show an answer."""
 
@@ -164,6 +176,7 @@ class Answer:
     shown: tuple[Passage, ...] = ()
     exercises: tuple[Suggestion, ...] = ()
     safety: Safety | None = None
+    coverage: Coverage | None = None
     # The Markdown a member reads, and the same answer with every passage in full (`coach ask --full`).
     text: str = ""
     full_text: str = ""

@@ -14,7 +14,17 @@ def test_ask_json_has_the_documented_shape(env: Settings) -> None:
     result = runner.invoke(app, ["ask", "--json", "how do I do the runner deadlift?"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answered", "passages", "exercises", "safety", "text", "short_answer"}
+    assert set(data) == {
+        "question",
+        "answered",
+        "passages",
+        "exercises",
+        "safety",
+        "text",
+        "short_answer",
+        "coverage",
+    }
+    assert data["coverage"]["covered"] is True and data["coverage"]["passage_score"] > 0
     assert data["short_answer"] and all(set(s) == {"text", "citation"} for s in data["short_answer"])
     assert data["answered"] is True and data["safety"] is False
     passage = data["passages"][0]

@@ -158,9 +158,16 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     from bot.coach import Coach
 
     coach = Coach(settings_of(real_env))
-    for question in ["what should i eat before a long run", "best breakfast before running"]:
+    for question in [
+        "what should i eat before a long run",
+        "best breakfast before running",
+        "recovery drink after leg day",
+    ]:
         answer = coach.ask(question)
         assert not answer.answered and answer.exercises == (), question
+        # The answer says what decided it: the topic, and how close it was against the passages.
+        assert answer.coverage is not None and answer.coverage.topic
+        assert answer.coverage.topic_score is not None
     # The follow-up is about food, whatever the turn before was about.
     assert not coach.ask("what should i eat before that?", ["how do i start deadlifting"]).answered
     assert coach.ask("how heavy should I go on the runner deadlift?").answered

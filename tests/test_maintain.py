@@ -154,7 +154,7 @@ def test_an_article_covering_a_not_covered_topic_is_pointed_out(env: Settings, t
     source.write_text(STRETCHING, encoding="utf-8")
     added = runner.invoke(app, ["add", str(source)])
     assert added.exit_code == 0, added.output
-    assert "lists 'stretching', but stretching.md" in added.stderr
+    assert "not-covered.yaml lists 'stretching', but stretching.md covers it" in added.stderr
     checked = runner.invoke(app, ["check"])
     assert checked.exit_code == 1 and "lists 'stretching'" in checked.stderr
     # Once the topic is off the list, the knowledge folder is consistent again.
@@ -174,3 +174,17 @@ def test_a_word_list_alias_bomb_is_refused_by_name(env: Settings) -> None:
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 1
     assert "synonyms.yaml: cannot be read: uses more than 10 YAML aliases" in result.stderr
+
+
+def test_add_yes_takes_a_covered_topic_off_the_list(env: Settings, tmp_path) -> None:
+    source = tmp_path / "stretching.md"
+    source.write_text(STRETCHING, encoding="utf-8")
+    listed = env.knowledge_dir / "not-covered.yaml"
+    before = listed.read_text(encoding="utf-8")
+    added = runner.invoke(app, ["add", "--yes", str(source)])
+    assert added.exit_code == 0, added.output
+    assert "Removed 'stretching' from knowledge/not-covered.yaml." in added.stdout
+    after = listed.read_text(encoding="utf-8")
+    assert "- stretching\n" not in after and "- static stretch\n" in after
+    assert after.count("#") == before.count("#")  # comments kept
+    assert runner.invoke(app, ["check"]).exit_code == 0
