@@ -41,12 +41,21 @@ AROUND = re.compile(
     r"(?:(?:a|an|the|my|some|heavy|big|hard|light)\s+)*$"
 )
 AND_OR = re.compile(r"\s+(?:and|or)\s+")
+# "my gym day is squats and deadlifts, anything missing?": the exercises named are what the member
+# already does; the question asks for something else.
+SOMETHING_ELSE = re.compile(
+    r"\b(?:anything|what)\s+(?:else|missing|i'?m\s+missing)\b|\bwhat\s+am\s+i\s+missing\b"
+    r"|\bin\s+addition\s+to\b|\bbesides\b|\bother\s+than\b"
+)
+# "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
+# turn before, which are then the setting of the question.
+AFTER_THEM = re.compile(r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that)\b")
 HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging)\b"
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(
-    r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|ache?s?|aching|tweak\w*|bother\w*|"
+    r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|bother\w*|"
     r"problem\w*|issues?|niggle\w*|locked|cramp\w*)\b"
 )
 # What a passage says of an exercise it warns against for some runners.
@@ -62,8 +71,6 @@ RECOMMENDS = re.compile(
     r"build\w*|strengthen\w*|perfect|excellent|fantastic|best|should|try|include|add(?:ing)?|"
     r"ideal|effective|key|targets?)\b"
 )
-# "is my squat wrong?": a question about doing the exercise better wants its card, complaint or not.
-FORM = re.compile(r"\b(?:form|technique|wrong|right|properly|correctly|cues?|doing\s+it)\b")
 
 # Evidence weights: a name in the question outweighs a concern, which outweighs a passage link.
 # Tuned on the dev set and eval/extra.jsonl together.
@@ -141,8 +148,11 @@ class Names:
 
     def around(self, text: str) -> list[str]:
         """Slugs a request for what to do names only as its setting ("what should I do after
-        squats?"), never as its subject."""
+        squats?"), never as its subject; in a question asking what else to do ("anything missing?"),
+        every exercise it names."""
         norm = normalise_text(text)
+        if self._pattern is not None and SOMETHING_ELSE.search(text.lower().replace("’", "'")):
+            return self(text)
         if self._pattern is None or not WHAT_TO_DO.search(norm):
             return []
         setting: dict[str, bool] = {}
@@ -292,10 +302,12 @@ class Suggester:
         that a passage warns against for what the member describes, is never first.
         """
         around = self.names.around(question)
+        if history and AFTER_THEM.search(question.lower()) and WHAT_TO_DO.search(normalise_text(question)):
+            around = [*around, *self.names(history[-1])]  # "what should I do after them?"
         named_now = [s for s in self.names(question) if s not in around]
         if focus and focus not in named_now:
             named_now.append(focus)
-        named_before = [s for s in self.names(" ".join(history)) if s not in named_now]
+        named_before = [s for s in self.names(" ".join(history)) if s not in named_now and s not in around]
         if ONE_LEGGED.search(question.lower()):
             # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
             # one counts as mentioned earlier.
@@ -356,8 +368,6 @@ class Suggester:
         and cards a passage warns against for what the member describes ("particularly problematic for
         runners who already have issues with tight hamstrings" when they say their hammies are tight)."""
         text = question.lower().replace("’", "'")
-        if FORM.search(text):
-            return set()
         out: set[str] = set()
         for clause in CLAUSE_BREAK.split(text):
             if COMPLAINT.search(clause):

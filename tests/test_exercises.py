@@ -108,10 +108,18 @@ def test_a_card_needs_support_not_a_passing_mention(suggester: Suggester, knowle
 def test_a_card_the_member_says_troubles_them_is_never_first(suggester: Suggester) -> None:
     tight = slugs(suggester.suggest("heavy squats n deads, my hip flexors are crazy tight", (), []))
     assert tight and tight[0] not in {"squat", "deadlift"}
-    # Asking how to do it better still wants its card.
-    assert (
-        slugs(suggester.suggest("my back aches after squats, is my squat form wrong?", (), []))[0] == "squat"
+    # Even asking about its form: the card of what hurts is not the first thing to do.
+    form = slugs(suggester.suggest("my back aches after squats, is my squat form wrong?", (), []))
+    assert form and form[0] != "squat"
+
+
+def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggester: Suggester) -> None:
+    missing = slugs(suggester.suggest("my gym day is back squats and deadlifts, anything missing?", (), []))
+    assert not {"squat", "deadlift"} & set(missing[:1])
+    after = slugs(
+        suggester.suggest("what should i do after them so i dont get stiff", ("squats n deads?",), [])
     )
+    assert after and after[0] not in {"squat", "deadlift"}
 
 
 def test_reasons_use_the_members_words(suggester: Suggester) -> None:
@@ -127,8 +135,5 @@ def test_what_to_do_after_an_exercise_suggests_something_else(suggester: Suggest
     both = slugs(suggester.suggest("what should I do after squats and deadlifts?", (), []))
     assert both and not {"squat", "deadlift"} & set(both)
     # Only a request for what to do, and only for the name that follows "after".
-    assert (
-        slugs(suggester.suggest("my back aches the day after squats, is my squat wrong?", (), []))[0]
-        == "squat"
-    )
+    assert "squat" in slugs(suggester.suggest("is my squat wrong? my back aches the day after", (), []))
     assert slugs(suggester.suggest("what should I do after a run: squats?", (), []))[0] == "squat"
