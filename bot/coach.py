@@ -14,11 +14,12 @@ from bot import summary
 from bot.chunking import display_span
 from bot.compose import Templates, cited_first, compose
 from bot.config import Settings
+from bot.coverage import assess
 from bot.embedding import Embedder, EmbeddingError, make_embedder
 from bot.exercises import Suggester, concern_list
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, load_catalog
-from bot.models import Answer, Coverage, Exercise, Passage, Problem, Sentence, Suggestion
+from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
 from bot.retrieve import Retrieval, Retriever, standardise
 from bot.safety import red_flags
 from bot.text import cap, clean
@@ -297,14 +298,8 @@ class Coach:
             # "how many reps tho" about the card just suggested is about that exercise, not about
             # training programmes in general (a not-covered topic it is close to in meaning).
             found = replace(found, topic_meaning=None)
-        covered = loaded.retriever.covered(found)
-        coverage = Coverage(
-            covered,
-            round(found.best_dense, 4),
-            found.off_topic[0] if found.off_topic else (found.topic_meaning or (None, None))[0],
-            None if found.topic_meaning is None else round(found.topic_meaning[1], 4),
-            bool(found.off_topic),
-        )
+        coverage = assess(found, self.settings)
+        covered = coverage.covered
         passages = loaded.retriever.passages(found) if covered else []
         suggestions: list[Suggestion] = []
         if covered and safety is None:

@@ -423,37 +423,6 @@ class Retriever:
         )
 
     # -- answers ---------------------------------------------------------------------------------
-    def covered(self, found: Retrieval) -> bool:
-        """Whether the articles answer the question, by an explainable rule on the scores.
-
-        Covered when the passages found share a topic word with the question and either that word is
-        one of the articles' own rare terms ("TFL", "hemipelvis": in at most `RARE_MAX` sentences), the
-        closest chunk is semantically close (cosine >= `min_dense`), or the question is plainly about
-        strength training (a strength word, a catalogued exercise or one of its concerns) and the chunk
-        is at least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
-        knowledge/not-covered.yaml (shoes, tapering, creatine...) is not covered unless it names a concern
-        of a catalogued exercise ("weak glutes") or a chunk is a very close match (cosine >=
-        `min_dense_off_topic`): "which shoes for deadlifts?" is about shoes, not deadlifts. The same
-        holds by meaning: a question closer to a listed topic (cosine >= `min_topic_meaning`) than to
-        any chunk (by `topic_meaning_margin`) is not covered ("best breakfast before running").
-        """
-        if not found.hits or not found.shared_terms:
-            return False
-        if found.off_topic and not found.concern_question:
-            return found.best_dense >= self.settings.min_dense_off_topic
-        if found.topic_meaning is not None and not found.concern_question:
-            _, closeness = found.topic_meaning
-            if (
-                closeness >= self.settings.min_topic_meaning
-                and closeness - found.best_dense >= self.settings.topic_meaning_margin
-            ):
-                return False  # closer in meaning to a not-covered topic than to any passage
-        if found.specific_terms:
-            return True
-        if found.best_dense >= self.settings.min_dense:
-            return True
-        return found.strength_question and found.best_dense >= self.settings.min_dense_with_terms
-
     def passages(self, found: Retrieval, k: int | None = None) -> list[Passage]:
         """The top `k` passages: verbatim, non-overlapping sentence windows, near-duplicates dropped."""
         k = k or self.settings.top_k

@@ -1,0 +1,52 @@
+"""Is this covered? An explainable rule on what retrieval found, kept apart from retrieval itself.
+
+Covered when the passages found share a topic word with the question and either that word is
+one of the articles' own rare terms ("TFL", "hemipelvis": in at most `retrieve.RARE_MAX` sentences), the
+closest chunk is semantically close (cosine >= `min_dense`), or the question is plainly about
+strength training (a strength word, a catalogued exercise or one of its concerns) and the chunk
+is at least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
+knowledge/not-covered.yaml (shoes, tapering, creatine...) is not covered unless it names a concern
+of a catalogued exercise ("weak glutes") or a chunk is a very close match (cosine >=
+`min_dense_off_topic`): "which shoes for deadlifts?" is about shoes, not deadlifts. The same
+holds by meaning: a question closer to a listed topic (cosine >= `min_topic_meaning`) than to
+any chunk (by `topic_meaning_margin`) is not covered ("best breakfast before running").
+"""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.models import Coverage
+from bot.retrieve import Retrieval
+
+
+def covered(found: Retrieval, settings: Settings) -> bool:
+    """Whether the articles answer the question (see the module docstring)."""
+    if not found.hits or not found.shared_terms:
+        return False
+    if found.off_topic and not found.concern_question:
+        return found.best_dense >= settings.min_dense_off_topic
+    if found.topic_meaning is not None and not found.concern_question:
+        _, closeness = found.topic_meaning
+        if (
+            closeness >= settings.min_topic_meaning
+            and closeness - found.best_dense >= settings.topic_meaning_margin
+        ):
+            return False  # closer in meaning to a not-covered topic than to any passage
+    if found.specific_terms:
+        return True
+    if found.best_dense >= settings.min_dense:
+        return True
+    return found.strength_question and found.best_dense >= settings.min_dense_with_terms
+
+
+def assess(found: Retrieval, settings: Settings) -> Coverage:
+    """`covered`, with what decided it: the closest passage's cosine, and the not-covered topic the
+    question names (by its words) or comes closest to in meaning, with that cosine."""
+    meaning = found.topic_meaning
+    return Coverage(
+        covered(found, settings),
+        round(found.best_dense, 4),
+        found.off_topic[0] if found.off_topic else (meaning[0] if meaning else None),
+        None if meaning is None else round(meaning[1], 4),
+        bool(found.off_topic),
+    )
