@@ -20,7 +20,7 @@ from bot.exercises import Suggester, concern_list
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, load_catalog
 from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
-from bot.retrieve import Retrieval, Retriever, standardise
+from bot.retrieve import Retrieval, Retriever
 from bot.safety import red_flags
 from bot.text import cap, clean
 
@@ -51,18 +51,6 @@ def quote_passage(index: Index, exercise: Exercise) -> Passage | None:
                 start, end = display_span(chunk)
                 return Passage(0, article.body[start:end], article, chunk.heading, 0.0, start, end)
     return None
-
-
-def key_scores(index: Index, vector: np.ndarray, found: Retrieval) -> np.ndarray:
-    """How well each index sentence sums up the answer: its own cosine plus the retrieval's fused
-    score, both as z-scores (on the dev and extra sets 39 of 54 key sentences then hold a gold quote,
-    37 with either score alone)."""
-    scores = standardise(index.sentence_vectors @ np.asarray(vector, dtype=np.float32))
-    if found.sentence_scores is None:
-        return scores
-    fused = found.sentence_scores
-    valid = ~np.isnan(fused)
-    return scores + np.where(valid, standardise(np.nan_to_num(fused), valid), -np.inf)
 
 
 class CoachError(Exception):
@@ -357,7 +345,10 @@ class Coach:
         """The short answer: the sentences of the top passages that answer the question."""
         retriever = loaded.retriever
         pool = summary.candidates(
-            top, loaded.sentence_spans, key_scores(loaded.index, vector, found), self.settings.summary_chars
+            top,
+            loaded.sentence_spans,
+            loaded.retriever.answer_relevance(vector, found),
+            self.settings.summary_chars,
         )
         picked = summary.select(
             question,

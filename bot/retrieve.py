@@ -23,6 +23,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -171,6 +172,7 @@ class Retriever:
         self._catalog(catalog)
         # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
         self.topic_vectors: np.ndarray | None = None
+        self._sentences_index: Any = None
 
     # -- set-up --------------------------------------------------------------------------------
     def _layout(self) -> None:
@@ -280,6 +282,16 @@ class Retriever:
             self.vocabulary.without_generic(self._expanded(text))
         )
 
+    def answer_relevance(self, vector: np.ndarray, found: Retrieval) -> np.ndarray:
+        """How well each index sentence sums up the answer: its own cosine plus the retrieval's fused
+        score, both as z-scores (the short answer's relevance; heading lines are -inf)."""
+        scores = standardise(self.index.sentence_vectors @ np.asarray(vector, dtype=np.float32))
+        if found.sentence_scores is None:
+            return scores
+        fused = found.sentence_scores
+        valid = ~np.isnan(fused)
+        return scores + np.where(valid, standardise(np.nan_to_num(fused), valid), -np.inf)
+
     def topic_match(self, vector: np.ndarray) -> tuple[str, float] | None:
         """The not-covered topic closest in meaning to a question embedded as `vector`."""
         if self.topic_vectors is None or not len(self.topic_vectors):
@@ -357,9 +369,31 @@ class Retriever:
             return [
                 Retrieval((), 0.0, tuple(self.topic_terms(q)), (), self.strength_question(q)) for q in queries
             ]
-        chunk_cos = vectors @ self.index.vectors.T
-        sentence_cos = vectors @ self.index.sentence_vectors.T
+        chunk_cos = self._dense(self.index.faiss, vectors, len(self.index.chunks))
+        sentence_cos = self._dense(self._sentence_faiss(), vectors, len(self.index.sentences))
         return [self._one(query, chunk_cos[q], sentence_cos[q]) for q, query in enumerate(queries)]
+
+    def _dense(self, faiss_index: Any, vectors: np.ndarray, size: int) -> np.ndarray:
+        """Cosines from a FAISS search: every vector while the index holds at most `exact_search_max`
+        (the answers of a club-sized library are exact), else the `dense_candidates` nearest, the rest
+        scored as unrelated (-1)."""
+        k = size if size <= self.settings.exact_search_max else min(size, self.settings.dense_candidates)
+        scores, rows = faiss_index.search(vectors, k)
+        out = np.full((len(vectors), size), -1.0, dtype=np.float32)
+        for q in range(len(vectors)):
+            found = rows[q] >= 0
+            out[q, rows[q][found]] = scores[q][found]
+        return out
+
+    def _sentence_faiss(self) -> Any:
+        """An inner-product FAISS index over the sentence vectors, built on first use."""
+        if self._sentences_index is None:
+            import faiss
+
+            index = faiss.IndexFlatIP(self.index.sentence_vectors.shape[1])
+            index.add(np.ascontiguousarray(self.index.sentence_vectors, dtype=np.float32))
+            self._sentences_index = index
+        return self._sentences_index
 
     def signals(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> list[np.ndarray]:
         """The six per-sentence signals that `fuse` combines (exposed for tuning and tests)."""

@@ -267,3 +267,32 @@ def test_a_not_covered_topic_is_refused_unless_it_names_a_concern(tmp_path: Path
     # ...but naming a problem an exercise card addresses does: the passages answer that part.
     concern = retriever.search("which running shoes help with hip drop when you run?")
     assert concern.concern_question and covered(concern, retriever.settings)
+
+
+def test_dense_scores_come_from_a_faiss_search(corpus: tuple[Retriever, Settings]) -> None:
+    retriever, settings = corpus
+    calls: list[int] = []
+    real = retriever.index.faiss
+
+    class Spy:
+        def search(self, vectors, k):
+            calls.append(k)
+            return real.search(vectors, k)
+
+    retriever.index._faiss = Spy()
+    found = retriever.search("why do my hips drop?")
+    assert calls == [len(retriever.index.chunks)]  # a small library: every chunk scored, exactly
+    exact = (
+        retriever.index.vectors @ retriever.embedder.encode([retriever.query_text("why do my hips drop?")])[0]
+    )
+    assert found.best_dense == pytest.approx(float(exact.max()), abs=1e-5)
+    # Past `exact_search_max`, only the nearest `dense_candidates` come back from FAISS.
+    few = Retriever(
+        retriever.index,
+        retriever.embedder,
+        settings.model_copy(update={"exact_search_max": 1, "dense_candidates": 2}),
+    )
+    calls.clear()
+    narrowed = few.search("why do my hips drop?")
+    assert calls == [2] and narrowed.best_dense == pytest.approx(found.best_dense, abs=1e-5)
+    retriever.index._faiss = real
