@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.coverage import assess
 from bot.embedding import Embedder, EmbeddingError, make_embedder
 from bot.exercises import Suggester, concern_list
+from bot.exercises import Weights as SuggestWeights
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, load_catalog
 from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
@@ -134,6 +135,7 @@ class Coach:
                 articles=list(index.articles.values()),
                 concern_vectors=self._concern_vectors(catalog),
                 sentences=spans,
+                weights=SuggestWeights.of(self.settings),
             ),
             templates=Templates(self.settings.prompts_dir),
             problems=(*fresh.problems, *catalog_problems),

@@ -90,6 +90,22 @@ class Settings(BaseSettings):
 
     # Coaching
     max_exercises: int = Field(3, ge=0, le=5)
+    # Exercise suggestion weights (see `bot.exercises.Weights`), tuned on dev and eval/extra.jsonl.
+    suggest_named_in_question: float = Field(4.0, description="An exercise the member names.")
+    suggest_named_earlier: float = Field(2.5, description="One named earlier in the conversation.")
+    suggest_concern_full: float = Field(2.0, description="Every word of one of its concerns is named.")
+    suggest_concern_partial: float = Field(1.0, description="Half or more of a concern's words are.")
+    suggest_quote_in_passage: float = Field(1.5, description="A found passage quotes its source.")
+    suggest_named_in_heading: float = Field(2.0, description="A found passage sits under its heading.")
+    suggest_named_in_passage: float = Field(1.25, description="A found passage names it.")
+    suggest_named_in_section: float = Field(1.0, description="The section of a found passage names it.")
+    suggest_concern_similar: float = Field(0.5, description="Cosine from which a concern counts by meaning.")
+    suggest_concern_similar_full: float = Field(0.7, description="Cosine at which it counts in full.")
+    suggest_concern_support: float = Field(
+        1.8, description="Score a concern close in meaning needs to support a card on its own (cos ~0.64)."
+    )
+    suggest_equipment_penalty: float = Field(1.5, description="A card needing kit, for 'no gym' questions.")
+    suggest_min_score: float = Field(1.0, description="Least evidence a card needs.")
     history_turns: int = Field(6, ge=0, le=20, description="Earlier turns kept in a conversation.")
     max_question_chars: int = Field(500, ge=20, description="Longest question accepted.")
     max_history_chars: int = Field(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.chunking import sections
+from bot.config import Settings
 from bot.knowledge import Catalog, normalise_text
 from bot.models import Article, Passage, Suggestion
 
@@ -72,21 +73,6 @@ RECOMMENDS = re.compile(
     r"ideal|effective|key|targets?)\b"
 )
 
-# Evidence weights: a name in the question outweighs a concern, which outweighs a passage link.
-# Tuned on the dev set and eval/extra.jsonl together.
-NAMED_IN_QUESTION = 4.0
-NAMED_EARLIER = 2.5
-CONCERN_FULL = 2.0
-CONCERN_PARTIAL = 1.0
-QUOTE_IN_PASSAGE = 1.5
-NAMED_IN_HEADING = 2.0
-NAMED_IN_PASSAGE = 1.25
-NAMED_IN_SECTION = 1.0
-# A concern close in meaning to the question counts like a matching concern, scaled by similarity.
-CONCERN_SIMILAR = 0.5
-CONCERN_SIMILAR_FULL = 0.7
-# Closeness in meaning alone supports a card only from this score (a cosine of about 0.64) up.
-CONCERN_SUPPORT = 1.8
 # Words shared by too many concerns to count on their own in a partial match.
 GENERIC_CONCERN_WORDS = frozenset(
     {
@@ -106,8 +92,32 @@ GENERIC_CONCERN_WORDS = frozenset(
 )
 # A beginner is not sent to advanced cards; "at home / no gym" prefers cards that need no kit.
 LEVEL_PENALTY = {"beginner": 0.0, "intermediate": 0.5, "advanced": 1.5}
-EQUIPMENT_PENALTY = 1.5
-MIN_SCORE = 1.0
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each piece of evidence counts for a card (`Settings.suggest_*`): a name in the
+    question outweighs a concern, which outweighs a passage link."""
+
+    named_in_question: float
+    named_earlier: float
+    concern_full: float
+    concern_partial: float
+    quote_in_passage: float
+    named_in_heading: float
+    named_in_passage: float
+    named_in_section: float
+    # A concern close in meaning counts like a matching one, scaled from `concern_similar` (cosine)
+    # up to `concern_similar_full`; closeness alone supports a card only from `concern_support` up.
+    concern_similar: float
+    concern_similar_full: float
+    concern_support: float
+    equipment_penalty: float
+    min_score: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Weights:
+        return cls(**{f: getattr(settings, f"suggest_{f}") for f in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)
@@ -178,8 +188,11 @@ class Suggester:
         articles: Sequence[Article] = (),
         concern_vectors: np.ndarray | None = None,
         sentences: Sequence[tuple[str, int, int]] = (),
+        weights: Weights | None = None,
     ) -> None:
-        """`concern_vectors` holds one embedding per concern, in `concern_list()` order."""
+        """`concern_vectors` holds one embedding per concern, in `concern_list()` order; `weights`
+        default to those of the default `Settings`."""
+        self.w = weights or Weights.of(Settings(_env_file=None))
         self.catalog = catalog
         self.limit = limit
         self._terms = terms
@@ -249,16 +262,16 @@ class Suggester:
         return {specific.get(slug, slug) for slug in self.names(text)}
 
     def _similar_concerns(self, vector: np.ndarray | None) -> dict[str, tuple[float, str]]:
-        """Per exercise, the concern closest in meaning to the question, scored 0..CONCERN_FULL."""
+        """Per exercise, the concern closest in meaning to the question, scored 0..`concern_full`."""
         if vector is None or self._concern_vectors is None or not len(self._concern_rows):
             return {}
         sims = self._concern_vectors @ np.asarray(vector, dtype=np.float32)
         out: dict[str, tuple[float, str]] = {}
-        span = CONCERN_SIMILAR_FULL - CONCERN_SIMILAR
+        span = self.w.concern_similar_full - self.w.concern_similar
         for (slug, concern), sim in zip(self._concern_rows, sims, strict=True):
-            if sim < CONCERN_SIMILAR:
+            if sim < self.w.concern_similar:
                 continue
-            score = CONCERN_FULL * min(1.0, 0.5 + 0.5 * (float(sim) - CONCERN_SIMILAR) / span)
+            score = self.w.concern_full * min(1.0, 0.5 + 0.5 * (float(sim) - self.w.concern_similar) / span)
             if score > out.get(slug, (0.0, ""))[0]:
                 out[slug] = (score, concern)
         return out
@@ -279,7 +292,11 @@ class Suggester:
             if share < 1 and shared <= GENERIC_CONCERN_WORDS:
                 continue  # "strength" alone does not make "grip strength" a match
             score = (
-                CONCERN_FULL if share == 1 else CONCERN_PARTIAL if share >= 0.5 and len(cterms) > 1 else 0.0
+                self.w.concern_full
+                if share == 1
+                else self.w.concern_partial
+                if share >= 0.5 and len(cterms) > 1
+                else 0.0
             )
             if score > best:
                 best, label = score, concern
@@ -326,23 +343,23 @@ class Suggester:
             if slug in around:
                 continue  # what the member already does is not the answer to "what after it?"
             score, concern = self._concern_score(slug, words)
-            in_words = score >= CONCERN_FULL  # every word of the concern is in the member's words
+            in_words = score >= self.w.concern_full  # every word of the concern is in the member's words
             close = similar.get(slug, (0.0, ""))
             if close[0] > score:
                 score = close[0]
             if slug in named_now:
-                score += NAMED_IN_QUESTION - named_now.index(slug) * 0.1
+                score += self.w.named_in_question - named_now.index(slug) * 0.1
             elif slug in named_before:
-                score += NAMED_EARLIER
+                score += self.w.named_earlier
             score += self._passage_score(slug, seen) - self._fit_penalty(slug, question)
             supported = (
                 concern is not None
-                or close[0] >= CONCERN_SUPPORT
+                or close[0] >= self.w.concern_support
                 or slug in named_now
                 or slug in named_before
                 or slug in recommended
             )
-            if score >= MIN_SCORE and supported:
+            if score >= self.w.min_score and supported:
                 # The reason names a concern only in the member's own words.
                 scored.append(_Scored(slug, score, concern if in_words else None))
         scored.sort(key=lambda s: -s.score)
@@ -443,7 +460,7 @@ class Suggester:
         text = question.lower()
         penalty = LEVEL_PENALTY.get(ex.level, 0.0) if BEGINNER.search(text) else 0.0
         if NO_EQUIPMENT.search(text) and any("optional" not in item.lower() for item in ex.equipment):
-            penalty += EQUIPMENT_PENALTY
+            penalty += self.w.equipment_penalty
         return penalty
 
     def _variants(self, question: str, chosen: list[str]) -> list[str]:
@@ -464,13 +481,13 @@ class Suggester:
         total = 0.0
         for p, quoted, named, heading in seen:
             if slug in heading:
-                total += NAMED_IN_HEADING / p.rank
+                total += self.w.named_in_heading / p.rank
             elif slug in quoted:
-                total += QUOTE_IN_PASSAGE / p.rank
+                total += self.w.quote_in_passage / p.rank
             elif slug in named:
-                total += NAMED_IN_PASSAGE / p.rank
+                total += self.w.named_in_passage / p.rank
             elif slug in self._section_names(p):
-                total += NAMED_IN_SECTION / p.rank
+                total += self.w.named_in_section / p.rank
         return total
 
     def _citation(self, slug: str, seen: Sequence[Seen]) -> int | None:

@@ -137,3 +137,17 @@ def test_what_to_do_after_an_exercise_suggests_something_else(suggester: Suggest
     # Only a request for what to do, and only for the name that follows "after".
     assert "squat" in slugs(suggester.suggest("is my squat wrong? my back aches the day after", (), []))
     assert slugs(suggester.suggest("what should I do after a run: squats?", (), []))[0] == "squat"
+
+
+def test_the_weights_come_from_settings(knowledge: Path) -> None:
+    from bot.config import Settings
+    from bot.exercises import Weights
+
+    strict = Weights.of(Settings(_env_file=None, suggest_min_score=100.0))
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, _ = load_catalog(knowledge / "exercises", articles)
+    words = lambda text: [w.rstrip("s") for w in text.lower().replace("?", " ").split()]  # noqa: E731
+    question = "why do my hips drop, any exercises for hip drop?"
+    assert Suggester(catalog, words, limit=3, articles=articles).suggest(question, (), [])
+    picky = Suggester(catalog, words, limit=3, articles=articles, weights=strict)
+    assert picky.suggest(question, (), []) == []
