@@ -39,7 +39,6 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = Field(3, ge=1, le=10, description="Passages in an answer.")
-    candidates: int = Field(20, ge=1, description="Chunk hits kept per question (best first).")
     exact_search_max: int = Field(
         50_000, ge=1, description="Up to this many vectors, FAISS scores every one (exact answers)."
     )

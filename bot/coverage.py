@@ -21,7 +21,7 @@ from bot.retrieve import Retrieval
 
 def covered(found: Retrieval, settings: Settings) -> bool:
     """Whether the articles answer the question (see the module docstring)."""
-    if not found.hits or not found.shared_terms:
+    if not found.windows or not found.shared_terms:
         return False
     if found.off_topic and not found.concern_question:
         return found.best_dense >= settings.min_dense_off_topic

@@ -1,4 +1,4 @@
-"""Plain frozen dataclasses flowing between the stages: Article -> Chunk -> Hit -> Answer."""
+"""Plain frozen dataclasses flowing between the stages: Article -> Chunk -> Passage -> Answer."""
 
 from __future__ import annotations
 
@@ -54,16 +54,6 @@ class Chunk:
     start: int
     end: int
     text: str
-
-
-@dataclass(frozen=True)
-class Hit:
-    """A chunk found for a question, with its fused and per-retriever scores."""
-
-    chunk: Chunk
-    score: float
-    dense: float
-    lexical: float
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from bot.lexical import (
     find_phrases,
     is_step,
 )
-from bot.models import Hit, Passage
+from bot.models import Passage
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,6 @@ def fuse(
 class Retrieval:
     """What a search found for one question, before it becomes an answer."""
 
-    hits: tuple[Hit, ...]
     best_dense: float
     topic_terms: tuple[str, ...]
     shared_terms: tuple[str, ...]
@@ -206,15 +205,9 @@ class Retriever:
         n, m = len(index.sentences), len(index.chunks)
         self._valid = ~np.array(heads, dtype=bool) if n else np.zeros(0, dtype=bool)
         self._steps = np.array([1.0 if is_step(t) else 0.0 for t in self._texts], dtype=np.float64)
-        # Chunks holding each sentence and sentences of each chunk as padded index matrices; the pad
-        # (m or n) points one past the end, where lookups append a floor value, so a best-of is one max.
+        # Chunks holding each sentence as a padded index matrix; the pad (m) points one past the end,
+        # where lookups append a floor value, so a best-of is one max.
         self._sentence_chunks = _padded(overlaps, m)
-        members: list[list[int]] = [[] for _ in range(m)]
-        for i, rows in enumerate(overlaps):
-            if self._valid[i]:
-                for r in rows:
-                    members[int(r)].append(i)
-        self._chunk_sentences = _padded([np.array(x, dtype=np.int64) for x in members], n)
 
     def _neighbourhood(self, i: int, docs: Sequence[Sequence[str]]) -> list[str]:
         """Heading and words of sentence `i` with the sentences either side of it in its section."""
@@ -367,7 +360,7 @@ class Retriever:
         vectors = np.asarray(vectors, dtype=np.float32).reshape(len(queries), -1)
         if not self.index.chunks or not self.index.sentences:
             return [
-                Retrieval((), 0.0, tuple(self.topic_terms(q)), (), self.strength_question(q)) for q in queries
+                Retrieval(0.0, tuple(self.topic_terms(q)), (), self.strength_question(q)) for q in queries
             ]
         chunk_cos = self._dense(self.index.faiss, vectors, len(self.index.chunks))
         sentence_cos = self._dense(self._sentence_faiss(), vectors, len(self.index.sentences))
@@ -434,7 +427,6 @@ class Retriever:
             dict.fromkeys([*self.topic_terms(query), *self.vocabulary.without_generic(self._expanded(query))])
         )
         return Retrieval(
-            hits=self._hits(fused, chunk_cos, signals[2]),
             best_dense=float(chunk_cos.max()),
             topic_terms=tuple(topic),
             shared_terms=tuple(t for t in topic if t in shown),
@@ -444,16 +436,6 @@ class Retriever:
             sentence_scores=fused,
             windows=tuple(windows),
             off_topic=tuple(self.not_covered.found(query)),
-        )
-
-    def _hits(self, fused: np.ndarray, chunk_cos: np.ndarray, lexical: np.ndarray) -> tuple[Hit, ...]:
-        """Chunks ranked by their best sentence's fused score (chunks of headings only come last)."""
-        best = np.append(np.nan_to_num(fused, nan=-np.inf), -np.inf)[self._chunk_sentences].max(axis=1)
-        lex = np.append(lexical, 0.0)[self._chunk_sentences].max(axis=1)
-        order = np.lexsort((-chunk_cos, -best))[: self.settings.candidates]
-        return tuple(
-            Hit(self.index.chunks[c], float(best[c]), float(chunk_cos[c]), float(lex[c]))
-            for c in (int(x) for x in order)
         )
 
     # -- answers ---------------------------------------------------------------------------------
