@@ -1,0 +1,66 @@
+"""The facade both front ends call: citations, exercises and red flags, refusals, conversations."""
+
+from bot.coach import Coach, Conversation
+from bot.config import Settings
+from bot.embedding import HashEmbedder
+
+
+def coach(settings: Settings) -> Coach:
+    return Coach(settings, embedder=HashEmbedder(model_id="hash"))
+
+
+def test_citations_run_in_order_and_point_at_listed_passages(settings: Settings) -> None:
+    c = coach(settings)
+    answer = c.ask("why do my hips drop when I run?")
+    assert answer.answered
+    used = [
+        *(s.citation for s in answer.sentences),
+        *answer.see_also,
+        *(s.citation for s in answer.exercises if s.citation),
+    ]
+    first_use = list(dict.fromkeys(used))
+    assert first_use == list(range(1, len(first_use) + 1))
+    assert {p.rank for p in answer.passages} == set(first_use)
+    for s in answer.sentences:
+        passage = answer.passages[s.citation - 1]
+        assert s.text in passage.text
+        assert f"{s.text} [{s.citation}]" in answer.text
+
+
+def test_suggestions_end_with_a_disclaimer_and_are_suppressed_by_red_flags(settings: Settings) -> None:
+    c = coach(settings)
+    answer = c.ask("my hips drop when I run, which exercises help?")
+    assert len(answer.exercises) >= 2
+    for s in answer.exercises:  # in full, one Markdown list item per exercise, each on its own line
+        assert f"\n- **{s.exercise.name}**: {s.reason}\n" in answer.full_text
+        assert f"**{s.exercise.name}**" in answer.text  # compact: the first with its cue, the others named
+    first = answer.exercises[0]
+    assert f"- **{first.exercise.name}**: {first.reason} {first.exercise.cue}" in answer.text
+    assert answer.text.rstrip().endswith("see a professional for an injury._")
+    hurt = c.ask("my hip is swollen and I heard a pop, which exercises help my hip drop?")
+    assert hurt.safety is not None and hurt.exercises == ()
+    assert hurt.text.startswith("**Please see a physiotherapist")
+    # A red flag stands alone: why it was flagged, and no training passage under the referral.
+    assert hurt.passages == () and hurt.sentences == () and hurt.shown == ()
+    assert "swelling or bruising" in hurt.text and "an audible pop" in hurt.text
+    assert "[1]" not in hurt.text and "Exercises to try" not in hurt.text
+
+
+def test_refused_questions_show_no_passage_and_no_exercise(settings: Settings) -> None:
+    answer = coach(settings).ask("What time zone is Tokyo in?")
+    assert not answer.answered
+    assert answer.passages == () and answer.exercises == ()
+    assert "don't cover" in answer.text
+
+
+def test_follow_ups_use_the_conversation(settings: Settings) -> None:
+    c = coach(settings)
+    conversation = Conversation(max_turns=3)
+    conversation.add("What is the runner deadlift?")
+    assert c.query("how heavy should I go?", conversation.history).startswith("What is the runner deadlift?")
+    assert c.query("Why do lunges beat squats for runners?", conversation.history).startswith("Why")
+    easier = c.ask("is there an easier version?", ("How do I do a hip thrust?",))
+    assert easier.exercises and easier.exercises[0].exercise.slug == "glute-bridge"
+    for turn in ["a", "b", "c", "d"]:
+        conversation.add(turn)
+    assert conversation.history == ("b", "c", "d")
