@@ -151,15 +151,22 @@ def build(
         sentences.extend(previous.sentences[i] for i in srows)
         sentence_vectors.append(previous.sentence_vectors[srows])
 
+    texts: list[str] = []
+    sentence_texts: list[str] = []
     for done, article in enumerate(todo):
         if progress:
             progress(done, len(todo))
         pieces = chunk_article(article, embedder.count_tokens, **params)
         chunks.extend(pieces)
-        vectors.append(embedder.encode([embed_text(article.title, c.heading, c.text) for c in pieces]))
+        texts.extend(embed_text(article.title, c.heading, c.text) for c in pieces)
         spans = sentence_spans(article.body)
         sentences.extend(SentenceRef(article.id, s.start, s.end) for s in spans)
-        sentence_vectors.append(embedder.encode([article.body[s.start : s.end] for s in spans]))
+        sentence_texts.extend(article.body[s.start : s.end] for s in spans)
+    if texts or sentence_texts:
+        # One batched encode across all articles (the embedder sorts by length), not two per article.
+        encoded = embedder.encode([*texts, *sentence_texts])
+        vectors.append(encoded[: len(texts)])
+        sentence_vectors.append(encoded[len(texts) :])
     if progress:
         progress(len(todo), len(todo))
 
