@@ -33,6 +33,8 @@ def check_heartbeat(path: Path, max_age: float) -> str | None:
     age = time.time() - float(beat.get("time", 0))
     if age > max_age:
         return f"last heartbeat {age:.0f} s ago (limit {max_age:.0f} s)"
+    if beat.get("state") == "starting":
+        return "starting: the bot is loading the model and the index"
     if not beat.get("connected", False):
         return "the bot is not connected to Discord"
     return None

@@ -25,6 +25,7 @@ from bot.index import Refresh
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("ask", "exercises", "info", "threads", "reindex")
+WARM_UP = "how do I start strength training?"  # answered once at start, so no member waits for a first load
 
 
 def intents_for(settings: Settings) -> discord.Intents:
@@ -75,7 +76,14 @@ class CoachBot(commands.Bot):
         self._writing: asyncio.Future[None] | None = None
 
     async def setup_hook(self) -> None:
-        await asyncio.to_thread(lambda: self.coach.loaded)  # load or build the index before any question
+        # Health says "starting" until the coach is loaded; only then does the bot connect.
+        try:
+            await asyncio.to_thread(
+                write_heartbeat, self.settings.health_path, connected=False, state="starting"
+            )
+        except OSError as exc:
+            log.warning("Cannot write the heartbeat %s: %s", self.settings.health_path, exc)
+        await asyncio.to_thread(self.load_coach)
         await asyncio.to_thread(self.feedback.prune)  # the log's retention, also for a quiet bot
         for name in EXTENSIONS:
             await self.load_extension(f"{__package__}.exts.{name}")
@@ -88,6 +96,15 @@ class CoachBot(commands.Bot):
             self._watcher = asyncio.create_task(
                 watch_knowledge(self, self.settings.watch_seconds), name="coach: knowledge watcher"
             )
+
+    def load_coach(self) -> None:
+        """Load (or build) the index and the model, then answer one question, so that the first member's
+        question after a start is answered as fast as any other."""
+        _ = self.coach.loaded
+        try:
+            self.coach.ask(WARM_UP)
+        except CoachError as exc:  # the knowledge may not answer it; loading is what counts
+            log.debug("Warm-up question not answered: %s", exc)
 
     async def sync_commands(self) -> None:
         if self.settings.discord_guild:
@@ -111,7 +128,11 @@ class CoachBot(commands.Bot):
             articles = len(self.coach.loaded.index.articles)
             self._writing = asyncio.ensure_future(
                 asyncio.to_thread(
-                    write_heartbeat, self.settings.health_path, connected=connected, articles=articles
+                    write_heartbeat,
+                    self.settings.health_path,
+                    connected=connected,
+                    articles=articles,
+                    state="ready" if connected else "offline",
                 )
             )
             try:
