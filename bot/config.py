@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     max_exercises: int = Field(3, ge=0, le=5)
     # Exercise suggestion weights (see `bot.exercises.Weights`), tuned on dev and eval/extra.jsonl.
     suggest_named_in_question: float = Field(4.0, description="An exercise the member names.")
+    suggest_named_order: float = Field(
+        1.0, description="How much less each exercise named after the first counts (the subject)."
+    )
     suggest_named_earlier: float = Field(2.5, description="One named earlier in the conversation.")
     suggest_concern_full: float = Field(2.0, description="Every word of one of its concerns is named.")
     suggest_concern_partial: float = Field(1.0, description="Half or more of a concern's words are.")

@@ -100,6 +100,8 @@ class Weights:
     question outweighs a concern, which outweighs a passage link."""
 
     named_in_question: float
+    # Each exercise named after the first counts this much less: the first named is the subject.
+    named_order: float
     named_earlier: float
     concern_full: float
     concern_partial: float
@@ -340,15 +342,15 @@ class Suggester:
         recommended |= {slug for p in passages for slug in self._recommended_in(p)}
         scored: list[_Scored] = []
         for slug in self.catalog.exercises:
-            if slug in around:
-                continue  # what the member already does is not the answer to "what after it?"
+            if slug in around or self._variant_of(slug, around):
+                continue  # what the member already does (or a version of it) is not "what after it?"
             score, concern = self._concern_score(slug, words)
             in_words = score >= self.w.concern_full  # every word of the concern is in the member's words
             close = similar.get(slug, (0.0, ""))
             if close[0] > score:
                 score = close[0]
             if slug in named_now:
-                score += self.w.named_in_question - named_now.index(slug) * 0.1
+                score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:
                 score += self.w.named_earlier
             score += self._passage_score(slug, seen) - self._fit_penalty(slug, question)
@@ -379,6 +381,16 @@ class Suggester:
                 Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern, named=named)
             )
         return out
+
+    def _variant_of(self, slug: str, others: Sequence[str]) -> bool:
+        """Whether `slug` is a version of one of `others`: its name holds theirs ("Air Squat" of the
+        Squat). Their easier card is not ("what should I do before hip thrusts?": glute bridges)."""
+        name = f" {normalise_text(self.catalog.exercises[slug].name)} "
+        return any(
+            f" {normalise_text(ex.name)} " in name
+            for ex in (self.catalog.exercises.get(other) for other in others)
+            if ex is not None
+        )
 
     def _troubled(self, question: str, chosen: Sequence[str], passages: Sequence[Passage]) -> set[str]:
         """Cards the member says trouble them ("heavy squats n deads, my hip flexors are crazy tight"),
