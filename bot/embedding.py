@@ -177,14 +177,14 @@ class OnnxEmbedder:
     def use_build(self, folder: Path, manifest: dict[str, Any]) -> bool:
         """Run the model the build in `folder` stores; False when it stores none that verifies (a
         rebuild then stores one). The encoder starts loading in the background at once."""
-        from bot.onnx_model import Spec, verify
+        from bot.onnx_model import EXPORT_VERSION, Spec, verify
 
         spec = Spec.from_manifest(manifest.get("encoder"))
         with self._lock:
             if self._fallback is not None:
                 return True  # nothing to store: torch answers
-            if spec is None or spec.source != self.model_id:
-                return False
+            if spec is None or spec.source != self.model_id or spec.version != EXPORT_VERSION:
+                return False  # none, another model's, or an older export: a new build stores a new one
             if (folder, spec) != (self._folder, self._spec):
                 if not verify(folder, spec):
                     log.warning("The ONNX model stored in %s is damaged; exporting it again", folder)

@@ -231,6 +231,21 @@ def test_a_damaged_stored_model_is_exported_again_and_the_vectors_kept(
     assert onnx_model.verify(live_build(settings), Spec.from_manifest(healed.index.manifest["encoder"]))  # type: ignore[arg-type]
 
 
+def test_an_older_export_is_exported_again_without_re_embedding(
+    settings: Settings, exports: list[Path]
+) -> None:
+    built = refresh(settings, OnnxEmbedder())
+    folder = live_build(settings)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["encoder"]["version"]  # as written by the first version
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    again = refresh(settings, OnnxEmbedder())
+    assert len(exports) == 2 and again.reason == "the ONNX model is now stored with it"
+    assert again.report is not None and again.report.unchanged == again.report.articles
+    assert again.index.manifest["encoder"]["version"] == onnx_model.EXPORT_VERSION
+    assert np.array_equal(again.index.vectors, built.index.vectors)
+
+
 def test_an_index_built_with_torch_gets_the_model_stored_without_re_embedding(
     settings: Settings, exports: list[Path]
 ) -> None:

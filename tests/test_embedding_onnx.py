@@ -86,6 +86,7 @@ def test_the_export_gives_torchs_vectors(
     """Questions here; every chunk and sentence of the knowledge in the next test."""
     folder, spec = exported
     assert spec.pooling == "mean" and spec.normalize and spec.max_tokens == 256 and spec.dimension == 384
+    assert spec.fused  # attention and layer norms in ONNX Runtime's own operators
     texts = [case.question for case in read_cases(DEV_SET)]
     texts += ["", "x", "why do my hips drop? " * 80]  # empty, one letter, truncated at 256 word pieces
     encoder = Encoder(folder, spec)
