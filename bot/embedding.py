@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -176,7 +175,7 @@ class OnnxEmbedder:
 
     def use_build(self, folder: Path, manifest: dict[str, Any]) -> bool:
         """Run the model the build in `folder` stores; False when it stores none that verifies (a
-        rebuild then stores one). The encoder starts loading in the background at once."""
+        rebuild then stores one). It loads on first use."""
         from bot.onnx_model import EXPORT_VERSION, Spec, verify
 
         spec = Spec.from_manifest(manifest.get("encoder"))
@@ -192,13 +191,7 @@ class OnnxEmbedder:
                 if self._spec is not None and spec.files != self._spec.files:
                     self._encoder = None  # another export: load it
                 self._folder, self._spec = folder, spec
-        if self._encoder is None:
-            threading.Thread(target=self._preload, name="coach: load encoder", daemon=True).start()
         return True
-
-    def _preload(self) -> None:
-        with contextlib.suppress(Exception):  # the first encode raises it again, where it is handled
-            self._ready()
 
     def store(self, folder: Path) -> dict[str, Any] | None:
         """Put the model's files into the new build `folder` (hard links where it can); returns the
