@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -488,8 +489,8 @@ def check(
 
 def _show_chunks(config: Settings, name: str) -> None:
     from bot.chunking import chunk_article, embed_text
-    from bot.embedding import make_embedder
-    from bot.index import chunk_params
+    from bot.embedding import make_embedder, use_stored_model
+    from bot.index import IndexUnusable, chunk_params, load
     from bot.knowledge import load_articles
     from bot.models import Problem
 
@@ -507,7 +508,9 @@ def _show_chunks(config: Settings, name: str) -> None:
             article = loaded
         else:
             fail(f"no article {name!r} in {config.articles_dir}")
-    embedder = make_embedder(config.model)
+    embedder = make_embedder(config.model, config.backend)
+    with contextlib.suppress(IndexUnusable):  # count with the model the index stores: no export
+        use_stored_model(embedder, load(config.index_dir, config.model))
     params = chunk_params(config, embedder)
     pieces = chunk_article(article, embedder.count_tokens, **params)
     table = Table(
