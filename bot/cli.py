@@ -224,7 +224,7 @@ def ask(
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
-            out.print(Markdown(answer.full_text if full else answer.text))
+            out.print(Markdown(coach.full_text(answer) if full else answer.text))
 
 
 QUIT = frozenset({"exit", "quit", ":q", "bye"})

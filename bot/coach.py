@@ -12,7 +12,7 @@ import numpy as np
 
 from bot import summary
 from bot.chunking import display_span
-from bot.compose import Templates, cited_first, compose
+from bot.compose import Templates, cited_first, compose, full_markdown
 from bot.config import Settings
 from bot.coverage import assess
 from bot.embedding import Embedder, EmbeddingError, make_embedder
@@ -355,7 +355,7 @@ class Coach:
         picked = summary.select(
             question,
             pool,
-            summary.Lexicon(retriever.vocabulary.stems, retriever.question_terms, retriever.term_weight),
+            summary.Lexicon(retriever.cached_stems, retriever.question_terms, retriever.term_weight),
             context=" ".join(history[-1:]) if self.query(question, history) != question else "",
             max_sentences=self.settings.summary_sentences,
             max_chars=self.settings.summary_chars,
@@ -408,6 +408,10 @@ class Coach:
             reason=reason,
             compact=compact,
         )
+
+    def full_text(self, answer: Answer) -> str:
+        """The answer's Markdown with every passage in full (`coach ask --full`)."""
+        return full_markdown(self.loaded.templates, answer)
 
     def help_text(self, flavour: str = "md") -> str:
         loaded = self.loaded

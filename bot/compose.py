@@ -75,9 +75,9 @@ def compose(
     see_also: Sequence[int] = (),
     shown: Sequence[Passage] = (),
 ) -> Answer:
-    """The finished answer: structured fields, the Markdown a member reads (the short answer, the
+    """The finished answer: structured fields and the Markdown a member reads (the short answer, the
     passages it cites trimmed to the sentences around the cited ones, a "See also" line, compact
-    exercise suggestions) and the full Markdown (every passage in full)."""
+    exercise suggestions); `full_markdown` renders every passage in full on request."""
     if safety is not None:
         # A red flag stands alone: the referral and why, no training passage or exercise under it.
         passages, sentences, suggestions, see_also, shown = (), (), (), (), ()
@@ -108,13 +108,8 @@ def compose(
     }
     if answered:
         text = templates.render("answer.md.j2", exercises=suggestions, passages=shown, full=False, **data)
-        full = templates.render(
-            "answer.md.j2", exercises=suggestions, passages=passages, full=True, **{**data, "see_also": []}
-        )
     else:
-        text = full = templates.render(
-            "not_covered.md.j2", titles=list(titles.values()), passages=passages, **data
-        )
+        text = templates.render("not_covered.md.j2", titles=list(titles.values()), passages=passages, **data)
     return Answer(
         question=question,
         answered=answered,
@@ -125,6 +120,21 @@ def compose(
         exercises=tuple(suggestions),
         safety=safety,
         text=text,
-        full_text=full,
         history=tuple(history),
+    )
+
+
+def full_markdown(templates: Templates, answer: Answer) -> str:
+    """The answer with every passage in full and every exercise with its cue (`coach ask --full`)."""
+    if not answer.answered or answer.safety is not None:
+        return answer.text
+    return templates.render(
+        "answer.md.j2",
+        question=answer.question,
+        safety=answer.safety,
+        sentences=answer.sentences,
+        see_also=[],
+        exercises=answer.exercises,
+        passages=answer.passages,
+        full=True,
     )

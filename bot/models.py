@@ -167,7 +167,6 @@ class Answer:
     exercises: tuple[Suggestion, ...] = ()
     safety: Safety | None = None
     coverage: Coverage | None = None
-    # The Markdown a member reads, and the same answer with every passage in full (`coach ask --full`).
+    # The Markdown a member reads (`compose.full_markdown` gives every passage in full).
     text: str = ""
-    full_text: str = ""
     history: tuple[str, ...] = field(default=())

@@ -19,6 +19,7 @@ around a top sentence; windows never overlap, so neighbouring hits are collapsed
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -172,6 +173,8 @@ class Retriever:
         # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
         self.topic_vectors: np.ndarray | None = None
         self._sentences_index: Any = None
+        # The stems of a sentence, remembered: the short answer reads the same sentences again and again.
+        self.cached_stems = functools.lru_cache(maxsize=8192)(self._stem_tuple)
 
     # -- set-up --------------------------------------------------------------------------------
     def _layout(self) -> None:
@@ -274,6 +277,9 @@ class Retriever:
         return frozenset(self.topic_terms(text)) | frozenset(
             self.vocabulary.without_generic(self._expanded(text))
         )
+
+    def _stem_tuple(self, text: str) -> tuple[str, ...]:
+        return tuple(self.vocabulary.stems(text))
 
     def answer_relevance(self, vector: np.ndarray, found: Retrieval) -> np.ndarray:
         """How well each index sentence sums up the answer: its own cosine plus the retrieval's fused

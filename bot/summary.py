@@ -190,7 +190,7 @@ class Lexicon:
     """Words as the retrieval sees them: a text's content stems in order, a question's topic stems
     (with the article words its runner words stand for) and how much a stem tells (its idf)."""
 
-    stems: Callable[[str], list[str]]
+    stems: Callable[[str], Sequence[str]]
     terms: Callable[[str], frozenset[str]]
     weight: Callable[[str], float]
 

@@ -31,8 +31,9 @@ def test_suggestions_end_with_a_disclaimer_and_are_suppressed_by_red_flags(setti
     c = coach(settings)
     answer = c.ask("my hips drop when I run, which exercises help?")
     assert len(answer.exercises) >= 2
+    full = c.full_text(answer)
     for s in answer.exercises:  # in full, one Markdown list item per exercise, each on its own line
-        assert f"\n- **{s.exercise.name}**: {s.reason}\n" in answer.full_text
+        assert f"\n- **{s.exercise.name}**: {s.reason}\n" in full
         assert f"**{s.exercise.name}**" in answer.text  # compact: the first with its cue, the others named
     first = answer.exercises[0]
     assert f"- **{first.exercise.name}**: {first.reason} {first.exercise.cue}" in answer.text
