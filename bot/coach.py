@@ -84,7 +84,7 @@ class Loaded:
     suggester: Suggester
     templates: Templates
     problems: tuple[Problem, ...]
-    sentence_spans: tuple[tuple[str, int, int], ...]
+    sentence_spans: summary.Spans
 
 
 class Coach:
@@ -139,7 +139,7 @@ class Coach:
             ),
             templates=Templates(self.settings.prompts_dir),
             problems=(*fresh.problems, *catalog_problems),
-            sentence_spans=spans,
+            sentence_spans=summary.Spans(spans),
         )
 
     def _concern_vectors(self, catalog: Catalog) -> np.ndarray:
@@ -299,7 +299,7 @@ class Coach:
         sentences = self._summarise(loaded, question, history, top, vector, found) if top else []
         passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
         cited = {s.citation for s in sentences}
-        spans = {p.article.id: summary.article_spans(loaded.sentence_spans, p.article.id) for p in passages}
+        spans = {p.article.id: loaded.sentence_spans.of(p.article.id) for p in passages}
         limit = self.settings.chunk_chars
         passages = [summary.holding(p, sentences, spans[p.article.id], limit) for p in passages]
         shown = [

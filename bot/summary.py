@@ -21,6 +21,7 @@ whole stays short.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -283,9 +284,35 @@ def anecdote(text: str) -> bool:
     return bool(FIRST_PERSON.search(text)) and not ADVISING.search(text)
 
 
+class Spans:
+    """The index's (article id, start, end) sentences, found by article and position without a scan."""
+
+    def __init__(self, spans: Sequence[tuple[str, int, int]]) -> None:
+        self.spans = spans
+        self._rows: dict[str, tuple[list[int], list[int]]] = {}
+        for i, (aid, start, _) in enumerate(spans):
+            rows, starts = self._rows.setdefault(aid, ([], []))
+            rows.append(i)
+            starts.append(start)
+
+    def within(self, article_id: str, start: int, end: int) -> list[int]:
+        """Rows of the article's sentences that lie inside `start:end`, in order."""
+        rows, starts = self._rows.get(article_id, ([], []))
+        out = []
+        for k in range(bisect.bisect_left(starts, start), len(rows)):
+            if self.spans[rows[k]][2] > end:
+                break
+            out.append(rows[k])
+        return out
+
+    def of(self, article_id: str) -> list[tuple[int, int]]:
+        """The (start, end) sentence spans of one article, in order."""
+        return [self.spans[i][1:] for i in self._rows.get(article_id, ([], []))[0]]
+
+
 def candidates(
     passages: Sequence[Passage],
-    spans: Sequence[tuple[str, int, int]],
+    spans: Sequence[tuple[str, int, int]] | Spans,
     scores: np.ndarray,
     limit: int,
 ) -> list[Candidate]:
@@ -295,11 +322,14 @@ def candidates(
     `spans` are the index's (article id, start, end) sentences in article order and `scores` their
     relevance. A pair longer than `limit` characters is not offered.
     """
+    index = spans if isinstance(spans, Spans) else Spans(spans)
+    spans = index.spans
     out: list[Candidate] = []
     for p in passages:
         body = p.article.body
-        for i, (aid, start, end) in enumerate(spans):
-            if aid != p.article.id or start < p.start or end > p.end or body.startswith("#", start):
+        for i in index.within(p.article.id, p.start, p.end):
+            aid, start, end = spans[i]
+            if body.startswith("#", start):
                 continue
             text = LIST_MARK.sub("", body[start:end].strip())
             score = float(scores[i])
@@ -413,11 +443,6 @@ def select(
 
 def as_sentences(picked: Iterable[Candidate]) -> list[Sentence]:
     return [Sentence(c.text, c.citation, c.article_id, c.start, c.end) for c in picked]
-
-
-def article_spans(spans: Sequence[tuple[str, int, int]], article_id: str) -> list[tuple[int, int]]:
-    """The (start, end) sentence spans of one article, in order."""
-    return [(start, end) for aid, start, end in spans if aid == article_id]
 
 
 def _sentence_at(spans: Sequence[tuple[int, int]], at: int) -> int:

@@ -129,7 +129,7 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
     from bot.coach import Coach
 
     coach = Coach(settings_of(real_env))
-    spans = coach.loaded.sentence_spans
+    spans = coach.loaded.sentence_spans.spans
     for question in [
         "why do my hips drop?",
         "how heavy should I go on the runner deadlift?",
