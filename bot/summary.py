@@ -22,6 +22,7 @@ whole stays short.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
 import re
@@ -231,6 +232,7 @@ class Candidate:
     opening: bool = False
 
 
+@functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def leans_back(text: str) -> bool:
     """Whether a sentence opens on a pronoun or connective whose referent is in the sentence before, or
     goes on from it in lower case ("except every ultrarunner who...")."""
@@ -259,15 +261,18 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 else [question]
 
 
+@functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def fragment(text: str) -> bool:
     return len(text.split()) < MIN_WORDS
 
 
+@functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def aside(text: str) -> bool:
     """A question the author asks the reader, or a sentence trailing off ("Who would think...…")."""
     return text.rstrip("”\"') ").endswith(("?", "…", "..."))
 
 
+@functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def lead_in(text: str) -> bool:
     """A sentence that introduces what follows it ("...has dire consequences for running performance:")."""
     return text.rstrip().endswith(":")
@@ -279,6 +284,7 @@ def unfit(c: Candidate) -> bool:
     return fragment(c.text) or aside(c.text) or lead_in(c.text) or (not c.pair and leans_back(c.text))
 
 
+@functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def anecdote(text: str) -> bool:
     """The author speaking of themselves ("In my coaching, I..."), not giving advice."""
     return bool(FIRST_PERSON.search(text)) and not ADVISING.search(text)
@@ -350,12 +356,17 @@ def candidates(
     return out
 
 
+@functools.lru_cache(maxsize=16384)
+def _plays(kind: Kind, text: str) -> bool:
+    return bool(ROLES[kind].search(text))
+
+
 def plays(text: str, focus: Focus, words: Lexicon) -> bool:
     """Whether a sentence plays the role the question's kind asks for; a definition must define one of
     the question's words ("The fundamental element of the deadlift is the hip hinge: the isolated..."
     defines the hip hinge; "Drills such as the Pawback aim to..." does not define the Pawback)."""
     if focus.kind is not Kind.DEFINE:
-        return bool(ROLES[focus.kind].search(text))
+        return _plays(focus.kind, text)
     for match in WORD_RE.finditer(text):
         stems = words.stems(match.group())
         if stems and stems[0] in focus.terms and DEFINING.search(text[match.end() :]):
