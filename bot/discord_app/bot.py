@@ -16,7 +16,6 @@ from bot.config import Settings
 from bot.discord_app.answering import Answerer
 from bot.discord_app.limits import Cooldown, checked_token
 from bot.discord_app.present import Presenter
-from bot.discord_app.views import FeedbackButton, MoreButton, SwapButton
 from bot.discord_app.watcher import watch_knowledge
 from bot.feedback import FeedbackLog
 from bot.health import write_heartbeat
@@ -24,7 +23,7 @@ from bot.index import Refresh
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("ask", "exercises", "info", "threads", "reindex")
+EXTENSIONS = ("buttons", "ask", "exercises", "info", "threads", "reindex")
 WARM_UP = "how do I start strength training?"  # answered once at start, so no member waits for a first load
 
 
@@ -87,14 +86,17 @@ class CoachBot(commands.Bot):
         await asyncio.to_thread(self.feedback.prune)  # the log's retention, also for a quiet bot
         for name in EXTENSIONS:
             await self.load_extension(f"{__package__}.exts.{name}")
-        self.add_dynamic_items(
-            FeedbackButton, SwapButton, MoreButton
-        )  # the persistent views: any message, any restart
         await self.sync_commands()
         self._heartbeat = asyncio.create_task(self.heartbeat(), name="coach: heartbeat")
         if self.settings.watch_seconds > 0:
             self._watcher = asyncio.create_task(
-                watch_knowledge(self, self.settings.watch_seconds), name="coach: knowledge watcher"
+                watch_knowledge(
+                    self.settings.articles_dir,
+                    lambda: self.coach.loaded.index.manifest.get("knowledge_state"),
+                    self.reload_knowledge,
+                    self.settings.watch_seconds,
+                ),
+                name="coach: knowledge watcher",
             )
 
     def load_coach(self) -> None:

@@ -20,7 +20,7 @@ from bot.discord_app.layout import Button, EmbedSpec, Field, MessageSpec, Row
 from bot.discord_app.present import FEEDBACK_ID, MORE_ID, SWAP_ID, Way
 
 if TYPE_CHECKING:
-    from bot.discord_app.bot import CoachBot
+    from bot.discord_app.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=FEEDBAC
         return cls(cast(discord.ui.Button, item))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = cast("CoachBot", interaction.client)
+        bot = cast("Services", interaction.client)
         match = _match(FEEDBACK_ID, self.custom_id)
         vote = match["vote"]
         await interaction.response.send_message(
@@ -158,7 +158,7 @@ class SwapButton(discord.ui.DynamicItem[discord.ui.Button], template=SWAP_ID):
         return cls(cast(discord.ui.Button, item))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = cast("CoachBot", interaction.client)
+        bot = cast("Services", interaction.client)
         match = _match(SWAP_ID, self.custom_id)
         way = cast(Way, match["way"])
         message = interaction.message
@@ -187,5 +187,5 @@ class MoreButton(discord.ui.DynamicItem[discord.ui.Button], template=MORE_ID):
         return cls(cast(discord.ui.Button, item))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot = cast("CoachBot", interaction.client)
+        bot = cast("Services", interaction.client)
         await send_specs(interaction, bot.presenter.more(self.custom_id), ephemeral=True)

@@ -78,3 +78,15 @@ async def test_the_log_has_no_voice_warnings(discord_env, start_bot, caplog) -> 
     with caplog.at_level(logging.WARNING):
         await start_bot()
     assert "voice will NOT be supported" not in caplog.text
+
+
+def test_views_and_the_watcher_do_not_import_the_bot() -> None:
+    """No import circle: the views are typed against a small protocol, the watcher gets callables."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bot.discord_app.views, bot.discord_app.watcher, bot.discord_app.exts.buttons; "
+        "assert 'bot.discord_app.bot' not in sys.modules, 'imported the bot'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
