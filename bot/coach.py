@@ -121,7 +121,7 @@ class Coach:
             self.notify(f"Skipped {problem}")
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
-        retriever = Retriever(index, self.embedder, self.settings, catalog)
+        retriever = Retriever(index, self.embedder, self.settings, catalog, cache=self._cached)
         retriever.topic_vectors = self._derived_vectors("topics", retriever.not_covered.names)
         spans = tuple((s.article_id, s.start, s.end) for s in index.sentences)
         return Loaded(
@@ -147,25 +147,32 @@ class Coach:
         return self._derived_vectors("concerns", [c for _, c in concern_list(catalog)])
 
     def _derived_vectors(self, kind: str, texts: list[str]) -> np.ndarray:
-        """Embeddings of `texts`, cached with the index build just loaded (`last_refresh`) and listed
-        with their checksum in its manifest: a missing, damaged or tampered cache is recomputed, and a
-        read-only index folder only costs re-embedding them."""
+        """Embeddings of `texts`, cached with the index build (see `_cached`)."""
+        if not texts:
+            return np.zeros((0, 1), np.float32)
+        vectors = self._cached(kind, [self.embedder.model_id, *texts], lambda: self.embedder.encode(texts))
+        if vectors.shape != (len(texts), self.embedder.dimension):
+            return self.embedder.encode(texts)
+        return vectors
+
+    def _cached(self, kind: str, key: Sequence[str], compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array derived from the index, cached with the build just loaded (`last_refresh`) under a
+        hash of `key` and listed with its checksum in the build's manifest: a missing, damaged or
+        tampered cache is recomputed, and a read-only index folder only costs computing it again."""
         import hashlib
 
         from bot.index import read_derived, write_derived
 
-        if not texts:
-            return np.zeros((0, 1), np.float32)
-        key = hashlib.sha256(("\x00".join([self.embedder.model_id, *texts])).encode()).hexdigest()[:16]
-        name = f"{kind}-{key}.npy"
+        digest = hashlib.sha256("\x00".join(key).encode()).hexdigest()[:16]
+        name = f"{kind}-{digest}.npy"
         index = self.last_refresh.index if self.last_refresh is not None else None
         cached = read_derived(index, kind, name) if index is not None else None
-        if cached is not None and cached.shape == (len(texts), self.embedder.dimension):
+        if cached is not None:
             return cached
-        vectors = self.embedder.encode(texts)
+        array = compute()
         if index is not None:
-            write_derived(index, kind, name, vectors)
-        return vectors
+            write_derived(index, kind, name, array)
+        return array
 
     def reload(self, progress: Progress | None = None) -> Refresh:
         """Bring the index up to date with the knowledge folder and swap it in atomically."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,10 @@ MIN_WINDOW_CHARS = 200
 RARE_MAX = 3
 # Words rarer than this in English (Zipf scale: 3 is once per million words) can be the articles' terms.
 TERM_ZIPF = 3.0
+
+
+# cache(kind, key, compute) -> the array `compute()` returns, kept with the index build.
+Cache = Callable[[str, Sequence[str], Callable[[], np.ndarray]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -141,8 +145,15 @@ class Retriever:
     """Searches one index; `search(q)` is `batch_search([q])[0]`."""
 
     def __init__(
-        self, index: Index, embedder: Embedder, settings: Settings, catalog: Catalog | None = None
+        self,
+        index: Index,
+        embedder: Embedder,
+        settings: Settings,
+        catalog: Catalog | None = None,
+        cache: Cache | None = None,
     ) -> None:
+        """`cache(kind, key, compute)` keeps arrays derived from the index with its build (the coach
+        gives one), so a start does not recompute them."""
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -168,7 +179,14 @@ class Retriever:
         self._sentence_stems = [frozenset(stems) for stems in self._text_stems]
         self._heading_stems = {h: frozenset(self.vocabulary.stems(h)) for h in set(self._heading)}
         self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
-        self._rare = self._rare_terms()
+        key = [
+            "rare-terms",
+            str(TERM_ZIPF),
+            str(RARE_MAX),
+            *sorted(a.content_hash for a in index.articles.values()),
+        ]
+        compute = lambda: np.array(sorted(self._rare_terms()), dtype=str)  # noqa: E731
+        self._rare = frozenset(str(t) for t in (cache(*("rare", key, compute)) if cache else compute()))
         self._catalog(catalog)
         # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
         self.topic_vectors: np.ndarray | None = None

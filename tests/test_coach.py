@@ -65,3 +65,13 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     for turn in ["a", "b", "c", "d"]:
         conversation.add(turn)
     assert conversation.history == ("b", "c", "d")
+
+
+def test_the_articles_own_terms_are_kept_with_the_index(settings: Settings, monkeypatch) -> None:
+    """Worked out once per build (wordfreq over every word), not at every start."""
+    from bot.retrieve import Retriever
+
+    first = coach(settings).loaded.retriever
+    monkeypatch.setattr(Retriever, "_rare_terms", lambda self: (_ for _ in ()).throw(AssertionError("again")))
+    again = coach(settings).loaded.retriever
+    assert again._rare == first._rare and "hemipelvi" in again._rare
