@@ -169,10 +169,9 @@ async def test_the_first_ask_after_a_start_is_answered_at_once(
     """Through the fake Discord, with the real model: the bot loads the coach before it connects, so
     the first /ask is answered within 1.5 s of being asked."""
     monkeypatch.syspath_prepend(str(ROOT / "tests" / "discord_app"))
-    from fake_discord import FakeDiscord, connect
-
     from bot.discord_app.bot import CoachBot
     from bot.health import check_heartbeat
+    from tests.fakes.discord import FakeDiscord, connect
 
     settings = real_settings(base, "onnx", "onnx-index").model_copy(
         update={"watch_seconds": 0, "health_path": tmp_path / "health.json", "log_path": tmp_path / "log"}

@@ -1,8 +1,8 @@
 """Fixtures for end-to-end tests of the Discord bot against an in-process fake Discord.
 
-* ``discord_env`` -- starts :class:`fake_discord.FakeDiscord` on 127.0.0.1 (ephemeral port), points
+* ``discord_env`` -- starts :class:`tests.fakes.discord.FakeDiscord` on 127.0.0.1 (ephemeral port), points
   discord.py at it (``Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY`` via monkeypatch) and yields
-  the fake.  Teardown closes every bot connected with :func:`fake_discord.connect`, stops the server,
+  the fake.  Teardown closes every bot connected with :func:`tests.fakes.discord.connect`, stops the server,
   and fails the test if anything logged at ERROR (discord.py logs and swallows handler exceptions),
   if the bot called a route the fake does not implement, or if ``bot.connect()`` crashed.
 * ``discord_connect`` -- ``await discord_connect(bot)`` is ``connect(bot, discord_env)``.
@@ -14,7 +14,6 @@ unless the project sets ``asyncio_mode = "auto"``.
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-# Make ``import fake_discord`` work whatever pytest's import mode / package layout is.
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-
-from fake_discord import FakeDiscord, connect  # noqa: E402
+from tests.fakes.discord import FakeDiscord, connect
 
 
 @pytest_asyncio.fixture

@@ -6,10 +6,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from fake_discord import FLAG_EPHEMERAL, FLAG_LOADING, FakeDiscord
 
 from bot.coach import CoachError
 from bot.discord_app.present import AMBER, CARD, GREY, RED
+from tests.fakes.discord import FLAG_EPHEMERAL, FLAG_LOADING, FakeDiscord
 
 pytestmark = pytest.mark.asyncio
 

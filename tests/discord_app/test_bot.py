@@ -6,13 +6,13 @@ import logging
 
 import discord
 import pytest
-from fake_discord import FakeDiscord
 from pydantic import SecretStr
 
 from bot.coach import Coach, CoachError
 from bot.config import Settings
 from bot.discord_app.bot import EXTENSIONS, CoachBot, intents_for, run, start
 from bot.embedding import HashEmbedder
+from tests.fakes.discord import FakeDiscord
 
 
 def test_intents_are_the_defaults_plus_message_content_only_when_asked(settings: Settings) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fake_discord import FLAG_EPHEMERAL, FakeDiscord, Perm
 
 from bot.coach import Coach
 from bot.discord_app.exts.exercises import exercise_choices
 from bot.embedding import HashEmbedder
+from tests.fakes.discord import FLAG_EPHEMERAL, FakeDiscord, Perm
 
 
 @pytest.mark.asyncio

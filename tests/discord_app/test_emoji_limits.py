@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from fake_discord import FakeDiscord
 
 from bot.discord_app.layout import units
+from tests.fakes.discord import FakeDiscord
 
 pytestmark = pytest.mark.asyncio
 

@@ -13,7 +13,8 @@ import discord
 import pytest
 from discord import app_commands
 from discord.ext import commands
-from fake_discord import FLAG_EPHEMERAL, FLAG_LOADING, FakeDiscord, Perm, connect
+
+from tests.fakes.discord import FLAG_EPHEMERAL, FLAG_LOADING, FakeDiscord, Perm, connect
 
 pytestmark = pytest.mark.asyncio
 

@@ -7,12 +7,12 @@ import hashlib
 import sqlite3
 
 import pytest
-from fake_discord import FakeDiscord
 from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.feedback import FeedbackLog
 from bot.models import Answer
+from tests.fakes.discord import FakeDiscord
 
 pytestmark = pytest.mark.asyncio
 

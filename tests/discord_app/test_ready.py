@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from fake_discord import FakeDiscord
 
 from bot.coach import Coach
 from bot.discord_app.bot import WARM_UP, CoachBot
 from bot.health import check_heartbeat, write_heartbeat
 from bot.models import Answer
+from tests.fakes.discord import FakeDiscord
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 import pytest
-from fake_discord import FLAG_EPHEMERAL, FakeDiscord
+
+from tests.fakes.discord import FLAG_EPHEMERAL, FakeDiscord
 
 pytestmark = pytest.mark.asyncio
 

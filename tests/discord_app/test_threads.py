@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_discord import FakeDiscord, Intents
+
+from tests.fakes.discord import FakeDiscord, Intents
 
 pytestmark = pytest.mark.asyncio
 

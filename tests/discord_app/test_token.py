@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_discord import FakeDiscord
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
@@ -17,6 +16,7 @@ from bot.coach import CoachError
 from bot.config import Settings
 from bot.discord_app.bot import run
 from bot.discord_app.limits import checked_token
+from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz_-0123456789"

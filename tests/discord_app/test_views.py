@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from fake_discord import FLAG_EPHEMERAL, FakeDiscord
 
 from bot.discord_app.present import CARD
 from bot.feedback import FeedbackLog
+from tests.fakes.discord import FLAG_EPHEMERAL, FakeDiscord
 
 pytestmark = pytest.mark.asyncio
 
