@@ -254,9 +254,27 @@ PART_BREAK = re.compile(
 )
 
 
+# "runner deadlift: how low, how many sets?": a label before a colon is the subject of every part.
+LABEL = re.compile(r"^\s*([^:?]{2,40}?):\s+(?=\S)")
+
+
+def question_subject(question: str) -> str:
+    """What a question in several parts is about: its label ("runner deadlift: ..."), else its first
+    part."""
+    label = LABEL.match(question)
+    return label.group(1) if label else question_parts(question)[0]
+
+
 def question_parts(question: str) -> list[str]:
-    """The parts of a question that asks several things; one part for an ordinary question."""
-    pieces = [p.strip(" ,:-") for p in PART_BREAK.split(question)]
+    """The parts of a question that asks several things; one part for an ordinary question. In a list
+    of three or more ("how low, how many sets, sore lower back?"), every comma starts one."""
+    label = LABEL.match(question)
+    body = question[label.end() :] if label else question
+    items = [i.strip(" ?") for i in body.split(",")]
+    if len(items) >= 3 and question_kind(items[0]) is not Kind.OTHER:
+        pieces = items  # a list of parts: "how low, how many sets, sore lower back?"
+    else:
+        pieces = [p.strip(" ,:-") for p in PART_BREAK.split(body)]
     parts = [p for p in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
     return parts if len(parts) > 1 else [question]
 
@@ -435,7 +453,7 @@ def select(
     pool = [c for c in pool if not unfit(c)] or pool
     if len(parts) > 1:
         for part in parts[:max_sentences]:
-            focus = Focus.of(part, words, f"{context} {parts[0]}")
+            focus = Focus.of(part, words, f"{context} {question_subject(question)}")
             ranked = sorted(pool, key=lambda c: -answering(c, focus, words, w))
             best = next((c for c in ranked if not overlaps(c) and fits(c)), None)
             if best is not None:

@@ -137,3 +137,13 @@ def test_trimming_keeps_whole_sentences_around_the_cited_one() -> None:
     assert (excerpt.start, excerpt.end) in {(s, e2) for s, _ in plain for _, e2 in plain}
     [leaning] = summary.trimmed(whole(a), [Sentence("It has a reason.", 1, "a", *plain[at + 1])], plain)
     assert leaning.text.startswith("The cited fact is this one.")
+
+
+def test_a_label_is_the_subject_and_a_list_of_three_makes_parts() -> None:
+    question = "runner deadlift: how low, how many sets, sore lower back?"
+    assert summary.question_parts(question) == ["how low", "how many sets", "sore lower back"]
+    assert summary.question_subject(question) == "runner deadlift"
+    # A list of exercises inside one question is not a list of parts.
+    assert summary.question_parts("how do i do a squat, deadlift and lunge?") == [
+        "how do i do a squat, deadlift and lunge?"
+    ]
