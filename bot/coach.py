@@ -359,6 +359,22 @@ class Coach:
             loaded.retriever.answer_relevance(vector, found),
             self.settings.summary_chars,
         )
+        # A question in several parts: each part's sentences are scored against that part on its own
+        # ("sore lower back?" is not "how low?"), with the question's subject.
+        parts = summary.question_parts(question)[: self.settings.summary_sentences]
+        part_pools = None
+        if len(parts) > 1:
+            subject = summary.question_subject(question)
+            vectors = self.embedder.encode([f"{subject} {part}" for part in parts])
+            part_pools = [
+                summary.candidates(
+                    top,
+                    loaded.sentence_spans,
+                    retriever.answer_relevance(v, found),
+                    self.settings.summary_chars,
+                )
+                for v in vectors
+            ]
         picked = summary.select(
             question,
             pool,
@@ -366,6 +382,7 @@ class Coach:
             context=" ".join(history[-1:]) if self.query(question, history) != question else "",
             max_sentences=self.settings.summary_sentences,
             max_chars=self.settings.summary_chars,
+            part_pools=part_pools,
         )
         return summary.as_sentences(picked)
 

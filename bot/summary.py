@@ -433,10 +433,12 @@ def select(
     max_sentences: int = 3,
     max_chars: int = 500,
     weights: Weights | None = None,
+    part_pools: Sequence[Sequence[Candidate]] | None = None,
 ) -> list[Candidate]:
     """The short answer's sentences: one per part of a multi-part question (in the question's order),
     else the best one and up to two close followers, within `max_sentences` and about `max_chars`.
-    `context` is the conversation so far, for a follow-up's topic ("how heavy should I go?")."""
+    `context` is the conversation so far, for a follow-up's topic ("how heavy should I go?");
+    `part_pools` the candidates scored for each part of `question_parts(question)` on its own."""
     w = weights or Weights()
     if not pool:
         return []
@@ -452,9 +454,11 @@ def select(
 
     pool = [c for c in pool if not unfit(c)] or pool
     if len(parts) > 1:
-        for part in parts[:max_sentences]:
+        for k, part in enumerate(parts[:max_sentences]):
             focus = Focus.of(part, words, f"{context} {question_subject(question)}")
-            ranked = sorted(pool, key=lambda c: -answering(c, focus, words, w))
+            own = part_pools[k] if part_pools is not None and k < len(part_pools) else pool
+            own = [c for c in own if not unfit(c)] or own
+            ranked = sorted(own, key=lambda c: -answering(c, focus, words, w))
             best = next((c for c in ranked if not overlaps(c) and fits(c)), None)
             if best is not None:
                 picked.append(best)
