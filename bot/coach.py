@@ -118,7 +118,9 @@ class Coach:
         if fresh.reason:
             self.notify(f"Index updated ({fresh.reason}).")
         for problem in fresh.problems:
-            self.notify(f"Skipped {problem}")
+            # A file that could not be used is skipped; the index folder itself can only warn.
+            is_index = problem.path == self.settings.index_dir
+            self.notify(f"Warning: {problem}" if is_index else f"Skipped {problem}")
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
         retriever = Retriever(index, self.embedder, self.settings, catalog, cache=self._cached)

@@ -285,3 +285,15 @@ def test_a_manifest_that_is_not_an_object_is_unusable_not_a_traceback(settings: 
     with pytest.raises(IndexUnusable):
         load_build(live(settings), "hash")
     assert refresh(settings, HashEmbedder(model_id="hash")).report is not None
+
+
+def test_a_read_only_folder_is_a_warning_not_a_skipped_file(
+    settings: Settings, read_only: Callable[[Path], None]
+) -> None:
+    settings.index_dir.mkdir()
+    read_only(settings.index_dir)
+    notes: list[str] = []
+    c = Coach(settings, embedder=HashEmbedder(model_id="hash"), notify=notes.append)
+    assert c.ask(QUESTION).answered
+    assert any(n.startswith("Warning: index: cannot be written") for n in notes)
+    assert not any(n.startswith("Skipped index") for n in notes)
