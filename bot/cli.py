@@ -298,11 +298,17 @@ def index(
                 fresh = refresh(config, coach.embedder, force=force, progress=progress)
             except KnowledgeError as exc:
                 fail(str(exc))
+        blocked = [p for p in fresh.problems if p.path == config.index_dir]
         for problem in fresh.problems:
-            err.print(f"[yellow]Skipped[/] {problem}", highlight=False)
+            label = "Warning:" if problem in blocked else "Skipped"
+            err.print(f"[yellow]{label}[/] {problem}", highlight=False)
         manifest = fresh.index.manifest
         articles = len(manifest["articles"])
         chunks = sum(a["chunks"] for a in manifest["articles"].values())
+        if fresh.report is None and blocked:
+            fail(
+                f"the index in {config.index_dir} could not be updated; it holds {articles} articles, {chunks} chunks"
+            )
         if fresh.report is None:
             out.print(f"Index is up to date: {articles} articles, {chunks} chunks.")
             return

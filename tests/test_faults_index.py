@@ -297,3 +297,22 @@ def test_a_read_only_folder_is_a_warning_not_a_skipped_file(
     assert c.ask(QUESTION).answered
     assert any(n.startswith("Warning: index: cannot be written") for n in notes)
     assert not any(n.startswith("Skipped index") for n in notes)
+
+
+def test_coach_index_on_a_read_only_stale_index_says_it_could_not_update(
+    env: Settings, read_only: Callable[[Path], None]
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    refresh(env, HashEmbedder(model_id="hash"))
+    article = env.articles_dir / "weak-hips-and-glutes.md"
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\nA brand new closing line.\n", encoding="utf-8"
+    )
+    read_only(env.index_dir)
+    result = CliRunner().invoke(app, ["index"])
+    assert result.exit_code == 1 and "up to date" not in result.stdout
+    assert "Warning: index: cannot be written" in result.stderr
+    assert "could not be updated" in result.stderr and "Traceback" not in result.output
