@@ -436,7 +436,7 @@ def add(
         try:
             title = None
             if path.suffix.lower() == ".txt":
-                _, proposed = read_source(path)
+                _, proposed = read_source(path, config.max_article_bytes)
                 title = proposed
                 if not yes:
                     try:
