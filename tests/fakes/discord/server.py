@@ -44,7 +44,7 @@ import aiohttp
 import yarl
 from aiohttp import web
 
-from tests.fakes.discord.model import (  # noqa: F401
+from tests.fakes.discord.model import (
     _EVENT_INTENTS,
     _MESSAGE_EVENTS,
     API_VERSION,
@@ -57,7 +57,6 @@ from tests.fakes.discord.model import (  # noqa: F401
     CH_PRIVATE_THREAD,
     CH_PUBLIC_THREAD,
     CH_TEXT,
-    DISCORD_EPOCH_MS,
     FLAG_EPHEMERAL,
     FLAG_IS_COMPONENTS_V2,
     FLAG_LOADING,
@@ -75,20 +74,13 @@ from tests.fakes.discord.model import (  # noqa: F401
     _sf,
     _Snowflakes,
 )
-from tests.fakes.discord.validation import (  # noqa: F401
-    _COMMAND_NAME_RE,
+from tests.fakes.discord.validation import (
     _SELECT_TYPES,
     ApiError,
     _check_len,
     _e,
-    _embed_has_content,
-    _required,
-    _too_long,
-    _validate_component,
     validate_choices,
     validate_commands,
-    validate_components,
-    validate_embeds,
     validate_message_payload,
     validate_modal,
 )

@@ -6,36 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from tests.fakes.discord.model import (  # noqa: F401
-    _EVENT_INTENTS,
-    _MESSAGE_EVENTS,
-    API_VERSION,
-    ATTACHMENT_SIZE_LIMIT,
-    CH_CATEGORY,
-    CH_DM,
-    CH_FORUM,
-    CH_NEWS,
-    CH_NEWS_THREAD,
-    CH_PRIVATE_THREAD,
-    CH_PUBLIC_THREAD,
-    CH_TEXT,
-    DISCORD_EPOCH_MS,
-    FLAG_EPHEMERAL,
+from tests.fakes.discord.model import (
     FLAG_IS_COMPONENTS_V2,
-    FLAG_LOADING,
-    FLAG_SUPPRESS_EMBEDS,
-    IX_AUTOCOMPLETE,
-    IX_COMMAND,
-    IX_COMPONENT,
-    IX_MODAL_SUBMIT,
-    IX_PING,
-    THREAD_TYPES,
-    Intents,
-    Perm,
-    _log,
-    _now_iso,
-    _sf,
-    _Snowflakes,
 )
 
 # --------------------------------------------------------------------------------------------------
