@@ -13,6 +13,47 @@ from bot.embedding import HashEmbedder
 ROOT = Path(__file__).resolve().parents[1]
 DEV_SET = ROOT / "eval" / "dev.jsonl"
 
+# `coach ask --json` in this process, then what it imported: answering must not load torch.
+ASK_WITHOUT_TORCH = (
+    "import sys\n"
+    "from bot.cli import main\n"
+    "sys.argv = ['coach', 'ask', '--json', 'why do my hips drop?']\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exit:\n"
+    "    assert not exit.code, exit.code\n"
+    "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+    "assert not heavy, heavy\n"
+    "assert 'onnxruntime' in sys.modules\n"
+)
+
+
+def ask_in_a_new_process(settings: Settings, cwd: Path, **env: str) -> dict:
+    """The JSON answer of `coach ask` run in a fresh Python process on `settings`' knowledge and
+    index; the process fails if answering imported torch, sentence-transformers or transformers."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
+    environ.update(
+        COACH_KNOWLEDGE_DIR=str(settings.knowledge_dir),
+        COACH_INDEX_DIR=str(settings.index_dir),
+        COACH_PROMPTS_DIR=str(settings.prompts_dir),
+        **env,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", ASK_WITHOUT_TORCH],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
 
 @pytest.fixture
 def knowledge(tmp_path: Path) -> Path:

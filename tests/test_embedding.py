@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +23,7 @@ from bot.embedding import (
 )
 from bot.index import refresh
 from bot.onnx_model import MODEL_FILE, TOKENIZER_FILE, Encoder, ExportError, Spec
-from tests.conftest import ROOT
+from tests.conftest import ask_in_a_new_process
 
 DIM = 8
 VOCAB = 30522  # the bundled tokenizer's
@@ -309,27 +306,5 @@ def test_answering_from_a_stored_model_never_imports_torch(
     settings: Settings, exports: list[Path], tmp_path: Path
 ) -> None:
     refresh(settings, OnnxEmbedder())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
-    env.update(
-        COACH_KNOWLEDGE_DIR=str(settings.knowledge_dir),
-        COACH_INDEX_DIR=str(settings.index_dir),
-        COACH_PROMPTS_DIR=str(ROOT / "prompts"),
-        COACH_LOG_PATH=str(tmp_path / "log.sqlite3"),
-    )
-    script = (
-        "import sys\n"
-        "from bot.cli import main\n"
-        "sys.argv = ['coach', 'ask', '--json', 'why do my hips drop?']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    assert not exit.code, exit.code\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
-        "assert not heavy, heavy\n"
-        "assert 'onnxruntime' in sys.modules\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["question"] == "why do my hips drop?"
+    answer = ask_in_a_new_process(settings, tmp_path, COACH_LOG_PATH=str(tmp_path / "log.sqlite3"))
+    assert answer["question"] == "why do my hips drop?"

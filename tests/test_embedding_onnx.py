@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from bot.embedding import OnnxEmbedder, SentenceTransformerEmbedder, resolve_mod
 from bot.evaluate import evaluate, read_cases
 from bot.models import Answer
 from bot.onnx_model import Encoder, Spec
-from tests.conftest import DEV_SET, ROOT
+from tests.conftest import DEV_SET, ROOT, ask_in_a_new_process
 
 pytestmark = pytest.mark.model
 
@@ -132,33 +131,8 @@ def test_both_backends_give_the_same_answers_on_the_dev_set(base: Path) -> None:
 
 def test_answering_imports_no_torch(base: Path) -> None:
     """`coach ask` in a new process, on the index the default backend built."""
-    import json
-    import os
-    import subprocess
-
     settings = real_settings(base, "onnx", "onnx-index")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
-    env.update(
-        COACH_KNOWLEDGE_DIR=str(settings.knowledge_dir),
-        COACH_INDEX_DIR=str(settings.index_dir),
-        COACH_PROMPTS_DIR=str(settings.prompts_dir),
-        COACH_LOG_CLI="false",
-    )
-    script = (
-        "import sys\n"
-        "from bot.cli import main\n"
-        "sys.argv = ['coach', 'ask', '--json', 'why do my hips drop?']\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exit:\n"
-        "    assert not exit.code, exit.code\n"
-        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=base, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout)
+    answer = ask_in_a_new_process(settings, base, COACH_LOG_CLI="false")
     assert answer["answered"] and answer["passages"][0]["article"]["id"]
 
 
