@@ -140,15 +140,20 @@ def test_current_without_any_good_build_is_rebuilt(settings: Settings) -> None:
     assert load(settings.index_dir, "hash").chunks
 
 
-def test_a_read_only_folder_with_a_stale_index_answers_with_a_warning(
-    settings: Settings, read_only: Callable[[Path], None]
-) -> None:
+def stale_and_read_only(settings: Settings, read_only: Callable[[Path], None]) -> None:
+    """An index built, then an article changed, then the index folder made read-only."""
     refresh(settings, HashEmbedder(model_id="hash"))
     article = settings.articles_dir / "weak-hips-and-glutes.md"
     article.write_text(
         article.read_text(encoding="utf-8") + "\nA brand new closing line.\n", encoding="utf-8"
     )
     read_only(settings.index_dir)
+
+
+def test_a_read_only_folder_with_a_stale_index_answers_with_a_warning(
+    settings: Settings, read_only: Callable[[Path], None]
+) -> None:
+    stale_and_read_only(settings, read_only)
 
     embedder = CountingEmbedder()
     c = Coach(settings, embedder=embedder)
@@ -306,12 +311,7 @@ def test_coach_index_on_a_read_only_stale_index_says_it_could_not_update(
 
     from bot.cli import app
 
-    refresh(env, HashEmbedder(model_id="hash"))
-    article = env.articles_dir / "weak-hips-and-glutes.md"
-    article.write_text(
-        article.read_text(encoding="utf-8") + "\nA brand new closing line.\n", encoding="utf-8"
-    )
-    read_only(env.index_dir)
+    stale_and_read_only(env, read_only)
     result = CliRunner().invoke(app, ["index"])
     assert result.exit_code == 1 and "up to date" not in result.stdout
     assert "Warning: index: cannot be written" in result.stderr
