@@ -305,7 +305,7 @@ class Coach:
             suggestions = loaded.suggester.suggest(question, context, passages, vector, focus=focus)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
-        sentences = self._summarise(loaded, question, history, top, vector, found) if top else []
+        sentences = self._summarise(loaded, question, context, top, vector, found) if top else []
         passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
         cited = {s.citation for s in sentences}
         spans = {p.article.id: loaded.sentence_spans.of(p.article.id) for p in passages}
@@ -348,12 +348,13 @@ class Coach:
         self,
         loaded: Loaded,
         question: str,
-        history: Sequence[str],
+        context: Sequence[str],
         top: list[Passage],
         vector: np.ndarray,
         found: Retrieval,
     ) -> list[Sentence]:
-        """The short answer: the sentences of the top passages that answer the question."""
+        """The short answer: the sentences of the top passages that answer the question (`context`:
+        the earlier turns a follow-up goes on from, else empty)."""
         retriever = loaded.retriever
         pool = summary.candidates(
             top,
@@ -381,7 +382,7 @@ class Coach:
             question,
             pool,
             summary.Lexicon(retriever.cached_stems, retriever.question_terms, retriever.term_weight),
-            context=" ".join(history[-1:]) if self.query(question, history) != question else "",
+            context=" ".join(context[-1:]),
             max_sentences=self.settings.summary_sentences,
             max_chars=self.settings.summary_chars,
             part_pools=part_pools,

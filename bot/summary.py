@@ -24,7 +24,6 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
-import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -50,8 +49,6 @@ ADVISING = re.compile(
 )
 MIN_WORDS = 5
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*")
-# Content words beyond the question's that make a sentence fully informative.
-SUBSTANCE_WORDS = 10
 # How many sentences back a leaning sentence may reach for the one it leans on.
 MAX_LEAN = 2
 
@@ -180,10 +177,8 @@ class Weights:
     aside: float = 3.0
     anecdote: float = 1.5
     leaning: float = 2.0
-    # A follower sentence joins the lead only while it scores at most this far below it.
-    substance: float = 0.0
     opening: float = -1.0
-    length: float = 0.0
+    # A follower sentence joins the lead only while it scores at most this far below it.
     margin: float = 4.0
 
 
@@ -408,12 +403,8 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
         if focus.pairs & bigrams([s for s in stems if s in focus.terms]):
             share += 1 / len(focus.terms)
         score += w.terms * share
-        # New information: content words beyond the question's own (a sentence that only restates
-        # the topic, "The Glute Hamstring Raise is a versatile exercise.", tells the member nothing).
-        score += w.substance * min(1.0, len(set(stems) - focus.terms) / SUBSTANCE_WORDS)
     if c.opening:
         score += w.opening
-    score += w.length * math.log(max(len(c.text), 20) / 100)
     if fragment(c.text):
         score -= w.fragment
     if aside(c.text):
