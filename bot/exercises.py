@@ -415,17 +415,21 @@ class Suggester:
                     out |= named
         return out
 
+    def _rows(self, p: Passage) -> list[int]:
+        """Rows of `_sentences[p.article.id]` (an indexed article) for the sentences inside `p`."""
+        starts, rows = self._sentences[p.article.id]
+        out = []
+        for i in range(bisect_left(starts, p.start), len(starts)):
+            if rows[i][0] > p.end:
+                break
+            out.append(i)
+        return out
+
     def _sentence_spans(self, p: Passage) -> list[tuple[int, int]]:
         if p.article.id not in self._sentences:
             return [(p.start, p.end)]
         starts, rows = self._sentences[p.article.id]
-        out = []
-        for i in range(bisect_left(starts, p.start), len(starts)):
-            end, _ = rows[i]
-            if end > p.end:
-                break
-            out.append((starts[i], end))
-        return out
+        return [(starts[i], rows[i][0]) for i in self._rows(p)]
 
     def _evidence(self, p: Passage) -> tuple[set[str], set[str], set[str]]:
         """Cards whose quote lies in the passage, exercises the passage names, and exercises its
@@ -444,27 +448,15 @@ class Suggester:
             text = normalise_text(p.text)
             quoted |= {slug for slug, quotes in self._quotes.items() if any(q in text for q in quotes)}
             return quoted, self._named_in(p.article.id, p.text)
-        starts, rows = self._sentences[p.article.id]
-        named: set[str] = set()
-        for i in range(bisect_left(starts, p.start), len(starts)):
-            end, names = rows[i]
-            if end > p.end:
-                break
-            named |= names
-        return quoted, named
+        rows = self._sentences[p.article.id][1]
+        return quoted, set().union(*(rows[i][1] for i in self._rows(p)))
 
     def _recommended_in(self, p: Passage) -> set[str]:
         """Exercises a sentence of the passage names and speaks well of."""
         if p.article.id not in self._sentences:
             return set()
-        starts, rows = self._sentences[p.article.id]
         marks = self._recommending[p.article.id]
-        out: set[str] = set()
-        for i in range(bisect_left(starts, p.start), len(starts)):
-            if rows[i][0] > p.end:
-                break
-            out |= marks[i]
-        return out
+        return set().union(*(marks[i] for i in self._rows(p)))
 
     def _fit_penalty(self, slug: str, question: str) -> float:
         """How badly a card fits what the member said about themselves (beginner, no equipment)."""
