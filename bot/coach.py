@@ -47,8 +47,8 @@ def quote_passage(index: Index, exercise: Exercise) -> Passage | None:
         at = article.body.find(src.quote) if article else -1
         if article is None or at < 0:
             continue
-        for chunk in index.chunks:
-            if chunk.article_id == article.id and chunk.start <= at < chunk.end:
+        for chunk in index.chunks_of(article.id):
+            if chunk.start <= at < chunk.end:
                 start, end = display_span(chunk)
                 return Passage(0, article.body[start:end], article, chunk.heading, 0.0, start, end)
     return None
@@ -123,9 +123,9 @@ class Coach:
             self.notify(f"Warning: {problem}" if is_index else f"Skipped {problem}")
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
-        retriever = Retriever(index, self.embedder, self.settings, catalog, cache=self._cached)
+        retriever = Retriever(index, self.embedder, self.settings, catalog)
         retriever.topic_vectors = self._derived_vectors("topics", retriever.not_covered.names)
-        spans = tuple((s.article_id, s.start, s.end) for s in index.sentences)
+        spans = summary.Spans(index.sentences)
         return Loaded(
             index=index,
             retriever=retriever,
@@ -134,14 +134,14 @@ class Coach:
                 catalog,
                 retriever.topic_terms,
                 self.settings.max_exercises,
-                articles=list(index.articles.values()),
+                articles=index.articles,
                 concern_vectors=self._concern_vectors(catalog),
-                sentences=spans,
+                sentences=index.sentences,
                 weights=SuggestWeights.of(self.settings),
             ),
             templates=Templates(self.settings.prompts_dir),
             problems=(*fresh.problems, *catalog_problems),
-            sentence_spans=summary.Spans(spans),
+            sentence_spans=spans,
         )
 
     def _concern_vectors(self, catalog: Catalog) -> np.ndarray:
@@ -356,11 +356,10 @@ class Coach:
         """The short answer: the sentences of the top passages that answer the question (`context`:
         the earlier turns a follow-up goes on from, else empty)."""
         retriever = loaded.retriever
+        spans = loaded.sentence_spans
+        rows = [i for p in top for i in spans.within(p.article.id, p.start, p.end)]
         pool = summary.candidates(
-            top,
-            loaded.sentence_spans,
-            loaded.retriever.answer_relevance(vector, found),
-            self.settings.summary_chars,
+            top, spans, retriever.answer_relevance(vector, found, rows), self.settings.summary_chars
         )
         # A question in several parts: each part's sentences are scored against that part on its own
         # ("sore lower back?" is not "how low?"), with the question's subject.
@@ -371,10 +370,7 @@ class Coach:
             vectors = self.embedder.encode([f"{subject} {part}" for part in parts])
             part_pools = [
                 summary.candidates(
-                    top,
-                    loaded.sentence_spans,
-                    retriever.answer_relevance(v, found),
-                    self.settings.summary_chars,
+                    top, spans, retriever.answer_relevance(v, found, rows), self.settings.summary_chars
                 )
                 for v in vectors
             ]

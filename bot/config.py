@@ -40,11 +40,23 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = Field(3, ge=1, le=10, description="Passages in an answer.")
     exact_search_max: int = Field(
-        50_000, ge=1, description="Up to this many vectors, FAISS scores every one (exact answers)."
+        20_000,
+        ge=1,
+        description="Up to this many vectors, FAISS indexes are exact and every sentence is scored.",
     )
     dense_candidates: int = Field(
-        200, ge=1, description="Above that, the nearest vectors FAISS returns per question."
+        200, ge=1, description="Above that, the nearest chunks and sentences FAISS returns per question."
     )
+    chunk_candidates: int = Field(
+        20, ge=1, description="The nearest chunks whose every sentence is a candidate (large libraries)."
+    )
+    lexical_candidates: int = Field(
+        100, ge=1, description="The sentences BM25 scores best that are candidates (large libraries)."
+    )
+    ann_nlist: int = Field(
+        0, ge=0, description="Inverted lists of an IVF index (0: about 4 times the root of its size)."
+    )
+    ann_nprobe: int = Field(32, ge=1, description="Inverted lists an IVF search visits per question.")
     weight_chunk: float = Field(
         1.0, ge=0, description="Fusion weight of the best cosine of a chunk holding a sentence."
     )

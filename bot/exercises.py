@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +12,7 @@ import numpy as np
 from bot.chunking import sections
 from bot.config import Settings
 from bot.knowledge import Catalog, normalise_text
-from bot.models import Article, Passage, Suggestion
+from bot.models import Article, Passage, Sentences, Suggestion
 
 Terms = Callable[[str], list[str]]
 # A passage with the cards it quotes, the exercises it names, and those its heading names.
@@ -179,6 +179,51 @@ class Names:
         return [slug for slug, only in setting.items() if only]
 
 
+class _Facts:
+    """What one article names: its specific names, the exercises each section names, and those each
+    sentence names (worked out when a passage first holds the sentence)."""
+
+    def __init__(
+        self, body: str, specific: dict[str, str], spans: list[tuple[int, int]], names: Names
+    ) -> None:
+        self.body = body
+        self.specific = specific
+        self.names = names
+        self.starts = [start for start, _ in spans]
+        self.ends = [end for _, end in spans]
+        self._sections = [(sec.start, sec.end) for sec in sections(body)]
+        self._in_section: dict[int, set[str]] = {}
+        self._named: dict[int, set[str]] = {}
+        self._recommending: dict[int, set[str]] = {}
+
+    def named_in(self, text: str) -> set[str]:
+        return {self.specific.get(slug, slug) for slug in self.names(text)}
+
+    def in_section(self, at: int) -> set[str]:
+        """The exercises named in the section holding offset `at`: a passage speaks for its section."""
+        for k, (start, end) in enumerate(self._sections):
+            if start <= at < end:
+                if k not in self._in_section:
+                    self._in_section[k] = self.named_in(self.body[start:end])
+                return self._in_section[k]
+        return set()
+
+    def named(self, row: int) -> set[str]:
+        """The exercises sentence `row` names."""
+        if row not in self._named:
+            self._named[row] = self.named_in(self.body[self.starts[row] : self.ends[row]])
+        return self._named[row]
+
+    def recommending(self, row: int) -> set[str]:
+        """The exercises sentence `row` names and speaks well of."""
+        if row not in self._recommending:
+            named = self.named(row)
+            text = self.body[self.starts[row] : self.ends[row]].lower()
+            good = bool(named) and RECOMMENDS.search(text) and not WARNING.search(text)
+            self._recommending[row] = named if good else set()
+        return self._recommending[row]
+
+
 class Suggester:
     """Chooses up to `limit` exercises for an answered question."""
 
@@ -187,9 +232,9 @@ class Suggester:
         catalog: Catalog,
         terms: Terms,
         limit: int = 3,
-        articles: Sequence[Article] = (),
+        articles: Sequence[Article] | Mapping[str, Article] = (),
         concern_vectors: np.ndarray | None = None,
-        sentences: Sequence[tuple[str, int, int]] = (),
+        sentences: Sentences | Sequence[tuple[str, int, int]] = (),
         weights: Weights | None = None,
     ) -> None:
         """`concern_vectors` holds one embedding per concern, in `concern_list()` order; `weights`
@@ -214,36 +259,30 @@ class Suggester:
             if (one := by_name.get(f"single leg {normalise_text(ex.name)}"))
         }
         self._concern_vectors = concern_vectors
-        # In an article about one exercise, a shorter name means that exercise: "the deadlift" in
-        # the Runner Deadlift article is the Runner Deadlift.
-        self._specific = {a.id: self._specific_names(a.body) for a in articles}
-        # Exercises named in each section of each article: a passage speaks for its whole section.
-        self._sections = {
-            a.id: [(s.start, s.end, self._named_in(a.id, a.body[s.start : s.end])) for s in sections(a.body)]
-            for a in articles
-        }
-        # Passages are runs of whole sentences: precompute what each sentence names, and where each
-        # card's quote sits, so a passage's evidence is span arithmetic, not text search.
-        bodies = {a.id: a.body for a in articles}
-        self._sentences: dict[str, tuple[list[int], list[tuple[int, set[str]]]]] = {}
-        # Per sentence, the exercises it recommends: it names them and speaks well of them.
-        self._recommending: dict[str, list[set[str]]] = {}
-        for aid, start, end in sorted(sentences):
-            if aid in bodies:
-                starts, rows = self._sentences.setdefault(aid, ([], []))
-                starts.append(start)
-                text = bodies[aid][start:end]
-                named = self._named_in(aid, text)
-                rows.append((end, named))
-                good = bool(named) and RECOMMENDS.search(text.lower()) and not WARNING.search(text.lower())
-                self._recommending.setdefault(aid, []).append(named if good else set())
+        self._articles: Mapping[str, Article] = (
+            articles if isinstance(articles, Mapping) else {a.id: a for a in articles}
+        )
+        self._spans = sentences if isinstance(sentences, Sentences) else Sentences.grouped(sentences)
+        # What each article names, worked out the first time one of its passages is found.
+        self._facts: dict[str, _Facts] = {}
         self._quote_spans = [
             (slug, a.id, at, at + len(src.quote))
             for slug, ex in catalog.exercises.items()
             for src in ex.sources
-            for a in articles
-            if a.id == src.article_id and (at := a.body.find(src.quote)) >= 0
+            if (a := self._articles.get(src.article_id)) is not None and (at := a.body.find(src.quote)) >= 0
         ]
+
+    def _facts_of(self, article_id: str) -> _Facts | None:
+        """What an article names, by section and by sentence (None: an article the index does not
+        hold; `starts` is empty when its sentences are unknown)."""
+        facts = self._facts.get(article_id)
+        if facts is not None or article_id not in self._articles:
+            return facts
+        body = self._articles[article_id].body
+        # In an article about one exercise, a shorter name means that exercise: "the deadlift" in
+        # the Runner Deadlift article is the Runner Deadlift.
+        facts = _Facts(body, self._specific_names(body), self._spans.spans_of(article_id), self.names)
+        return self._facts.setdefault(article_id, facts)
 
     def _specific_names(self, body: str) -> dict[str, str]:
         counts: dict[str, int] = {}
@@ -260,7 +299,8 @@ class Suggester:
         }
 
     def _named_in(self, article_id: str, text: str) -> set[str]:
-        specific = self._specific.get(article_id, {})
+        facts = self._facts_of(article_id)
+        specific = facts.specific if facts is not None else {}
         return {specific.get(slug, slug) for slug in self.names(text)}
 
     def _similar_concerns(self, vector: np.ndarray | None) -> dict[str, tuple[float, str]]:
@@ -279,10 +319,8 @@ class Suggester:
         return out
 
     def _section_names(self, p: Passage) -> set[str]:
-        for start, end, named in self._sections.get(p.article.id, ()):
-            if start <= p.start < end:
-                return named
-        return set()
+        facts = self._facts_of(p.article.id)
+        return facts.in_section(p.start) if facts is not None else set()
 
     def _concern_score(self, slug: str, words: set[str]) -> tuple[float, str | None]:
         best, label = 0.0, None
@@ -415,21 +453,21 @@ class Suggester:
                     out |= named
         return out
 
-    def _rows(self, p: Passage) -> list[int]:
-        """Rows of `_sentences[p.article.id]` (an indexed article) for the sentences inside `p`."""
-        starts, rows = self._sentences[p.article.id]
+    def _rows(self, p: Passage, facts: _Facts) -> list[int]:
+        """Rows of `facts` (of an indexed article) for the sentences inside `p`."""
+        starts, ends = facts.starts, facts.ends
         out = []
         for i in range(bisect_left(starts, p.start), len(starts)):
-            if rows[i][0] > p.end:
+            if ends[i] > p.end:
                 break
             out.append(i)
         return out
 
     def _sentence_spans(self, p: Passage) -> list[tuple[int, int]]:
-        if p.article.id not in self._sentences:
+        facts = self._facts_of(p.article.id)
+        if facts is None or not facts.starts:
             return [(p.start, p.end)]
-        starts, rows = self._sentences[p.article.id]
-        return [(starts[i], rows[i][0]) for i in self._rows(p)]
+        return [(facts.starts[i], facts.ends[i]) for i in self._rows(p, facts)]
 
     def _evidence(self, p: Passage) -> tuple[set[str], set[str], set[str]]:
         """Cards whose quote lies in the passage, exercises the passage names, and exercises its
@@ -444,19 +482,19 @@ class Suggester:
             for slug, aid, start, end in self._quote_spans
             if aid == p.article.id and p.start <= start and end <= p.end
         }
-        if p.article.id not in self._sentences:  # not an indexed article: read the text itself
+        facts = self._facts_of(p.article.id)
+        if facts is None or not facts.starts:  # not an indexed article: read the text itself
             text = normalise_text(p.text)
             quoted |= {slug for slug, quotes in self._quotes.items() if any(q in text for q in quotes)}
             return quoted, self._named_in(p.article.id, p.text)
-        rows = self._sentences[p.article.id][1]
-        return quoted, set().union(*(rows[i][1] for i in self._rows(p)))
+        return quoted, set().union(*(facts.named(i) for i in self._rows(p, facts)))
 
     def _recommended_in(self, p: Passage) -> set[str]:
         """Exercises a sentence of the passage names and speaks well of."""
-        if p.article.id not in self._sentences:
+        facts = self._facts_of(p.article.id)
+        if facts is None or not facts.starts:
             return set()
-        marks = self._recommending[p.article.id]
-        return set().union(*(marks[i] for i in self._rows(p)))
+        return set().union(*(facts.recommending(i) for i in self._rows(p, facts)))
 
     def _fit_penalty(self, slug: str, question: str) -> float:
         """How badly a card fits what the member said about themselves (beginner, no equipment)."""

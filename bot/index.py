@@ -5,9 +5,10 @@ Layout of `index_dir`:
     builds/<name>/manifest.json model id, dimension, format version, per-article hashes, build time, checksums
     builds/<name>/articles.json article metadata for citations
     builds/<name>/chunks.jsonl  one chunk per line (verbatim text and span)
-    builds/<name>/sentences.jsonl  sentence spans used for the short answer
-    builds/<name>/chunks.npy, sentences.npy   normalised embeddings
-    builds/<name>/faiss.index   inner-product index over chunks.npy
+    builds/<name>/sentence_spans.npy  (article, start, end) of every sentence, grouped by article
+    builds/<name>/chunks.npy, sentences.npy   normalised embeddings (memory-mapped at load)
+    builds/<name>/faiss.index, sentences.faiss   inner-product FAISS indexes over them (`make_faiss`)
+    builds/<name>/layout/       what retrieval derives from the articles (see `bot.layout`)
     builds/<name>/concerns-<key>.npy   derived caches (`write_derived`), listed in the manifest too
 A build is written beside the live one and made live by replacing CURRENT, so an interrupted build
 leaves the previous index usable. Nothing is pickled.
@@ -37,13 +38,24 @@ from typing import Any
 
 import numpy as np
 
+from bot import layout
 from bot.chunking import chunk_article, embed_text, sentence_spans
 from bot.config import Settings
 from bot.embedding import Embedder, store_model, use_stored_model
-from bot.models import Article, Chunk, Problem
+from bot.lexical import Vocabulary
+from bot.models import Article, Chunk, Problem, SentenceRef, Sentences
 
-FORMAT_VERSION = 4  # 4: abbreviations ("Dr.") no longer end a sentence
-FILES = ("chunks.jsonl", "sentences.jsonl", "articles.json", "chunks.npy", "sentences.npy", "faiss.index")
+FORMAT_VERSION = 5  # 5: sentence spans as arrays, a FAISS index of sentences, the layout saved
+FILES = (
+    "chunks.jsonl",
+    "sentence_spans.npy",
+    "articles.json",
+    "chunks.npy",
+    "sentences.npy",
+    "faiss.index",
+    "sentences.faiss",
+    *layout.FILES,
+)
 BUILD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 DERIVED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\.npy")
 TMP_MAX_AGE = 3600.0  # seconds; a temp build whose process cannot be checked (another host) is kept this long
@@ -56,13 +68,6 @@ class IndexUnusable(Exception):
     """The index on disk is missing, damaged, or built with another model or format."""
 
 
-@dataclass(frozen=True)
-class SentenceRef:
-    article_id: str
-    start: int
-    end: int
-
-
 @dataclass
 class Index:
     """Everything needed to answer: chunks, their vectors, sentence vectors and article metadata."""
@@ -71,20 +76,22 @@ class Index:
     articles: dict[str, Article]
     chunks: list[Chunk]
     vectors: np.ndarray
-    sentences: list[SentenceRef]
+    sentences: Sentences
     sentence_vectors: np.ndarray
-    _faiss: Any = field(default=None, repr=False)
+    faiss: Any = field(repr=False)  # over `vectors` (see `make_faiss`)
+    sentence_faiss: Any = field(repr=False)  # over `sentence_vectors`
+    layout: layout.Layout = field(repr=False)
     folder: Path | None = field(default=None, repr=False)  # the build on disk, once saved or loaded
+    _by_article: dict[str, list[Chunk]] | None = field(default=None, repr=False)
 
-    @property
-    def faiss(self) -> Any:
-        if self._faiss is None:
-            import faiss
-
-            self._faiss = faiss.IndexFlatIP(self.vectors.shape[1])
-            if len(self.vectors):
-                self._faiss.add(self.vectors)
-        return self._faiss
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        """The chunks of one article, in order."""
+        if self._by_article is None:
+            by_article: dict[str, list[Chunk]] = {}
+            for chunk in self.chunks:
+                by_article.setdefault(chunk.article_id, []).append(chunk)
+            self._by_article = by_article
+        return self._by_article.get(article_id, [])
 
 
 @dataclass(frozen=True)
@@ -194,7 +201,21 @@ def build(
             for a in articles
         },
     }
-    index = Index(manifest, {a.id: a for a in articles}, chunks, matrix, sentences, smatrix)
+    ordered = {a.id: a for a in articles}
+    table = Sentences.of(sentences, list(ordered))
+    manifest["search"] = {"chunks": _kind(len(matrix), settings), "sentences": _kind(len(smatrix), settings)}
+    index = Index(
+        manifest,
+        ordered,
+        chunks,
+        matrix,
+        table,
+        smatrix,
+        faiss=make_faiss(matrix, settings),
+        sentence_faiss=make_faiss(smatrix, settings),
+        layout=None,  # type: ignore[arg-type]
+    )
+    index.layout = layout.derive(index, Vocabulary())
     report = UpdateReport(
         articles=len(articles),
         chunks=len(chunks),
@@ -223,9 +244,7 @@ def save(index: Index, index_dir: Path, embedder: Embedder | None = None) -> Pat
         with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
             for chunk in index.chunks:
                 fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-        with (tmp / "sentences.jsonl").open("w", encoding="utf-8") as fh:
-            for ref in index.sentences:
-                fh.write(json.dumps(asdict(ref)) + "\n")
+        np.save(tmp / "sentence_spans.npy", np.asarray(index.sentences.spans), allow_pickle=False)
         (tmp / "articles.json").write_text(
             json.dumps([_article_meta(a) for a in index.articles.values()], ensure_ascii=False, indent=1),
             encoding="utf-8",
@@ -233,6 +252,8 @@ def save(index: Index, index_dir: Path, embedder: Embedder | None = None) -> Pat
         np.save(tmp / "chunks.npy", index.vectors, allow_pickle=False)
         np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
         faiss.write_index(index.faiss, str(tmp / "faiss.index"))
+        faiss.write_index(index.sentence_faiss, str(tmp / "sentences.faiss"))
+        layout.save(index.layout, tmp)
         encoder = store_model(embedder, tmp) if embedder is not None else None
         manifest = dict(index.manifest, files={f: _sha256(tmp / f) for f in FILES})
         manifest.pop("derived", None)  # derived caches belong to the build they were made for
@@ -391,13 +412,19 @@ def load_build(folder: Path, model_id: str | None = None) -> Index:
             if _sha256(folder / name) != manifest["files"][name]:
                 raise IndexUnusable(f"the index file {name} is damaged (checksum mismatch)")
         chunks = [Chunk(**json.loads(line)) for line in (folder / "chunks.jsonl").open(encoding="utf-8")]
-        sentences = [
-            SentenceRef(**json.loads(line)) for line in (folder / "sentences.jsonl").open(encoding="utf-8")
-        ]
         metas = json.loads((folder / "articles.json").read_text(encoding="utf-8"))
         articles = {m["id"]: Article(**dict(m, path=Path(m["path"]))) for m in metas}
-        vectors = np.load(folder / "chunks.npy", allow_pickle=False)
-        svectors = np.load(folder / "sentences.npy", allow_pickle=False)
+        spans = np.asarray(np.load(folder / "sentence_spans.npy", mmap_mode="r", allow_pickle=False))
+        if (
+            spans.ndim != 2
+            or spans.shape[1] != 3
+            or (len(spans) and not 0 <= spans[:, 0].min() <= spans[:, 0].max() < len(articles))
+        ):
+            raise IndexUnusable("the index is damaged (the sentence spans are misshapen)")
+        sentences = Sentences(list(articles), spans)
+        vectors = np.asarray(np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False))
+        svectors = np.asarray(np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False))
+        derived = layout.load(folder)
     except IndexUnusable:
         raise
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
@@ -405,9 +432,18 @@ def load_build(folder: Path, model_id: str | None = None) -> Index:
     dim = manifest.get("dimension")
     if vectors.shape != (len(chunks), dim) or svectors.shape != (len(sentences), dim):
         raise IndexUnusable("the index is damaged (vector and chunk counts disagree)")
-    index = Index(manifest, articles, chunks, vectors, sentences, svectors, folder=folder)
-    index._faiss = _read_faiss(folder / "faiss.index", len(chunks), dim)
-    return index
+    return Index(
+        manifest,
+        articles,
+        chunks,
+        vectors,
+        sentences,
+        svectors,
+        faiss=_read_faiss(folder / "faiss.index", len(chunks), dim),
+        sentence_faiss=_read_faiss(folder / "sentences.faiss", len(sentences), dim),
+        layout=derived,
+        folder=folder,
+    )
 
 
 def _load_any(index_dir: Path, model_id: str) -> tuple[Index | None, str | None]:
@@ -501,6 +537,39 @@ def write_derived(index: Index, kind: str, name: str, array: np.ndarray) -> bool
 def _derived_name(name: str) -> bool:
     """A plain `.npy` file name that is none of the build's own files (a manifest is not trusted to say)."""
     return bool(DERIVED_NAME.fullmatch(name)) and name not in FILES
+
+
+def _kind(count: int, settings: Settings) -> str:
+    """Which FAISS index `make_faiss` builds for `count` vectors, as recorded in the manifest."""
+    if count <= settings.exact_search_max:
+        return "flat (exact)"
+    nlist = settings.ann_nlist or int(4 * np.sqrt(count))
+    return f"ivf-sq8 (nlist {nlist}, nprobe {min(nlist, settings.ann_nprobe)})"
+
+
+def make_faiss(vectors: np.ndarray, settings: Settings) -> Any:
+    """An inner-product FAISS index over `vectors` (unit rows), chosen by size: exact (`IndexFlatIP`)
+    up to `exact_search_max` vectors, else IVF with 8-bit scalar codes (`ann_nlist` lists, 0: about
+    4 sqrt(n); `ann_nprobe` searched), whose candidates the caller rescores with the exact vectors."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    count, dim = vectors.shape
+    if count <= settings.exact_search_max:
+        flat = faiss.IndexFlatIP(dim)
+        if count:
+            flat.add(vectors)
+        return flat
+    nlist = settings.ann_nlist or int(4 * np.sqrt(count))
+    quantizer = faiss.IndexFlatIP(dim)
+    ivf = faiss.IndexIVFScalarQuantizer(
+        quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    sample = vectors[np.random.default_rng(0).choice(count, min(count, nlist * 64), replace=False)]
+    ivf.train(sample)
+    ivf.add(vectors)
+    ivf.nprobe = min(nlist, settings.ann_nprobe)
+    return ivf
 
 
 def _read_faiss(path: Path, count: int, dim: int) -> Any:

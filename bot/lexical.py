@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -188,27 +187,103 @@ class Lexical:
 
     Dividing by the question's total idf (words absent from the articles count as rare) makes scores
     comparable across questions, 0..1: matching one word of five scores lower than one word of one.
+    The index is saved with the build (`save`) and memory-mapped at load (`load`); a question is
+    scored over every document (`scores`), over some (`scores_of`), or its best found (`top`).
     """
+
+    FILES = (
+        "data.csc.index.npy",
+        "indices.csc.index.npy",
+        "indptr.csc.index.npy",
+        "vocab.index.json",
+        "params.index.json",
+    )
 
     def __init__(self, docs: Sequence[Sequence[str]], k1: float = 1.2, b: float = 0.75) -> None:
         import bm25s
 
-        self.size = len(docs)
-        self._bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
+        bm25 = bm25s.BM25(k1=k1, b=b, method="lucene")
         if docs:
-            self._bm25.index([list(d) for d in docs], show_progress=False)
-        df = Counter(term for doc in docs for term in set(doc))
+            bm25.index([list(d) for d in docs], show_progress=False)
+        else:
+            bm25.scores = {"num_docs": 0}
+            bm25.vocab_dict = {}
+        self._use(bm25)
+
+    @classmethod
+    def build(cls, docs: Sequence[Sequence[str]]) -> Lexical:
+        return cls(docs)
+
+    @classmethod
+    def load(cls, folder: Path) -> Lexical:
+        import bm25s
+
+        out = cls.__new__(cls)
+        out._use(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))
+        return out
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+
+    def _use(self, bm25: Any) -> None:
+        self._bm25 = bm25
+        self.size = int(bm25.scores.get("num_docs") or 0)
+        self._vocab: dict[str, int] = dict(bm25.vocab_dict or {})
+        indptr = bm25.scores.get("indptr")
+        df = np.diff(np.asarray(indptr)) if indptr is not None else np.zeros(0, np.int64)
         # The same idf bm25s's Lucene variant uses, kept for the normaliser.
-        self.idf = {t: math.log(1 + (self.size - n + 0.5) / (n + 0.5)) for t, n in df.items()}
+        self.idf = {
+            t: math.log(1 + (self.size - int(df[i]) + 0.5) / (int(df[i]) + 0.5))
+            for t, i in self._vocab.items()
+            if t and i < len(df) and df[i] > 0
+        }
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
 
+    def _norm(self, unique: Sequence[str]) -> float:
+        return sum(self.idf.get(t, self.max_idf) for t in unique)
+
     def scores(self, terms: Iterable[str]) -> np.ndarray:
+        """Every document's score for `terms`."""
         unique = list(dict.fromkeys(terms))
         known = [t for t in unique if t in self.idf]
         if not known:
             return np.zeros(self.size, dtype=np.float64)
         raw = np.asarray(self._bm25.get_scores(known), dtype=np.float64)
-        return raw / sum(self.idf.get(t, self.max_idf) for t in unique)
+        return raw / self._norm(unique)
+
+    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents holding `term` (sorted) and its BM25 score in each."""
+        scores = self._bm25.scores
+        t = self._vocab[term]
+        lo, hi = int(scores["indptr"][t]), int(scores["indptr"][t + 1])
+        return scores["indices"][lo:hi], scores["data"][lo:hi]
+
+    def scores_of(self, terms: Iterable[str], rows: np.ndarray) -> np.ndarray:
+        """The scores of documents `rows` (sorted) only: a binary search per term, whatever the size."""
+        unique = list(dict.fromkeys(terms))
+        out = np.zeros(len(rows), dtype=np.float64)
+        known = [t for t in unique if t in self.idf]
+        if not known or not len(rows):
+            return out
+        for term in known:
+            docs, values = self._postings(term)
+            at = np.searchsorted(docs, rows)
+            hit = at < len(docs)
+            hit[hit] = docs[at[hit]] == rows[hit]
+            out[hit] += values[at[hit]]
+        return out / self._norm(unique)
+
+    def top(self, terms: Iterable[str], k: int, max_docs: int) -> np.ndarray:
+        """Up to `k` documents scoring best on the question's terms held by at most `max_docs`
+        documents (the telling ones: a common word's postings would cost as much as the corpus)."""
+        kept = [self._postings(t) for t in dict.fromkeys(terms) if t in self.idf]
+        kept = [(docs, values) for docs, values in kept if len(docs) <= max_docs]
+        if not kept:
+            return np.zeros(0, dtype=np.int64)
+        docs, inverse = np.unique(np.concatenate([d for d, _ in kept]), return_inverse=True)
+        totals = np.bincount(inverse, weights=np.concatenate([v for _, v in kept]).astype(np.float64))
+        best = np.argsort(-totals, kind="stable")[:k]
+        return np.sort(docs[best]).astype(np.int64)
 
 
 # How-to questions, and the verbs instruction steps start with ("Begin by...", "Hold this position...").

@@ -13,6 +13,13 @@ index (z-scores) and added with fixed weights (`fuse`):
 - steps: instruction steps (list items that start with a verb: "Hold this position..."), when the
   question asks how to do something ("how do I start...", "step by step").
 
+Two stages keep the cost of a question flat as the library grows. Candidates: the chunks and
+sentences FAISS finds nearest, the sentences of those chunks, the BM25 best on the question's telling
+words, and the sentences a named concern points at. Up to `exact_search_max` sentences every sentence
+is a candidate (a club-sized library is scored exactly). Then fusion: the signals are computed for the
+candidates only, and standardised over them; any other sentence (a window's neighbour) is scored on
+demand against the same standardisation.
+
 A passage is a window of whole sentences (at most `chunk_chars` characters, inside one section) grown
 around a top sentence; windows never overlap, so neighbouring hits are collapsed by construction.
 """
@@ -21,44 +28,34 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from bot.chunking import HEADING, sections
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import Index
 from bot.knowledge import Catalog, normalise_text
+from bot.layout import RARE_MAX, TERM_ZIPF
 from bot.lexical import (
     NOT_COVERED_FILE,
     PROCEDURAL,
     STOPWORDS,
     STRENGTH_WORDS,
     SYNONYMS_FILE,
-    Lexical,
     Synonyms,
     Topics,
     Vocabulary,
     find_phrases,
-    is_step,
 )
 from bot.models import Passage
 
 log = logging.getLogger(__name__)
 
 MIN_WINDOW_CHARS = 200
-# A question word found in at most this many sentences (or headings) is one of the articles' own terms.
-RARE_MAX = 3
-# Words rarer than this in English (Zipf scale: 3 is once per million words) can be the articles' terms.
-TERM_ZIPF = 3.0
-
-
-# cache(kind, key, compute) -> the array `compute()` returns, kept with the index build.
-Cache = Callable[[str, Sequence[str], Callable[[], np.ndarray]], np.ndarray]
+__all__ = ["RARE_MAX", "TERM_ZIPF", "Retrieval", "Retriever", "Window", "fuse", "standardise"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +102,85 @@ def fuse(
     return total
 
 
+class Scored:
+    """The fused score of sentences for one question: computed for the candidates at search time, and
+    for any other sentence on demand, standardised against the candidates (so scores compare)."""
+
+    def __init__(self, retriever: Retriever, query: Query, rows: np.ndarray) -> None:
+        self._retriever = retriever
+        self._query = query
+        self.rows = rows
+        signals = retriever.signals_of(query, rows)
+        valid = retriever.valid[rows]
+        w = retriever.weights
+        self._weights = [w.chunk, w.sentence, w.lexical, w.context, w.catalog, w.steps]
+        self._raw = [False, False, False, False, True, True]
+        self._stats = [_stats(signal, valid) for signal in signals]
+        fused = self._fuse(signals)
+        fused[~valid] = np.nan
+        self.scores = fused
+        self._known: dict[int, float] = dict(zip(rows.tolist(), fused.tolist(), strict=True))
+        ok = valid & ~np.isnan(fused)
+        self._fused_stats = _stats(np.nan_to_num(fused), ok)
+
+    def _fuse(self, signals: Sequence[np.ndarray]) -> np.ndarray:
+        total = np.zeros(len(signals[0]), dtype=np.float64)
+        for signal, weight, raw, (mean, spread) in zip(
+            signals, self._weights, self._raw, self._stats, strict=True
+        ):
+            if weight:
+                value = np.asarray(signal, np.float64)
+                total += weight * (value if raw else (value - mean) / spread if spread else 0.0 * value)
+        return total
+
+    def of(self, rows: Sequence[int]) -> np.ndarray:
+        """The fused scores of `rows` (NaN for heading lines)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        missing = np.array(sorted({r for r in rows.tolist() if r not in self._known}), dtype=np.int64)
+        if len(missing):
+            fused = self._fuse(self._retriever.signals_of(self._query, missing))
+            fused[~self._retriever.valid[missing]] = np.nan
+            self._known.update(zip(missing.tolist(), fused.tolist(), strict=True))
+        return np.array([self._known[r] for r in rows.tolist()], dtype=np.float64)
+
+    def relevance(self, rows: Sequence[int], vector: np.ndarray) -> dict[int, float]:
+        """How well each of `rows` sums up the answer: its cosine to `vector` plus the fused score,
+        both standardised over the candidates (heading lines are -inf)."""
+        fused = self.of(rows)
+        cosines = self._retriever.sentence_cosines(vector, self.rows)
+        mean, spread = _stats(cosines, np.ones(len(cosines), dtype=bool))
+        own = (
+            (self._retriever.sentence_cosines(vector, rows) - mean) / spread
+            if spread
+            else np.zeros(len(rows))
+        )
+        fmean, fspread = self._fused_stats
+        total = own + np.where(
+            np.isnan(fused), -np.inf, (np.nan_to_num(fused) - fmean) / fspread if fspread else 0.0
+        )
+        return dict(zip((int(r) for r in rows), total.tolist(), strict=True))
+
+
+def _stats(values: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation of `values[mask]` (0 spread: a constant signal counts nothing)."""
+    ref = np.asarray(values, np.float64)[mask]
+    if ref.size == 0:
+        return 0.0, 0.0
+    spread = float(ref.std())
+    return float(ref.mean()), (spread if spread >= 1e-9 else 0.0)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What scoring a sentence needs to know of the question."""
+
+    vector: np.ndarray
+    terms: tuple[str, ...]
+    concern_rows: np.ndarray  # sentences quoted by a card whose concern the question names (sorted)
+    procedural: bool
+    chunk_cos: dict[int, float]  # the cosines of chunks found so far
+
+
 @dataclass(frozen=True)
 class Retrieval:
     """What a search found for one question, before it becomes an answer."""
@@ -116,8 +192,8 @@ class Retrieval:
     strength_question: bool = False
     # Whether it names a concern of a catalogued exercise (see `Retriever.concern_question`).
     concern_question: bool = False
-    # Fused score of every index sentence (NaN for heading lines), for building passages.
-    sentence_scores: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # The fused scores of the sentences (see `Scored`), for building passages and the short answer.
+    scored: Scored | None = field(default=None, repr=False, compare=False)
     # The top `top_k` passage windows, best first.
     windows: tuple[Window, ...] = ()
     # Topics from knowledge/not-covered.yaml the question mentions.
@@ -126,6 +202,15 @@ class Retrieval:
     specific_terms: tuple[str, ...] = ()
     # The not-covered topic closest in meaning to the question, and its cosine.
     topic_meaning: tuple[str, float] | None = None
+
+    @property
+    def sentence_scores(self) -> np.ndarray | None:
+        """The fused score of every candidate sentence, by row of `candidates` (tests and tuning)."""
+        return None if self.scored is None else self.scored.scores
+
+    @property
+    def candidates(self) -> np.ndarray:
+        return np.zeros(0, np.int64) if self.scored is None else self.scored.rows
 
 
 @dataclass(frozen=True)
@@ -150,10 +235,7 @@ class Retriever:
         embedder: Embedder,
         settings: Settings,
         catalog: Catalog | None = None,
-        cache: Cache | None = None,
     ) -> None:
-        """`cache(kind, key, compute)` keeps arrays derived from the index with its build (the coach
-        gives one), so a start does not recompute them."""
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -168,92 +250,45 @@ class Retriever:
         self.vocabulary = Vocabulary()
         self.synonyms = Synonyms.load(self.vocabulary, settings.knowledge_dir / SYNONYMS_FILE)
         self.not_covered = Topics.load(self.vocabulary, settings.knowledge_dir / NOT_COVERED_FILE)
-        self._layout()
-        self._text_stems = [self.vocabulary.stems(t) for t in self._texts]
-        docs = [
-            [*self.vocabulary.stems(h), *stems]
-            for h, stems in zip(self._heading, self._text_stems, strict=True)
-        ]
-        self._lexical = Lexical(docs)
-        self._context = Lexical([self._neighbourhood(i, docs) for i in range(len(docs))])
-        self._sentence_stems = [frozenset(stems) for stems in self._text_stems]
-        self._heading_stems = {h: frozenset(self.vocabulary.stems(h)) for h in set(self._heading)}
+        layout = index.layout
+        self.layout = layout
+        self.valid = np.asarray(layout.valid)
+        self._steps = np.asarray(layout.steps, dtype=np.float64)
+        self._lexical = layout.lexical
+        self._context = layout.context
+        self._rare = layout.rare
         self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
-        key = [
-            "rare-terms",
-            str(TERM_ZIPF),
-            str(RARE_MAX),
-            *sorted(a.content_hash for a in index.articles.values()),
-        ]
-        compute = lambda: np.array(sorted(self._rare_terms()), dtype=str)  # noqa: E731
-        self._rare = frozenset(str(t) for t in (cache(*("rare", key, compute)) if cache else compute()))
         self._catalog(catalog)
         # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
         self.topic_vectors: np.ndarray | None = None
-        self._sentences_index: Any = None
+        # How many FAISS searches ran (the scale benchmark checks every question makes some).
+        self.faiss_searches = 0
+        for faiss_index in (index.faiss, index.sentence_faiss):
+            if hasattr(faiss_index, "nprobe"):
+                faiss_index.nprobe = min(faiss_index.nlist, settings.ann_nprobe)
         # The stems of a sentence, remembered: the short answer reads the same sentences again and again.
         self.cached_stems = functools.lru_cache(maxsize=8192)(self._stem_tuple)
+        self._sentence_stems = functools.lru_cache(maxsize=65536)(self._stems_of_row)
+        self._heading_stems = functools.lru_cache(maxsize=4096)(self._stems_of_heading)
 
-    # -- set-up --------------------------------------------------------------------------------
-    def _layout(self) -> None:
-        """Per sentence: text, heading line or not, section, section heading and overlapping chunks."""
-        index = self.index
-        self._texts: list[str] = []
-        self._heading: list[str] = []
-        self._section: list[tuple[str, int]] = []
-        heads: list[bool] = []
-        bounds = {aid: sections(a.body) for aid, a in index.articles.items()}
-        chunk_rows: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-        for aid in index.articles:
-            rows = [i for i, c in enumerate(index.chunks) if c.article_id == aid]
-            chunk_rows[aid] = (
-                np.array(rows, dtype=np.int64),
-                np.array([index.chunks[i].start for i in rows], dtype=np.int64),
-                np.array([index.chunks[i].end for i in rows], dtype=np.int64),
-            )
-        overlaps: list[np.ndarray] = []
-        for ref in index.sentences:
-            article = index.articles[ref.article_id]
-            text = article.body[ref.start : ref.end]
-            secs = bounds[ref.article_id]
-            k = next((j for j, s in enumerate(secs) if s.start <= ref.start < s.end), 0)
-            self._texts.append(text)
-            self._heading.append((secs[k].heading if secs else "") or article.title)
-            self._section.append((ref.article_id, k))
-            heads.append(HEADING.match(text) is not None)
-            rows, starts, ends = chunk_rows[ref.article_id]
-            overlaps.append(rows[(starts < ref.end) & (ends > ref.start)])
-        n, m = len(index.sentences), len(index.chunks)
-        self._valid = ~np.array(heads, dtype=bool) if n else np.zeros(0, dtype=bool)
-        self._steps = np.array([1.0 if is_step(t) else 0.0 for t in self._texts], dtype=np.float64)
-        # Chunks holding each sentence as a padded index matrix; the pad (m) points one past the end,
-        # where lookups append a floor value, so a best-of is one max.
-        self._sentence_chunks = _padded(overlaps, m)
+    @property
+    def exhaustive(self) -> bool:
+        """Whether every sentence is a candidate (a library of at most `exact_search_max` sentences)."""
+        return len(self.index.sentences) <= self.settings.exact_search_max
 
-    def _neighbourhood(self, i: int, docs: Sequence[Sequence[str]]) -> list[str]:
-        """Heading and words of sentence `i` with the sentences either side of it in its section."""
-        out = list(docs[i])
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(docs) and self._valid[j] and self._section[j] == self._section[i]:
-                out += self._text_stems[j]
-        return out
+    # -- the layout ------------------------------------------------------------------------------
+    def text(self, row: int) -> str:
+        aid, start, end = self.index.sentences[row]
+        return self.index.articles[aid].body[start:end]
 
-    def _rare_terms(self) -> frozenset[str]:
-        """Stems of the articles' own terms: words rare in English (wordfreq's Zipf frequency below
-        `TERM_ZIPF`, such as "TFL" or "hemipelvi") found in at most `RARE_MAX` places (sentences, and
-        headings once each). "Boston" or "pandas" are too common in English to count."""
-        from wordfreq import zipf_frequency
+    def heading(self, row: int) -> str:
+        return self.layout.headings[int(self.layout.heading[row])]
 
-        counts: Counter[str] = Counter()
-        for stems in (*self._sentence_stems, *self._heading_stems.values()):
-            counts.update(stems)
-        words = {w for text in (*self._texts, *self._heading_stems) for w in self.vocabulary.words(text)}
-        candidates = [w for w in sorted(words) if len(w) > 2 and not w.isdigit() and w not in STOPWORDS]
-        return frozenset(
-            stem
-            for word, stem in zip(candidates, self.vocabulary.stem(candidates), strict=True)
-            if counts[stem] <= RARE_MAX and zipf_frequency(word, "en") < TERM_ZIPF
-        )
+    def _stems_of_row(self, row: int) -> frozenset[str]:
+        return frozenset(self.vocabulary.stems(self.text(row)))
+
+    def _stems_of_heading(self, heading: str) -> frozenset[str]:
+        return frozenset(self.vocabulary.stems(heading))
 
     def _catalog(self, catalog: Catalog | None) -> None:
         """Exercise concerns (as stem sets), the sentences each card quotes, and exercise names."""
@@ -262,16 +297,14 @@ class Retriever:
         self._names: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         if catalog is None:
             return
-        by_article: dict[str, list[int]] = {}
-        for i, ref in enumerate(self.index.sentences):
-            by_article.setdefault(ref.article_id, []).append(i)
         for ex in catalog.exercises.values():
             quoted: set[int] = set()
             for src in ex.sources:
                 quote = normalise_text(src.quote)
-                for i in by_article.get(src.article_id, []):
-                    text = normalise_text(self._texts[i])
-                    if self._valid[i] and len(text) >= 20 and (text in quote or quote in text):
+                lo, hi = self.index.sentences.rows(src.article_id)
+                for i in range(lo, hi):
+                    text = normalise_text(self.text(i))
+                    if self.valid[i] and len(text) >= 20 and (text in quote or quote in text):
                         quoted.add(i)
             for concern in ex.concerns:
                 stems = frozenset(self.vocabulary.stems(concern))
@@ -299,15 +332,19 @@ class Retriever:
     def _stem_tuple(self, text: str) -> tuple[str, ...]:
         return tuple(self.vocabulary.stems(text))
 
-    def answer_relevance(self, vector: np.ndarray, found: Retrieval) -> np.ndarray:
-        """How well each index sentence sums up the answer: its own cosine plus the retrieval's fused
-        score, both as z-scores (the short answer's relevance; heading lines are -inf)."""
-        scores = standardise(self.index.sentence_vectors @ np.asarray(vector, dtype=np.float32))
-        if found.sentence_scores is None:
-            return scores
-        fused = found.sentence_scores
-        valid = ~np.isnan(fused)
-        return scores + np.where(valid, standardise(np.nan_to_num(fused), valid), -np.inf)
+    def answer_relevance(self, vector: np.ndarray, found: Retrieval, rows: Sequence[int]) -> dict[int, float]:
+        """How well each of `rows` sums up the answer: its own cosine to `vector` plus the retrieval's
+        fused score, both as z-scores over the candidates (the short answer's relevance; heading
+        lines are -inf)."""
+        rows = sorted(set(rows))
+        if found.scored is None or not rows:
+            return dict.fromkeys(rows, 0.0)
+        return found.scored.relevance(rows, np.asarray(vector, dtype=np.float32))
+
+    def sentence_cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        """The cosines of sentences `rows` to a question embedded as `vector`."""
+        matrix = self.index.sentence_vectors[np.asarray(rows, dtype=np.int64)]
+        return np.asarray(matrix @ np.asarray(vector, dtype=np.float32), dtype=np.float64)
 
     def topic_match(self, vector: np.ndarray) -> tuple[str, float] | None:
         """The not-covered topic closest in meaning to a question embedded as `vector`."""
@@ -381,83 +418,127 @@ class Retriever:
 
     def search_vectors(self, queries: Sequence[str], vectors: np.ndarray) -> list[Retrieval]:
         """Search with vectors the caller encoded (best: of `query_text(q)`), one row per query."""
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(queries), -1)
+        vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32).reshape(len(queries), -1))
         if not self.index.chunks or not self.index.sentences:
             return [
                 Retrieval(0.0, tuple(self.topic_terms(q)), (), self.strength_question(q)) for q in queries
             ]
-        chunk_cos = self._dense(self.index.faiss, vectors, len(self.index.chunks))
-        sentence_cos = self._dense(self._sentence_faiss(), vectors, len(self.index.sentences))
-        return [self._one(query, chunk_cos[q], sentence_cos[q]) for q, query in enumerate(queries)]
+        every = self.exhaustive
+        chunks = self._faiss(self.index.faiss, vectors, len(self.index.chunks) if every else None)
+        # A small library scores every sentence: FAISS finds its candidates only in a large one.
+        sentences = [{} for _ in queries] if every else self._faiss(self.index.sentence_faiss, vectors, None)
+        return [self._one(query, vectors[q], chunks[q], sentences[q]) for q, query in enumerate(queries)]
 
-    def _dense(self, faiss_index: Any, vectors: np.ndarray, size: int) -> np.ndarray:
-        """Cosines from a FAISS search: every vector while the index holds at most `exact_search_max`
-        (the answers of a club-sized library are exact), else the `dense_candidates` nearest, the rest
-        scored as unrelated (-1)."""
-        k = size if size <= self.settings.exact_search_max else min(size, self.settings.dense_candidates)
+    def _faiss(self, faiss_index: Any, vectors: np.ndarray, k: int | None) -> list[dict[int, float]]:
+        """The `k` (default `dense_candidates`) nearest rows of each vector in `faiss_index`, with their
+        cosines: approximate from an IVF index, so callers rescore them (`_rescored`)."""
+        size = faiss_index.ntotal
+        k = min(size, k or self.settings.dense_candidates)
+        if k <= 0:
+            return [{} for _ in vectors]
+        self.faiss_searches += 1
         scores, rows = faiss_index.search(vectors, k)
-        out = np.full((len(vectors), size), -1.0, dtype=np.float32)
-        for q in range(len(vectors)):
-            found = rows[q] >= 0
-            out[q, rows[q][found]] = scores[q][found]
-        return out
+        return [
+            {int(r): float(s) for r, s in zip(rows[q], scores[q], strict=True) if r >= 0}
+            for q in range(len(vectors))
+        ]
 
-    def _sentence_faiss(self) -> Any:
-        """An inner-product FAISS index over the sentence vectors, built on first use."""
-        if self._sentences_index is None:
-            import faiss
+    def _rescored(self, matrix: np.ndarray, vector: np.ndarray, found: dict[int, float]) -> dict[int, float]:
+        """`found` with exact cosines, when the index that found them is approximate."""
+        if self.exhaustive or not found:
+            return found
+        rows = np.array(sorted(found), dtype=np.int64)
+        return dict(zip(rows.tolist(), (matrix[rows] @ vector).tolist(), strict=True))
 
-            index = faiss.IndexFlatIP(self.index.sentence_vectors.shape[1])
-            index.add(np.ascontiguousarray(self.index.sentence_vectors, dtype=np.float32))
-            self._sentences_index = index
-        return self._sentences_index
-
-    def signals(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> list[np.ndarray]:
-        """The six per-sentence signals that `fuse` combines (exposed for tuning and tests)."""
+    def _query(self, query: str, vector: np.ndarray, chunk_cos: dict[int, float]) -> Query:
         words = self.vocabulary.words(query)
         stems = self.vocabulary.stem_words(words, negation=True)
         expanded = self.vocabulary.without_generic(self._expanded(query))
-        terms = [*self.vocabulary.without_generic(stems), *expanded]
-        lexical = self._lexical.scores(terms)
-        context = self._context.scores(terms)
-        near_chunk = np.append(chunk_cos, -1.0)[self._sentence_chunks].max(axis=1)
-        boost = np.zeros(len(self._texts))
         named = self._named(words)
-        for concern, rows in self._concerns:
-            if concern <= named:
-                boost[rows] = 1.0
-        steps = self._steps if PROCEDURAL.search(query) else np.zeros(len(self._texts))
-        return [near_chunk, np.asarray(sentence_cos, np.float64), lexical, context, boost, steps]
-
-    def _one(self, query: str, chunk_cos: np.ndarray, sentence_cos: np.ndarray) -> Retrieval:
-        signals = self.signals(query, chunk_cos, sentence_cos)
-        w = self.weights
-        fused = fuse(
-            signals,
-            [w.chunk, w.sentence, w.lexical, w.context, w.catalog, w.steps],
-            self._valid,
-            raw=[False, False, False, False, True, True],
+        concern = [rows for stems_, rows in self._concerns if stems_ <= named]
+        return Query(
+            vector=vector,
+            terms=(*self.vocabulary.without_generic(stems), *expanded),
+            concern_rows=np.unique(np.concatenate(concern)) if concern else np.zeros(0, np.int64),
+            procedural=PROCEDURAL.search(query) is not None,
+            chunk_cos=chunk_cos,
         )
-        fused[~self._valid] = np.nan
-        windows = self._windows(fused, self.settings.top_k)
+
+    def candidates(self, query: Query, sentence_hits: dict[int, float]) -> np.ndarray:
+        """The sentences worth scoring (sorted rows): every one in a small library, else those FAISS
+        and BM25 find, those of the chunks FAISS finds, and those a named concern points at."""
+        n = len(self.index.sentences)
+        if self.exhaustive:
+            return np.arange(n, dtype=np.int64)
+        s = self.settings
+        spans = self.layout.chunk_sentences
+        top_chunks = sorted(query.chunk_cos, key=query.chunk_cos.__getitem__, reverse=True)
+        within = [
+            np.arange(spans[c][0], spans[c][1] + 1, dtype=np.int64) for c in top_chunks[: s.chunk_candidates]
+        ]
+        common = max(s.lexical_candidates, n // 100)
+        parts = [
+            np.fromiter(sentence_hits, dtype=np.int64, count=len(sentence_hits)),
+            *within,
+            self._lexical.top(query.terms, s.lexical_candidates, common),
+            self._context.top(query.terms, s.lexical_candidates, common),
+            query.concern_rows,
+        ]
+        return np.unique(np.concatenate(parts)).astype(np.int64)
+
+    def signals_of(self, query: Query, rows: np.ndarray) -> list[np.ndarray]:
+        """The six signals of sentences `rows` that `fuse` combines (see the module docstring)."""
+        every = len(rows) == len(self.index.sentences)
+        pad = len(self.index.chunks)
+        holders = np.asarray(self.layout.sentence_chunks[rows], dtype=np.int64)
+        needed = [c for c in np.unique(holders).tolist() if c != pad and c not in query.chunk_cos]
+        if needed:
+            cos = self.index.vectors[np.array(needed, dtype=np.int64)] @ query.vector
+            query.chunk_cos.update(zip(needed, cos.tolist(), strict=True))
+        keys = np.fromiter(query.chunk_cos, dtype=np.int64, count=len(query.chunk_cos))
+        values = np.fromiter(query.chunk_cos.values(), dtype=np.float64, count=len(keys))
+        order = np.argsort(keys)
+        keys, values = keys[order], np.append(values[order], -1.0)
+        at = np.searchsorted(keys, holders)
+        at[(at >= len(keys)) | (keys[np.minimum(at, len(keys) - 1)] != holders)] = len(keys)
+        near_chunk = values[at].max(axis=1)
+        sentence_cos = self.sentence_cosines(query.vector, rows)
+        if every:
+            lexical = self._lexical.scores(query.terms)
+            context = self._context.scores(query.terms)
+        else:
+            lexical = self._lexical.scores_of(query.terms, rows)
+            context = self._context.scores_of(query.terms, rows)
+        boost = np.isin(rows, query.concern_rows).astype(np.float64)
+        steps = self._steps[rows] if query.procedural else np.zeros(len(rows))
+        return [near_chunk, sentence_cos, lexical, context, boost, steps]
+
+    def _one(
+        self, query: str, vector: np.ndarray, chunk_hits: dict[int, float], sentence_hits: dict[int, float]
+    ) -> Retrieval:
+        chunk_cos = self._rescored(self.index.vectors, vector, chunk_hits)
+        best_dense = max(chunk_cos.values(), default=0.0)
+        state = self._query(query, vector, dict(chunk_cos))
+        scored = Scored(self, state, self.candidates(state, sentence_hits))
+        windows = self._windows(scored, self.settings.top_k)
         shown: set[str] = set()
         for win in windows:
-            shown |= self._heading_stems[self._heading[win.first]]
+            shown |= self._heading_stems(self.heading(win.first))
             for i in range(win.first, win.last + 1):
-                shown |= self._sentence_stems[i]
+                shown |= self._sentence_stems(i)
         concern = self.concern_question(query)
         # The question's topic words, and the article words its runner words stand for.
         topic = list(
             dict.fromkeys([*self.topic_terms(query), *self.vocabulary.without_generic(self._expanded(query))])
         )
         return Retrieval(
-            best_dense=float(chunk_cos.max()),
+            best_dense=best_dense,
             topic_terms=tuple(topic),
             shared_terms=tuple(t for t in topic if t in shown),
             specific_terms=tuple(t for t in self.terms(query) if t in shown),
             strength_question=concern or self._strength_words(query),
             concern_question=concern,
-            sentence_scores=fused,
+            scored=scored,
             windows=tuple(windows),
             off_topic=tuple(self.not_covered.found(query)),
         )
@@ -466,9 +547,9 @@ class Retriever:
     def passages(self, found: Retrieval, k: int | None = None) -> list[Passage]:
         """The top `k` passages: verbatim, non-overlapping sentence windows, near-duplicates dropped."""
         k = k or self.settings.top_k
-        if found.sentence_scores is None:
+        if found.scored is None:
             return []
-        windows = found.windows if len(found.windows) >= k else self._windows(found.sentence_scores, k)
+        windows = found.windows if len(found.windows) >= k else self._windows(found.scored, k)
         return [
             Passage(
                 rank=rank,
@@ -482,68 +563,79 @@ class Retriever:
             for rank, w in enumerate(windows[:k], start=1)
         ]
 
-    def _windows(self, fused: np.ndarray, k: int) -> list[Window]:
-        """Up to `k` windows, each grown from the best sentence not yet shown."""
+    def _windows(self, scored: Scored, k: int) -> list[Window]:
+        """Up to `k` windows, each grown from the best candidate sentence not yet shown."""
         limit = self.settings.chunk_chars
         refs = self.index.sentences
-        used = ~self._valid.copy()
+        used: set[int] = set()
         out: list[Window] = []
+        fused = scored.scores
         order = np.argsort(-np.nan_to_num(fused, nan=-np.inf), kind="stable")
-        for i in (int(x) for x in order):
-            if len(out) >= k or not self._valid[i]:
+        for i in (int(scored.rows[x]) for x in order):
+            if len(out) >= k or not self.valid[i]:
                 break
-            if used[i]:
+            if i in used:
                 continue
-            score = float(fused[i])
+            score = float(scored.of([i])[0])
             floor = self.settings.passage_floor
             if floor > 0 and out and out[0].score > 0 and score < out[0].score * floor:
                 break
-            lo, hi = self._grow(i, fused, used, limit)
-            used[lo : hi + 1] = True
-            body = self.index.articles[refs[i].article_id].body
+            scored.of(self._reach(i, limit))  # score the window's possible sentences in one go
+            lo, hi = self._grow(i, scored, used, limit)
+            used.update(range(lo, hi + 1))
+            aid = refs[i].article_id
+            body = self.index.articles[aid].body
             start, end = refs[lo].start, refs[hi].end
             if end - start > limit:
                 start, end = _clip(body, start, end, limit)
             if end - start < MIN_WINDOW_CHARS and any(
-                w.article_id == refs[i].article_id and (w.last + 1 == lo or hi + 1 == w.first) for w in out
+                w.article_id == aid and (w.last + 1 == lo or hi + 1 == w.first) for w in out
             ):
                 continue  # a scrap squeezed against a passage already shown: show a fuller one instead
-            words = frozenset().union(*self._sentence_stems[lo : hi + 1])
+            words = frozenset().union(*(self._sentence_stems(j) for j in range(lo, hi + 1)))
             if any(
-                _near_duplicate(words, frozenset().union(*self._sentence_stems[w.first : w.last + 1]))
+                _near_duplicate(
+                    words, frozenset().union(*(self._sentence_stems(j) for j in range(w.first, w.last + 1)))
+                )
                 for w in out
             ):
                 continue
-            out.append(Window(refs[i].article_id, lo, hi, start, end, score, self._heading[i]))
+            out.append(Window(aid, lo, hi, start, end, score, self.heading(i)))
         return out
 
-    def _grow(self, i: int, fused: np.ndarray, used: np.ndarray, limit: int) -> tuple[int, int]:
+    def _reach(self, i: int, limit: int) -> range:
+        """The sentences of `i`'s section that a window around it could hold."""
+        refs, section = self.index.sentences, self.layout.section
+        lo, hi = self.index.sentences.rows(refs[i].article_id)
+        first = lo + int(np.searchsorted(refs.start[lo:hi], refs.end[i] - limit, side="left"))
+        last = lo + int(np.searchsorted(refs.start[lo:hi], refs.start[i] + limit, side="left"))
+        rows = range(max(first, lo), min(last, hi))
+        return range(
+            next(j for j in rows if section[j] == section[i]),
+            1 + max(j for j in rows if section[j] == section[i]),
+        )
+
+    def _grow(self, i: int, scored: Scored, used: set[int], limit: int) -> tuple[int, int]:
         """Add the better-scoring free neighbour in the same section while the window fits in `limit`."""
         refs = self.index.sentences
+        section = self.layout.section
         lo = hi = i
         while True:
-            best = None
+            best, best_score = None, -np.inf
             for j in (lo - 1, hi + 1):
                 if (
                     0 <= j < len(refs)
-                    and not used[j]
-                    and self._section[j] == self._section[i]
+                    and self.valid[j]
+                    and j not in used
+                    and section[j] == section[i]
                     and refs[max(hi, j)].end - refs[min(lo, j)].start <= limit
-                    and (best is None or fused[j] > fused[best])
                 ):
-                    best = j
+                    score = float(scored.of([j])[0])
+                    if best is None or score > best_score:
+                        best, best_score = j, score
             if best is None:
                 return lo, hi
             lo, hi = min(lo, best), max(hi, best)
-
-
-def _padded(rows: Sequence[np.ndarray], sentinel: int) -> np.ndarray:
-    """Ragged integer rows as a matrix, padded with `sentinel`."""
-    width = max((len(r) for r in rows), default=0) or 1
-    out = np.full((len(rows), width), sentinel, dtype=np.int64)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = r
-    return out
 
 
 def _clip(body: str, start: int, end: int, limit: int) -> tuple[int, int]:

@@ -21,17 +21,16 @@ whole stays short.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
 
-from bot.models import Passage, Sentence
+from bot.models import Passage, Sentence, Sentences
 
 # A sentence opening on one of these leans on the sentence before it for its subject or its point.
 LEANING = re.compile(
@@ -304,42 +303,32 @@ def anecdote(text: str) -> bool:
 
 
 class Spans:
-    """The index's (article id, start, end) sentences, found by article and position without a scan."""
+    """The index's sentences, found by article and position without a scan: the index's `Sentences`
+    table, or (article id, start, end) tuples."""
 
-    def __init__(self, spans: Sequence[tuple[str, int, int]]) -> None:
-        self.spans = spans
-        self._rows: dict[str, tuple[list[int], list[int]]] = {}
-        for i, (aid, start, _) in enumerate(spans):
-            rows, starts = self._rows.setdefault(aid, ([], []))
-            rows.append(i)
-            starts.append(start)
+    def __init__(self, spans: Sentences | Sequence[tuple[str, int, int]]) -> None:
+        self.spans = spans if isinstance(spans, Sentences) else Sentences.grouped(spans)
 
     def within(self, article_id: str, start: int, end: int) -> list[int]:
         """Rows of the article's sentences that lie inside `start:end`, in order."""
-        rows, starts = self._rows.get(article_id, ([], []))
-        out = []
-        for k in range(bisect.bisect_left(starts, start), len(rows)):
-            if self.spans[rows[k]][2] > end:
-                break
-            out.append(rows[k])
-        return out
+        return self.spans.within(article_id, start, end)
 
     def of(self, article_id: str) -> list[tuple[int, int]]:
         """The (start, end) sentence spans of one article, in order."""
-        return [self.spans[i][1:] for i in self._rows.get(article_id, ([], []))[0]]
+        return self.spans.spans_of(article_id)
 
 
 def candidates(
     passages: Sequence[Passage],
     spans: Sequence[tuple[str, int, int]] | Spans,
-    scores: np.ndarray,
+    scores: Mapping[int, float] | np.ndarray,
     limit: int,
 ) -> list[Candidate]:
     """Every whole sentence of the passages; one that leans on the sentences before it is also offered
     with them (going back to the first that stands on its own, inside its section).
 
     `spans` are the index's (article id, start, end) sentences in article order and `scores` their
-    relevance. A pair longer than `limit` characters is not offered.
+    relevance, by row (at least those of the passages). A pair longer than `limit` characters is not offered.
     """
     index = spans if isinstance(spans, Spans) else Spans(spans)
     spans = index.spans

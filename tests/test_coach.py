@@ -67,11 +67,12 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     assert conversation.history == ("b", "c", "d")
 
 
-def test_the_articles_own_terms_are_kept_with_the_index(settings: Settings, monkeypatch) -> None:
-    """Worked out once per build (wordfreq over every word), not at every start."""
-    from bot.retrieve import Retriever
+def test_what_retrieval_derives_is_kept_with_the_index(settings: Settings, monkeypatch) -> None:
+    """The layout, BM25 and the articles' own terms are worked out once per build, not at every start."""
+    from bot import layout
 
     first = coach(settings).loaded.retriever
-    monkeypatch.setattr(Retriever, "_rare_terms", lambda self: (_ for _ in ()).throw(AssertionError("again")))
+    monkeypatch.setattr(layout, "derive", lambda *a: (_ for _ in ()).throw(AssertionError("again")))
     again = coach(settings).loaded.retriever
     assert again._rare == first._rare and "hemipelvi" in again._rare
+    assert again.search("what is the tfl?").windows == first.search("what is the tfl?").windows

@@ -271,28 +271,46 @@ def test_a_not_covered_topic_is_refused_unless_it_names_a_concern(tmp_path: Path
 
 def test_dense_scores_come_from_a_faiss_search(corpus: tuple[Retriever, Settings]) -> None:
     retriever, settings = corpus
-    calls: list[int] = []
-    real = retriever.index.faiss
+    calls: list[tuple[str, int]] = []
 
     class Spy:
-        def search(self, vectors, k):
-            calls.append(k)
-            return real.search(vectors, k)
+        def __init__(self, name, real):
+            self.name, self.real, self.ntotal = name, real, real.ntotal
 
-    retriever.index._faiss = Spy()
-    found = retriever.search("why do my hips drop?")
-    assert calls == [len(retriever.index.chunks)]  # a small library: every chunk scored, exactly
-    exact = (
-        retriever.index.vectors @ retriever.embedder.encode([retriever.query_text("why do my hips drop?")])[0]
-    )
-    assert found.best_dense == pytest.approx(float(exact.max()), abs=1e-5)
-    # Past `exact_search_max`, only the nearest `dense_candidates` come back from FAISS.
-    few = Retriever(
-        retriever.index,
-        retriever.embedder,
-        settings.model_copy(update={"exact_search_max": 1, "dense_candidates": 2}),
-    )
-    calls.clear()
-    narrowed = few.search("why do my hips drop?")
-    assert calls == [2] and narrowed.best_dense == pytest.approx(found.best_dense, abs=1e-5)
-    retriever.index._faiss = real
+        def search(self, vectors, k):
+            calls.append((self.name, k))
+            return self.real.search(vectors, k)
+
+    index = retriever.index
+    real = index.faiss, index.sentence_faiss
+    index.faiss, index.sentence_faiss = Spy("chunks", real[0]), Spy("sentences", real[1])
+    try:
+        question = "why do my hips drop?"
+        found = retriever.search(question)
+        # A small library: every chunk scored exactly, and every sentence is a candidate.
+        assert calls == [("chunks", len(index.chunks))]
+        assert len(found.candidates) == len(index.sentences)
+        exact = index.vectors @ retriever.embedder.encode([retriever.query_text(question)])[0]
+        assert found.best_dense == pytest.approx(float(exact.max()), abs=1e-5)
+        # Past `exact_search_max`, the candidates are the nearest `dense_candidates` from FAISS, the
+        # sentences of those chunks and what BM25 finds: far fewer, and the same best passage.
+        few = Retriever(
+            index,
+            retriever.embedder,
+            settings.model_copy(
+                update={
+                    "exact_search_max": 1,
+                    "dense_candidates": 5,
+                    "chunk_candidates": 1,
+                    "lexical_candidates": 3,
+                }
+            ),
+        )
+        calls.clear()
+        narrowed = few.search(question)
+        assert calls == [("chunks", 5), ("sentences", 5)]
+        assert narrowed.best_dense == pytest.approx(found.best_dense, abs=1e-5)
+        assert len(narrowed.candidates) < len(index.sentences) / 2
+        assert narrowed.windows[0].first == found.windows[0].first
+    finally:
+        index.faiss, index.sentence_faiss = real
