@@ -327,7 +327,7 @@ class Coach:
             sentences,
             suggestions,
             safety,
-            list(loaded.index.articles.values()),
+            loaded.index.articles,
             see_also,
             shown,
         )

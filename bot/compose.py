@@ -6,13 +6,16 @@ sandboxed with StrictUndefined so a missing variable fails loudly instead of pri
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot.models import Answer, Article, Passage, Safety, Sentence, Suggestion
+
+MAX_TITLES = 5  # article titles a "not covered" answer names
 
 
 class TemplateError(Exception):
@@ -71,7 +74,7 @@ def compose(
     sentences: Sequence[Sentence],
     suggestions: Sequence[Suggestion],
     safety: Safety | None,
-    articles: Sequence[Article],
+    articles: Mapping[str, Article],
     see_also: Sequence[int] = (),
     shown: Sequence[Passage] = (),
 ) -> Answer:
@@ -85,7 +88,6 @@ def compose(
         passages, sentences, suggestions, see_also, shown = (), (), (), (), ()
     # A red-flag question is always answered: the referral is the answer.
     answered = answered or safety is not None
-    titles = {a.id: a.title for a in articles}
     suggestions = [
         replace(
             s,
@@ -94,7 +96,9 @@ def compose(
                 concern=s.concern,
                 named=s.named,
                 citation=s.citation,
-                source=titles.get(s.exercise.sources[0].article_id) if s.exercise.sources else None,
+                source=a.title
+                if s.exercise.sources and (a := articles.get(s.exercise.sources[0].article_id))
+                else None,
             ),
         )
         for s in suggestions
@@ -109,7 +113,10 @@ def compose(
     if answered:
         text = templates.render("answer.md.j2", exercises=suggestions, passages=shown, full=False, **data)
     else:
-        text = templates.render("not_covered.md.j2", titles=list(titles.values()), passages=passages, **data)
+        # A few titles show what the library is about; a club library can hold thousands.
+        titles = [a.title for a in itertools.islice(articles.values(), MAX_TITLES)]
+        more = len(articles) - len(titles)
+        text = templates.render("not_covered.md.j2", titles=titles, more=more, passages=passages, **data)
     return Answer(
         question=question,
         answered=answered,

@@ -1,10 +1,10 @@
 from pathlib import Path
 
 from bot.coach import Coach
-from bot.compose import Templates
+from bot.compose import MAX_TITLES, Templates, compose
 from bot.config import Settings
 from bot.embedding import HashEmbedder
-from bot.models import Safety
+from bot.models import Article, Safety
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,9 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
         ),
         "answer.discord.j2": templates.render("answer.discord.j2", safety=None, **data),
         "passage.discord.j2": templates.render("passage.discord.j2", p=answer.passages[0]),
-        "not_covered.md.j2": templates.render("not_covered.md.j2", question="bread?", titles=["A", "B"]),
+        "not_covered.md.j2": templates.render(
+            "not_covered.md.j2", question="bread?", titles=["A", "B"], more=0
+        ),
         "not_covered.discord.j2": templates.render("not_covered.discord.j2"),
         "safety.md.j2": templates.render("safety.md.j2", safety=Safety(("chest pain",), "emergency")),
         "safety.discord.j2": templates.render("safety.discord.j2", safety=safety),
@@ -97,3 +99,12 @@ def test_user_text_is_data_never_a_template(settings: Settings) -> None:
         assert "49" not in answer.text
         if not answer.answered:
             assert question in answer.text
+
+
+def test_a_refusal_names_a_few_articles_of_a_large_library(settings: Settings) -> None:
+    articles = {
+        f"a{i}": Article(f"a{i}", f"Article {i}", "Body.", Path(f"a{i}.md"), "hash") for i in range(2000)
+    }
+    answer = compose(Templates(settings.prompts_dir), "bread?", (), False, [], [], [], None, articles)
+    assert "Article 4;" in answer.text and "Article 5;" not in answer.text
+    assert f"and {2000 - MAX_TITLES:,} more" in answer.text and len(answer.text) < 600
