@@ -4,7 +4,7 @@ Layout of `index_dir`:
     CURRENT                     name of the live build (replaced atomically)
     builds/<name>/manifest.json model id, dimension, format version, per-article hashes, build time, checksums
     builds/<name>/articles.json article metadata for citations
-    builds/<name>/chunks.jsonl  one chunk per line (verbatim text and span)
+    builds/<name>/chunk_spans.npy, chunk_headings.json   (article, start, end, heading) of every chunk
     builds/<name>/sentence_spans.npy  (article, start, end) of every sentence, grouped by article
     builds/<name>/chunks.npy, sentences.npy   normalised embeddings (memory-mapped at load)
     builds/<name>/faiss.index, sentences.faiss   inner-product FAISS indexes over them (`make_faiss`)
@@ -31,7 +31,8 @@ import socket
 import stat
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ from bot.models import Article, Chunk, Problem, SentenceRef, Sentences
 
 FORMAT_VERSION = 5  # 5: sentence spans as arrays, a FAISS index of sentences, the layout saved
 FILES = (
-    "chunks.jsonl",
+    "chunk_spans.npy",
+    "chunk_headings.json",
     "sentence_spans.npy",
     "articles.json",
     "chunks.npy",
@@ -68,13 +70,56 @@ class IndexUnusable(Exception):
     """The index on disk is missing, damaged, or built with another model or format."""
 
 
+class Chunks(Sequence[Chunk]):
+    """The index's chunks as arrays (article, start, end, heading), each read from its article's body
+    when asked for: 100,000 chunks load in milliseconds."""
+
+    def __init__(self, articles: dict[str, Article], spans: np.ndarray, headings: list[str]) -> None:
+        self._articles = articles
+        self._ids = list(articles)
+        self.spans = spans
+        self.headings = headings
+
+    @classmethod
+    def of(cls, chunks: Sequence[Chunk], articles: dict[str, Article]) -> Chunks:
+        order = {aid: k for k, aid in enumerate(articles)}
+        headings: dict[str, int] = {}
+        spans = np.array(
+            [
+                (order[c.article_id], c.start, c.end, headings.setdefault(c.heading, len(headings)))
+                for c in chunks
+            ],
+            dtype=np.int32,
+        )
+        return cls(articles, spans.reshape(len(chunks), 4), list(headings))
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        a, start, end, heading = (int(x) for x in self.spans[i])
+        aid = self._ids[a]
+        body = self._articles[aid].body
+        return Chunk(f"{aid}#{start}-{end}", aid, self.headings[heading], start, end, body[start:end])
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self[i] for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Chunks) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass
 class Index:
     """Everything needed to answer: chunks, their vectors, sentence vectors and article metadata."""
 
     manifest: dict[str, Any]
     articles: dict[str, Article]
-    chunks: list[Chunk]
+    chunks: Chunks
     vectors: np.ndarray
     sentences: Sentences
     sentence_vectors: np.ndarray
@@ -118,7 +163,14 @@ def chunk_params(settings: Settings, embedder: Embedder) -> dict[str, Any]:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The file's SHA-256, read in blocks (a 1 GB vector file never sits in memory whole)."""
+    digest = hashlib.sha256()
+    block = bytearray(1 << 22)
+    view = memoryview(block)
+    with path.open("rb", buffering=0) as fh:
+        while size := fh.readinto(block):
+            digest.update(view[:size])
+    return digest.hexdigest()
 
 
 def _article_meta(article: Article) -> dict[str, Any]:
@@ -203,11 +255,12 @@ def build(
     }
     ordered = {a.id: a for a in articles}
     table = Sentences.of(sentences, list(ordered))
+    chunk_table = Chunks.of(chunks, ordered)
     manifest["search"] = {"chunks": _kind(len(matrix), settings), "sentences": _kind(len(smatrix), settings)}
     index = Index(
         manifest,
         ordered,
-        chunks,
+        chunk_table,
         matrix,
         table,
         smatrix,
@@ -241,9 +294,10 @@ def save(index: Index, index_dir: Path, embedder: Embedder | None = None) -> Pat
     tmp.mkdir()
     final = builds / name
     try:
-        with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as fh:
-            for chunk in index.chunks:
-                fh.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+        np.save(tmp / "chunk_spans.npy", np.asarray(index.chunks.spans), allow_pickle=False)
+        (tmp / "chunk_headings.json").write_text(
+            json.dumps(index.chunks.headings, ensure_ascii=False), encoding="utf-8"
+        )
         np.save(tmp / "sentence_spans.npy", np.asarray(index.sentences.spans), allow_pickle=False)
         (tmp / "articles.json").write_text(
             json.dumps([_article_meta(a) for a in index.articles.values()], ensure_ascii=False, indent=1),
@@ -407,28 +461,63 @@ def load_build(folder: Path, model_id: str | None = None) -> Index:
     if model_id is not None and manifest.get("model") != model_id:
         raise IndexUnusable(f"the index was built with model {manifest.get('model')!r}, not {model_id!r}")
     _check_manifest(manifest)
-    try:
+    # The files are checked against their checksums on other threads while they are read (hashing
+    # lets go of the GIL): a large build loads in the time of the longer of the two, not their sum.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        by_size = sorted(FILES, key=lambda name: -_size(folder / name))
+        digests = {name: pool.submit(_sha256, folder / name) for name in by_size}
+        try:
+            index = _read_build(folder, manifest)
+            problem: Exception | None = None
+        except (IndexUnusable, OSError, ValueError, KeyError, TypeError, RecursionError, RuntimeError) as exc:
+            problem = exc
         for name in FILES:
-            if _sha256(folder / name) != manifest["files"][name]:
+            try:
+                digest = digests[name].result()
+            except OSError as exc:
+                raise IndexUnusable(f"the index file {name} is unreadable ({exc.strerror or exc})") from exc
+            if digest != manifest["files"][name]:
                 raise IndexUnusable(f"the index file {name} is damaged (checksum mismatch)")
-        chunks = [Chunk(**json.loads(line)) for line in (folder / "chunks.jsonl").open(encoding="utf-8")]
-        metas = json.loads((folder / "articles.json").read_text(encoding="utf-8"))
-        articles = {m["id"]: Article(**dict(m, path=Path(m["path"]))) for m in metas}
-        spans = np.asarray(np.load(folder / "sentence_spans.npy", mmap_mode="r", allow_pickle=False))
-        if (
-            spans.ndim != 2
-            or spans.shape[1] != 3
-            or (len(spans) and not 0 <= spans[:, 0].min() <= spans[:, 0].max() < len(articles))
-        ):
-            raise IndexUnusable("the index is damaged (the sentence spans are misshapen)")
-        sentences = Sentences(list(articles), spans)
-        vectors = np.asarray(np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False))
-        svectors = np.asarray(np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False))
-        derived = layout.load(folder)
-    except IndexUnusable:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise IndexUnusable(f"the index is damaged ({exc})") from exc
+    if isinstance(problem, IndexUnusable):
+        raise problem
+    if problem is not None:
+        raise IndexUnusable(f"the index is damaged ({problem})") from problem
+    return index
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_build(folder: Path, manifest: dict[str, Any]) -> Index:
+    """The files of the build in `folder`, read (vectors memory-mapped) and checked for shape."""
+    metas = json.loads((folder / "articles.json").read_text(encoding="utf-8"))
+    articles = {m["id"]: Article(**dict(m, path=Path(m["path"]))) for m in metas}
+    chunk_spans = np.asarray(np.load(folder / "chunk_spans.npy", mmap_mode="r", allow_pickle=False))
+    headings = json.loads((folder / "chunk_headings.json").read_text(encoding="utf-8"))
+    if (
+        chunk_spans.ndim != 2
+        or chunk_spans.shape[1] != 4
+        or not isinstance(headings, list)
+        or (len(chunk_spans) and not 0 <= chunk_spans[:, 0].min() <= chunk_spans[:, 0].max() < len(articles))
+        or (len(chunk_spans) and not 0 <= chunk_spans[:, 3].min() <= chunk_spans[:, 3].max() < len(headings))
+    ):
+        raise IndexUnusable("the index is damaged (the chunk spans are misshapen)")
+    chunks = Chunks(articles, chunk_spans, [str(h) for h in headings])
+    spans = np.asarray(np.load(folder / "sentence_spans.npy", mmap_mode="r", allow_pickle=False))
+    if (
+        spans.ndim != 2
+        or spans.shape[1] != 3
+        or (len(spans) and not 0 <= spans[:, 0].min() <= spans[:, 0].max() < len(articles))
+    ):
+        raise IndexUnusable("the index is damaged (the sentence spans are misshapen)")
+    sentences = Sentences(list(articles), spans)
+    vectors = np.asarray(np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False))
+    svectors = np.asarray(np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False))
+    derived = layout.load(folder)
     dim = manifest.get("dimension")
     if vectors.shape != (len(chunks), dim) or svectors.shape != (len(sentences), dim):
         raise IndexUnusable("the index is damaged (vector and chunk counts disagree)")

@@ -264,7 +264,7 @@ def test_a_concern_cache_the_manifest_does_not_list_is_not_used(settings: Settin
     [
         lambda m: m.pop("files"),
         lambda m: m.update(files=None),
-        lambda m: m.update(files={"chunks.jsonl": m["files"]["chunks.jsonl"]}),
+        lambda m: m.update(files={"chunk_spans.npy": m["files"]["chunk_spans.npy"]}),
         lambda m: m.update(articles={"x": "not a dict"}),
     ],
     ids=["no-files", "null-files", "some-files", "bad-articles"],

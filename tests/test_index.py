@@ -38,7 +38,11 @@ def test_build_then_load_round_trips(settings: Settings) -> None:
     assert set(manifest["articles"]) == {a.id for a in loaded.articles.values()}
     assert all("hash" in meta for meta in manifest["articles"].values())
     folder = settings.index_dir / "builds" / (settings.index_dir / "CURRENT").read_text().strip()
-    assert not list(folder.glob("*.pkl")) and (folder / "chunks.jsonl").is_file()
+    assert not list(folder.glob("*.pkl")) and (folder / "chunk_spans.npy").is_file()
+    # What retrieval derives from the articles is saved with the build, under the manifest's checksums.
+    assert (folder / "layout" / "lexical" / "data.csc.index.npy").is_file()
+    assert "layout/context/data.csc.index.npy" in manifest["files"] and "sentences.faiss" in manifest["files"]
+    assert manifest["search"] == {"chunks": "flat (exact)", "sentences": "flat (exact)"}
 
 
 def test_update_is_incremental(settings: Settings) -> None:
@@ -77,8 +81,8 @@ def test_damage_and_other_models_are_detected_and_rebuilt(settings: Settings) ->
     with pytest.raises(IndexUnusable, match="model"):
         load(settings.index_dir, "another-model")
     folder = settings.index_dir / "builds" / (settings.index_dir / "CURRENT").read_text().strip()
-    with (folder / "chunks.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"id": "x"}) + "\n")
+    with (folder / "layout" / "lexical" / "data.csc.index.npy").open("ab") as fh:
+        fh.write(b"\x00" * 8)
     with pytest.raises(IndexUnusable, match="damaged"):
         load(settings.index_dir, "hash")
     rebuilt = refresh(settings, HashEmbedder(model_id="hash"))

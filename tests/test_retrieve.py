@@ -314,3 +314,26 @@ def test_dense_scores_come_from_a_faiss_search(corpus: tuple[Retriever, Settings
         assert narrowed.windows[0].first == found.windows[0].first
     finally:
         index.faiss, index.sentence_faiss = real
+
+
+def test_a_large_library_is_searched_through_an_approximate_index(settings: Settings) -> None:
+    """Past `exact_search_max` vectors the build makes IVF indexes (recorded in the manifest), and a
+    question is answered from the candidates they and BM25 find, rescored exactly."""
+    embedder = HashEmbedder(model_id="hash")
+    exact = ix.refresh(settings, embedder).index
+    large = settings.model_copy(
+        update={"exact_search_max": 60, "index_dir": settings.index_dir.parent / "ivf"}
+    )
+    index = ix.refresh(large, embedder).index
+    assert index.manifest["search"]["sentences"].startswith("ivf-sq8")
+    assert ix.load(large.index_dir, "hash").sentence_faiss.nprobe > 0
+    near, far = Retriever(exact, embedder, settings), Retriever(index, embedder, large)
+    for question in [
+        "why do my hips drop?",
+        "how do I do a runner deadlift?",
+        "are lunges good for runners?",
+    ]:
+        a, b = near.search(question), far.search(question)
+        assert len(b.candidates) < len(a.candidates)
+        assert b.best_dense == pytest.approx(a.best_dense, abs=1e-5)
+        assert near.passages(a)[0].text == far.passages(b)[0].text
