@@ -19,7 +19,7 @@ from bot.embedding import Embedder, EmbeddingError, make_embedder
 from bot.exercises import Suggester, concern_list
 from bot.exercises import Weights as SuggestWeights
 from bot.index import Index, Refresh, refresh
-from bot.knowledge import Catalog, KnowledgeError, load_catalog
+from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog
 from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
 from bot.retrieve import Retrieval, Retriever
 from bot.safety import red_flags
@@ -44,9 +44,10 @@ def quote_passage(index: Index, exercise: Exercise) -> Passage | None:
     """The passage holding the first quote that recommends `exercise`, as a cited passage."""
     for src in exercise.sources:
         article = index.articles.get(src.article_id)
-        at = article.body.find(src.quote) if article else -1
-        if article is None or at < 0:
+        span = find_quote(src.quote, article.body) if article else None
+        if article is None or span is None:
             continue
+        at = span[0]
         for chunk in index.chunks_of(article.id):
             if chunk.start <= at < chunk.end:
                 start, end = display_span(chunk)

@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.chunking import sections
 from bot.config import Settings
-from bot.knowledge import Catalog, normalise_text
+from bot.knowledge import Catalog, Matcher, normalise_text
 from bot.models import Article, Passage, Sentences, Suggestion
 
 Terms = Callable[[str], list[str]]
@@ -136,44 +136,25 @@ def concern_list(catalog: Catalog) -> list[tuple[str, str]]:
     return [(slug, c) for slug, ex in sorted(catalog.exercises.items()) for c in ex.concerns]
 
 
-class Names:
-    """Finds catalog names and aliases in text with one compiled pattern; the longest name wins.
-
-    A plural or an -ing form counts as the name ("RDLs" is the RDL, "deadlifting" the deadlift)."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        names = {normalise_text(name): slug for name, slug in catalog.names().items()}
-        self._slug = names
-        alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True) if n)
-        # "deadlifts", "RDLs", "deadlifting", "squatting": the name in another form is the name.
-        self._pattern = re.compile(rf"(?<!\w)({alternation})(?:e?s|t?ing)?(?!\w)") if alternation else None
-
-    def all(self, text: str) -> list[str]:
-        """Slugs of every mention in `text`, repeats included."""
-        if self._pattern is None:
-            return []
-        return [self._slug[m.group(1)] for m in self._pattern.finditer(normalise_text(text))]
-
-    def __call__(self, text: str) -> list[str]:
-        """Slugs named in `text`, in order of first mention."""
-        return list(dict.fromkeys(self.all(text)))
+class Names(Matcher):
+    """The catalog's matcher, which also tells what a request for what to do names as its setting."""
 
     def around(self, text: str) -> list[str]:
         """Slugs a request for what to do names only as its setting ("what should I do after
         squats?"), never as its subject; in a question asking what else to do ("anything missing?"),
         every exercise it names."""
         norm = normalise_text(text)
-        if self._pattern is not None and SOMETHING_ELSE.search(text.lower().replace("’", "'")):
+        if self.pattern is not None and SOMETHING_ELSE.search(text.lower().replace("’", "'")):
             return self(text)
-        if self._pattern is None or not WHAT_TO_DO.search(norm):
+        if self.pattern is None or not WHAT_TO_DO.search(norm):
             return []
         setting: dict[str, bool] = {}
         joined, end = False, 0  # whether the last name was a setting; where it ended
-        for m in self._pattern.finditer(norm):
+        for m in self.pattern.finditer(norm):
             here = AROUND.search(norm[: m.start()]) is not None or (
                 joined and AND_OR.fullmatch(norm[end : m.start()]) is not None
             )
-            slug = self._slug[m.group(1)]
+            slug = self.slugs[m.group(1)]
             setting[slug] = setting.get(slug, True) and here
             joined, end = here, m.end()
         return [slug for slug, only in setting.items() if only]
@@ -265,12 +246,7 @@ class Suggester:
         self._spans = sentences if isinstance(sentences, Sentences) else Sentences.grouped(sentences)
         # What each article names, worked out the first time one of its passages is found.
         self._facts: dict[str, _Facts] = {}
-        self._quote_spans = [
-            (slug, a.id, at, at + len(src.quote))
-            for slug, ex in catalog.exercises.items()
-            for src in ex.sources
-            if (a := self._articles.get(src.article_id)) is not None and (at := a.body.find(src.quote)) >= 0
-        ]
+        self._quote_spans = self.names.quotes(self._articles)
 
     def _facts_of(self, article_id: str) -> _Facts | None:
         """What an article names, by section and by sentence (None: an article the index does not

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -283,6 +283,51 @@ def load_exercise(path: Path) -> Exercise | Problem:
     )
 
 
+def find_quote(quote: str, body: str) -> tuple[int, int] | None:
+    """Where `quote` stands in `body`, compared as `normalise_text` compares (case, punctuation and
+    spacing aside): the one rule by which a card's quote is found."""
+    at = body.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    words = normalise_text(quote).split()
+    if not words:
+        return None
+    m = re.search(r"\W+".join(re.escape(w) for w in words), body, re.IGNORECASE)
+    return (m.start(), m.end()) if m else None
+
+
+class Matcher:
+    """The one exercise matcher: catalog names and aliases in text (one compiled pattern; the longest
+    name wins; "RDLs" is the RDL, "deadlifting" the deadlift), and where each card's quotes stand in
+    the articles. Retrieval, the suggester and `coach check` all use it."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.slugs = {normalise_text(name): slug for name, slug in catalog.names().items()}
+        alternation = "|".join(re.escape(n) for n in sorted(self.slugs, key=len, reverse=True) if n)
+        # "deadlifts", "RDLs", "deadlifting", "squatting": the name in another form is the name.
+        self.pattern = re.compile(rf"(?<!\w)({alternation})(?:e?s|t?ing)?(?!\w)") if alternation else None
+
+    def all(self, text: str) -> list[str]:
+        """Slugs of every mention in `text`, repeats included."""
+        if self.pattern is None:
+            return []
+        return [self.slugs[m.group(1)] for m in self.pattern.finditer(normalise_text(text))]
+
+    def __call__(self, text: str) -> list[str]:
+        """Slugs named in `text`, in order of first mention."""
+        return list(dict.fromkeys(self.all(text)))
+
+    def quotes(self, articles: Mapping[str, Article]) -> list[tuple[str, str, int, int]]:
+        """(slug, article id, start, end) of every card quote found in `articles`."""
+        return [
+            (slug, src.article_id, *span)
+            for slug, ex in self.catalog.exercises.items()
+            for src in ex.sources
+            if (a := articles.get(src.article_id)) is not None and (span := find_quote(src.quote, a.body))
+        ]
+
+
 def check_catalog(exercises: dict[str, Exercise], articles: Iterable[Article]) -> list[Problem]:
     """Links between exercises and quotes from articles that do not hold."""
     by_id = {a.id: a for a in articles}
@@ -296,12 +341,12 @@ def check_catalog(exercises: dict[str, Exercise], articles: Iterable[Article]) -
             article = by_id.get(src.article_id)
             if article is None:
                 problems.append(Problem(path, f"cites unknown article {src.article_id!r}"))
-            elif normalise_text(src.quote) not in normalise_text(article.body):
+            elif find_quote(src.quote, article.body) is None:
                 problems.append(Problem(path, f"quote not found in {src.article_id}: {src.quote[:60]!r}"))
         if (
             ex.dosage
             and ex.dosage_is_quote
-            and not any(normalise_text(ex.dosage) in normalise_text(a.body) for a in by_id.values())
+            and not any(find_quote(ex.dosage, a.body) for a in by_id.values())
         ):
             problems.append(Problem(path, "dosage is marked as a quote but no article says it"))
     return problems

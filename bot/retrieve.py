@@ -37,7 +37,7 @@ import numpy as np
 from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import Index
-from bot.knowledge import Catalog, normalise_text
+from bot.knowledge import Catalog, Matcher
 from bot.layout import RARE_MAX, TERM_ZIPF
 from bot.lexical import (
     NOT_COVERED_FILE,
@@ -48,7 +48,6 @@ from bot.lexical import (
     Synonyms,
     Topics,
     Vocabulary,
-    find_phrases,
 )
 from bot.models import Passage
 
@@ -291,32 +290,28 @@ class Retriever:
         return frozenset(self.vocabulary.stems(heading))
 
     def _catalog(self, catalog: Catalog | None) -> None:
-        """Exercise concerns (as stem sets), the sentences each card quotes, and exercise names."""
+        """Exercise concerns (as stem sets), the sentences each card quotes, and the exercise matcher."""
         self._concerns: list[tuple[frozenset[str], np.ndarray]] = []
         self._concern_terms: set[frozenset[str]] = set()
-        self._names: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.names = Matcher(catalog or Catalog({}))
         if catalog is None:
             return
+        quoted: dict[str, set[int]] = {}
+        sentences = self.index.sentences
+        for slug, aid, start, end in self.names.quotes(self.index.articles):
+            lo, hi = sentences.rows(aid)
+            first = lo + int(np.searchsorted(sentences.end[lo:hi], start, side="right"))
+            last = lo + int(np.searchsorted(sentences.start[lo:hi], end, side="left"))
+            quoted.setdefault(slug, set()).update(i for i in range(first, last) if self.valid[i])
         for ex in catalog.exercises.values():
-            quoted: set[int] = set()
-            for src in ex.sources:
-                quote = normalise_text(src.quote)
-                lo, hi = self.index.sentences.rows(src.article_id)
-                for i in range(lo, hi):
-                    text = normalise_text(self.text(i))
-                    if self.valid[i] and len(text) >= 20 and (text in quote or quote in text):
-                        quoted.add(i)
+            rows = quoted.get(ex.slug)
             for concern in ex.concerns:
                 stems = frozenset(self.vocabulary.stems(concern))
                 # One-word concerns ("balance", "hamstrings") are too loose to point at a quote.
                 if len(stems) > 1:
                     self._concern_terms.add(stems)
-                    if quoted:
-                        self._concerns.append((stems, np.array(sorted(quoted), dtype=np.int64)))
-            for name in (ex.name, *ex.aliases):
-                stems = self.vocabulary.phrase(name)
-                if stems:
-                    self._names.setdefault(stems[0], []).append((stems, ex.slug))
+                    if rows:
+                        self._concerns.append((stems, np.array(sorted(rows), dtype=np.int64)))
 
     # -- questions -------------------------------------------------------------------------------
     def topic_terms(self, text: str) -> list[str]:
@@ -388,7 +383,7 @@ class Retriever:
     def _strength_words(self, query: str) -> bool:
         """Whether the question uses a strength word or names a catalogued exercise."""
         stems = self.vocabulary.stem(self.vocabulary.words(query))
-        return not self._strength_stems.isdisjoint(stems) or bool(find_phrases(stems, self._names))
+        return not self._strength_stems.isdisjoint(stems) or bool(self.names(query))
 
     def concern_question(self, query: str) -> bool:
         """Whether the question names a concern of a catalogued exercise ("hip drop", "weak glutes")."""

@@ -110,3 +110,13 @@ def test_catalog_reports_broken_links_and_unknown_quotes(knowledge: Path) -> Non
     catalog, problems = load_catalog(folder, articles)
     assert any("unknown exercise 'moon-jump'" in p.message for p in problems)
     assert catalog.exercises["glute-bridge"].harder is None
+
+
+def test_a_card_quote_is_found_by_one_rule_whatever_its_punctuation() -> None:
+    from bot.knowledge import find_quote
+
+    body = "Intro.\n\nThe Runner Deadlift — done slowly — builds the posterior chain.\nMore."
+    start, end = find_quote("the runner deadlift, done slowly, builds the posterior chain", body)
+    assert body[start:end] == "The Runner Deadlift — done slowly — builds the posterior chain"
+    assert find_quote("builds the posterior chain", body) == (body.index("builds"), body.index(".\nMore"))
+    assert find_quote("squats build the posterior chain", body) is None and find_quote("…", body) is None
