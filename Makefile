@@ -31,12 +31,14 @@ run: index
 lint: install
 	$(BIN)/ruff check bot tests benchmarks
 	$(BIN)/ruff format --check bot tests benchmarks
+	$(BIN)/mypy
 
 test: install lint
 	$(BIN)/python -m pytest -q
 
 bench: index
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) .index

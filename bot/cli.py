@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import click
 import typer
@@ -46,7 +46,7 @@ def settings() -> Settings:
         fail(f"invalid setting {name}: {first['msg']}")
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
+def fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]Error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 

@@ -96,7 +96,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
+        return int(self.model.max_seq_length or 0)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self.model.encode(

@@ -518,7 +518,7 @@ def _read_build(folder: Path, manifest: dict[str, Any]) -> Index:
     vectors = np.asarray(np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False))
     svectors = np.asarray(np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False))
     derived = layout.load(folder)
-    dim = manifest.get("dimension")
+    dim = int(manifest.get("dimension") or 0)
     if vectors.shape != (len(chunks), dim) or svectors.shape != (len(sentences), dim):
         raise IndexUnusable("the index is damaged (vector and chunk counts disagree)")
     return Index(
@@ -603,8 +603,8 @@ def write_derived(index: Index, kind: str, name: str, array: np.ndarray) -> bool
         manifest = _read_manifest(folder)
         if manifest is None:
             return False
-        derived = manifest.get("derived") if isinstance(manifest.get("derived"), dict) else {}
-        before = derived.get(kind) if isinstance(derived.get(kind), dict) else {}
+        derived: dict[str, Any] = manifest["derived"] if isinstance(manifest.get("derived"), dict) else {}
+        before: dict[str, Any] = derived[kind] if isinstance(derived.get(kind), dict) else {}
         derived = {**derived, kind: {"file": name, "sha256": digest}}
         os.replace(tmp, folder / name)
         pointer.write_text(json.dumps({**manifest, "derived": derived}, indent=1), encoding="utf-8")

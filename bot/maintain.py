@@ -191,7 +191,7 @@ def topics_covered(settings: Settings, articles: Sequence[Article]) -> list[tupl
         topics = Topics.load(Vocabulary(), settings.knowledge_dir / NOT_COVERED)
     except (OSError, ValueError):
         return []  # a broken list is reported by _check_word_lists
-    out = []
+    out: list[tuple[str, Article]] = []
     for a in articles:
         counts: Counter[str] = Counter()
         for heading in {a.title, *(sec.heading for sec in sections(a.body) if sec.heading)}:

@@ -196,7 +196,7 @@ class Sentences(Sequence[SentenceRef]):
         self._ranges: dict[str, tuple[int, int]] | None = None
 
     @classmethod
-    def of(cls, refs: Sequence[SentenceRef], article_ids: Sequence[str]) -> Sentences:
+    def of(cls, refs: Sequence[tuple[str, int, int]], article_ids: Sequence[str]) -> Sentences:
         order = {aid: k for k, aid in enumerate(article_ids)}
         spans = np.array([(order[aid], start, end) for aid, start, end in refs], dtype=np.int32)
         return cls(article_ids, spans.reshape(len(refs), 3))

@@ -201,7 +201,8 @@ def export(model_id: str, path: str, folder: Path) -> Spec:
     if backend is None:
         raise ExportError("its tokenizer has no tokenizer.json form (not a fast tokenizer)")
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
-    transformer = modules[0].auto_model.eval()
+    transformer: Any = modules[0].auto_model
+    transformer = transformer.eval()
     with contextlib.suppress(Exception):  # a model that has no choice keeps its own attention
         # Plain attention exports to a graph ONNX Runtime runs faster than SDPA's, batched or not.
         transformer.set_attn_implementation("eager")
@@ -242,7 +243,7 @@ def export(model_id: str, path: str, folder: Path) -> Spec:
         source=model_id,
         files={},
         dimension=int(_dimension(model)),
-        max_tokens=int(model.max_seq_length),
+        max_tokens=int(model.max_seq_length or 0),
         pooling=pooling,
         normalize=kinds[-1] == "Normalize",
         inputs=tuple(names),

@@ -132,15 +132,15 @@ class Scored:
                 total += weight * (value if raw else (value - mean) / spread if spread else 0.0 * value)
         return total
 
-    def of(self, rows: Sequence[int]) -> np.ndarray:
+    def of(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The fused scores of `rows` (NaN for heading lines)."""
-        rows = np.asarray(rows, dtype=np.int64)
-        missing = np.array(sorted({r for r in rows.tolist() if r not in self._known}), dtype=np.int64)
+        wanted = np.asarray(rows, dtype=np.int64).tolist()
+        missing = np.array(sorted({r for r in wanted if r not in self._known}), dtype=np.int64)
         if len(missing):
             fused = self._fuse(self._retriever.signals_of(self._query, missing))
             fused[~self._retriever.valid[missing]] = np.nan
             self._known.update(zip(missing.tolist(), fused.tolist(), strict=True))
-        return np.array([self._known[r] for r in rows.tolist()], dtype=np.float64)
+        return np.array([self._known[r] for r in wanted], dtype=np.float64)
 
     def relevance(self, rows: Sequence[int], vector: np.ndarray) -> dict[int, float]:
         """How well each of `rows` sums up the answer: its cosine to `vector` plus the fused score,
@@ -336,7 +336,7 @@ class Retriever:
             return dict.fromkeys(rows, 0.0)
         return found.scored.relevance(rows, np.asarray(vector, dtype=np.float32))
 
-    def sentence_cosines(self, vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    def sentence_cosines(self, vector: np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The cosines of sentences `rows` to a question embedded as `vector`."""
         matrix = self.index.sentence_vectors[np.asarray(rows, dtype=np.int64)]
         return np.asarray(matrix @ np.asarray(vector, dtype=np.float32), dtype=np.float64)

@@ -21,6 +21,7 @@ from bot.discord_app.present import FEEDBACK_ID, MORE_ID, SWAP_ID, Way
 
 if TYPE_CHECKING:
     from bot.discord_app.services import Services
+    from bot.feedback import Vote
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def to_item(button: Button, row: int) -> discord.ui.Item[Any]:
         return discord.ui.Button(
             style=ButtonStyle.link, label=button.label or None, url=button.url, emoji=button.emoji, row=row
         )
-    item = discord.ui.Button(
+    item: discord.ui.Button[Any] = discord.ui.Button(
         style=getattr(ButtonStyle, button.style, ButtonStyle.secondary),
         label=button.label or None,
         emoji=button.emoji,
@@ -135,7 +136,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button], template=FEEDBAC
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = cast("Services", interaction.client)
         match = _match(FEEDBACK_ID, self.custom_id)
-        vote = match["vote"]
+        vote: Vote = "up" if match["vote"] == "up" else "down"
         await interaction.response.send_message(
             bot.presenter.text("feedback.discord.j2", vote=vote), ephemeral=True
         )
