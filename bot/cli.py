@@ -298,6 +298,9 @@ def index(
                 fresh = refresh(config, coach.embedder, force=force, progress=progress)
             except KnowledgeError as exc:
                 fail(str(exc))
+        # What the coach derives from the build (the embeddings of concerns and not-covered topics)
+        # is worked out now and stored with it, not at the first question.
+        coach.adopt(fresh)
         blocked = [p for p in fresh.problems if p.path == config.index_dir]
         for problem in fresh.problems:
             label = "Warning:" if problem in blocked else "Skipped"

@@ -115,10 +115,20 @@ class Coach:
             raise CoachError(str(exc)) from exc
         except EmbeddingError as exc:
             raise CoachError(str(exc)) from exc
+        return self._loaded_from(fresh)
+
+    def adopt(self, fresh: Refresh) -> Loaded:
+        """Answer from the index `refresh` just brought up to date (`coach index` calls it, so what the
+        coach derives from a new build, such as the concern embeddings, is stored with it then)."""
+        loaded = self._loaded_from(fresh, quiet=True)
+        self._loaded = loaded
+        return loaded
+
+    def _loaded_from(self, fresh: Refresh, quiet: bool = False) -> Loaded:
         self.last_refresh = fresh
-        if fresh.reason:
+        if fresh.reason and not quiet:
             self.notify(f"Index updated ({fresh.reason}).")
-        for problem in fresh.problems:
+        for problem in () if quiet else fresh.problems:
             # A file that could not be used is skipped; the index folder itself can only warn.
             is_index = problem.path == self.settings.index_dir
             self.notify(f"Warning: {problem}" if is_index else f"Skipped {problem}")

@@ -165,10 +165,17 @@ class _Facts:
     sentence names (worked out when a passage first holds the sentence)."""
 
     def __init__(
-        self, body: str, specific: dict[str, str], spans: list[tuple[int, int]], names: Names
+        self,
+        body: str,
+        specific: Callable[[str], dict[str, str]],
+        spans: list[tuple[int, int]],
+        names: Names,
+        general: set[str],
     ) -> None:
         self.body = body
-        self.specific = specific
+        self._specific_of = specific
+        self._specific: dict[str, str] | None = None
+        self._general = general
         self.names = names
         self.starts = [start for start, _ in spans]
         self.ends = [end for _, end in spans]
@@ -177,8 +184,18 @@ class _Facts:
         self._named: dict[int, set[str]] = {}
         self._recommending: dict[int, set[str]] = {}
 
+    @property
+    def specific(self) -> dict[str, str]:
+        """Shorter names that mean the article's own exercise (read from the whole article, once)."""
+        if self._specific is None:
+            self._specific = self._specific_of(self.body)
+        return self._specific
+
     def named_in(self, text: str) -> set[str]:
-        return {self.specific.get(slug, slug) for slug in self.names(text)}
+        named = self.names(text)
+        if self._general.isdisjoint(named):  # no name that a longer one holds: nothing to resolve
+            return set(named)
+        return {self.specific.get(slug, slug) for slug in named}
 
     def in_section(self, at: int) -> set[str]:
         """The exercises named in the section holding offset `at`: a passage speaks for its section."""
@@ -247,6 +264,10 @@ class Suggester:
         # What each article names, worked out the first time one of its passages is found.
         self._facts: dict[str, _Facts] = {}
         self._quote_spans = self.names.quotes(self._articles)
+        # Exercises whose name a longer one holds ("deadlift" in "runner deadlift"): in an article
+        # about the longer one, the short name may mean it.
+        names = {slug: f" {normalise_text(ex.name)} " for slug, ex in catalog.exercises.items()}
+        self._general = {s for s, n in names.items() if any(s != o and n in m for o, m in names.items())}
 
     def _facts_of(self, article_id: str) -> _Facts | None:
         """What an article names, by section and by sentence (None: an article the index does not
@@ -257,7 +278,8 @@ class Suggester:
         body = self._articles[article_id].body
         # In an article about one exercise, a shorter name means that exercise: "the deadlift" in
         # the Runner Deadlift article is the Runner Deadlift.
-        facts = _Facts(body, self._specific_names(body), self._spans.spans_of(article_id), self.names)
+        spans = self._spans.spans_of(article_id)
+        facts = _Facts(body, self._specific_names, spans, self.names, self._general)
         return self._facts.setdefault(article_id, facts)
 
     def _specific_names(self, body: str) -> dict[str, str]:
@@ -276,8 +298,7 @@ class Suggester:
 
     def _named_in(self, article_id: str, text: str) -> set[str]:
         facts = self._facts_of(article_id)
-        specific = facts.specific if facts is not None else {}
-        return {specific.get(slug, slug) for slug in self.names(text)}
+        return facts.named_in(text) if facts is not None else set(self.names(text))
 
     def _similar_concerns(self, vector: np.ndarray | None) -> dict[str, tuple[float, str]]:
         """Per exercise, the concern closest in meaning to the question, scored 0..`concern_full`."""

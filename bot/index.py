@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -79,6 +80,7 @@ class Chunks(Sequence[Chunk]):
         self._ids = list(articles)
         self.spans = spans
         self.headings = headings
+        self._ranges: dict[str, tuple[int, int]] | None = None
 
     @classmethod
     def of(cls, chunks: Sequence[Chunk], articles: dict[str, Article]) -> Chunks:
@@ -110,6 +112,14 @@ class Chunks(Sequence[Chunk]):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Chunks) and list(self) == list(other)
 
+    def rows(self, article_id: str) -> range:
+        """The rows of one article's chunks (they are stored grouped by article)."""
+        if self._ranges is None:
+            column = self.spans[:, 0]
+            edges = [0, *(np.flatnonzero(np.diff(column)) + 1).tolist(), len(column)] if len(column) else []
+            self._ranges = {self._ids[int(column[lo])]: (lo, hi) for lo, hi in itertools.pairwise(edges)}
+        return range(*self._ranges.get(article_id, (0, 0)))
+
     __hash__ = None  # type: ignore[assignment]
 
 
@@ -120,23 +130,17 @@ class Index:
     manifest: dict[str, Any]
     articles: dict[str, Article]
     chunks: Chunks
-    vectors: np.ndarray
+    vectors: np.ndarray | DiskRows
     sentences: Sentences
-    sentence_vectors: np.ndarray
+    sentence_vectors: np.ndarray | DiskRows
     faiss: Any = field(repr=False)  # over `vectors` (see `make_faiss`)
     sentence_faiss: Any = field(repr=False)  # over `sentence_vectors`
     layout: layout.Layout = field(repr=False)
     folder: Path | None = field(default=None, repr=False)  # the build on disk, once saved or loaded
-    _by_article: dict[str, list[Chunk]] | None = field(default=None, repr=False)
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
         """The chunks of one article, in order."""
-        if self._by_article is None:
-            by_article: dict[str, list[Chunk]] = {}
-            for chunk in self.chunks:
-                by_article.setdefault(chunk.article_id, []).append(chunk)
-            self._by_article = by_article
-        return self._by_article.get(article_id, [])
+        return [self.chunks[i] for i in self.chunks.rows(article_id)]
 
 
 @dataclass(frozen=True)
@@ -515,8 +519,8 @@ def _read_build(folder: Path, manifest: dict[str, Any]) -> Index:
     ):
         raise IndexUnusable("the index is damaged (the sentence spans are misshapen)")
     sentences = Sentences(list(articles), spans)
-    vectors = np.asarray(np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False))
-    svectors = np.asarray(np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False))
+    vectors = _vectors(folder / "chunks.npy")
+    svectors = _vectors(folder / "sentences.npy")
     derived = layout.load(folder)
     dim = int(manifest.get("dimension") or 0)
     if vectors.shape != (len(chunks), dim) or svectors.shape != (len(sentences), dim):
@@ -662,15 +666,80 @@ def make_faiss(vectors: np.ndarray, settings: Settings) -> Any:
 
 
 def _read_faiss(path: Path, count: int, dim: int) -> Any:
+    """The FAISS index in `path`, read whole (a memory-mapped IVF index searched six times slower)."""
     import faiss
 
     try:
-        flat = faiss.read_index(str(path))
+        found = faiss.read_index(str(path))
     except RuntimeError as exc:
         raise IndexUnusable(f"the FAISS index is damaged ({exc})") from exc
-    if flat.ntotal != count or flat.d != dim:
+    if found.ntotal != count or found.d != dim:
         raise IndexUnusable("the FAISS index does not match the chunk store")
-    return flat
+    return found
+
+
+class DiskRows:
+    """A matrix in a `.npy` file too large to hold whole (a large library's vectors): the rows asked
+    for are read from the file, so memory does not grow with the library. (Memory-mapping it would
+    count whole page-cache folios around every row read as this process's memory.)"""
+
+    def __init__(self, path: Path) -> None:
+        with path.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            self._offset = fh.tell()
+        if fortran or len(shape) != 2 or dtype.hasobject:
+            raise ValueError(f"{path.name} is not a row-major matrix")
+        self.shape: tuple[int, int] = (int(shape[0]), int(shape[1]))
+        self.dtype = dtype
+        self.ndim = 2
+        self._row_bytes = self.shape[1] * dtype.itemsize
+        if path.stat().st_size < self._offset + self.shape[0] * self._row_bytes:
+            raise ValueError(f"{path.name} is shorter than its header says")
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        wanted = np.arange(self.shape[0])[rows] if isinstance(rows, slice) else np.asarray(rows, np.int64)
+        wanted = wanted.reshape(-1)
+        out = np.empty((len(wanted), self.shape[1]), dtype=self.dtype)
+        buffer = out.reshape(-1).view(np.uint8).data
+        if len(wanted) and not 0 <= wanted.min() <= wanted.max() < self.shape[0]:
+            raise IndexError("a row is out of range")
+        size = self._row_bytes
+        # One read per run of consecutive rows (a passage's sentences are neighbours).
+        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+        for lo, hi in itertools.pairwise([0, *breaks.tolist(), len(wanted)]):
+            os.preadv(self._fd, [buffer[lo * size : hi * size]], self._offset + int(wanted[lo]) * size)
+        return out
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        whole = self[slice(None)]
+        return whole if dtype is None else whole.astype(dtype)
+
+    def __matmul__(self, other: Any) -> np.ndarray:
+        return np.asarray(self) @ other
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.close(self._fd)
+
+
+# Vector files from this size on are read row by row (`DiskRows`); smaller ones are loaded whole (the
+# chunk vectors of 10,000 articles are about 120 MB: read whole, the few hundred a question needs
+# cost nothing to look up).
+DISK_ROWS_BYTES = 256 * 1024 * 1024
+
+
+def _vectors(path: Path) -> np.ndarray | DiskRows:
+    if _size(path) >= DISK_ROWS_BYTES:
+        return DiskRows(path)
+    return np.load(path, allow_pickle=False)
 
 
 def knowledge_state(folder: Path) -> dict[str, list[int]]:

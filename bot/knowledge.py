@@ -283,6 +283,11 @@ def load_exercise(path: Path) -> Exercise | Problem:
     )
 
 
+WORDS = re.compile(r"\w+")
+# The other forms of a name's last word that still name it ("deadlifts", "RDLs", "squatting").
+FORMS = ("s", "es", "ing", "ting")
+
+
 def find_quote(quote: str, body: str) -> tuple[int, int] | None:
     """Where `quote` stands in `body`, compared as `normalise_text` compares (case, punctuation and
     spacing aside): the one rule by which a card's quote is found."""
@@ -307,12 +312,54 @@ class Matcher:
         alternation = "|".join(re.escape(n) for n in sorted(self.slugs, key=len, reverse=True) if n)
         # "deadlifts", "RDLs", "deadlifting", "squatting": the name in another form is the name.
         self.pattern = re.compile(rf"(?<!\w)({alternation})(?:e?s|t?ing)?(?!\w)") if alternation else None
+        # The same names as word tuples by first word, for `all`, which scans words, not characters.
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for name in sorted(self.slugs, key=len, reverse=True):
+            words = tuple(name.split())
+            if words:
+                self._by_first.setdefault(words[0], []).append(words)
+        self._singles = {name for name in self.slugs if " " not in name}
+        self._one_word = self._singles | {name + end for name in self._singles for end in FORMS}
+        longer = [name.split() for name in self.slugs if " " in name]
+        self._first = {words[0] for words in longer}
+        self._second = {words[1] + end for words in longer for end in ("", *FORMS)}
 
     def all(self, text: str) -> list[str]:
-        """Slugs of every mention in `text`, repeats included."""
-        if self.pattern is None:
-            return []
-        return [self.slugs[m.group(1)] for m in self.pattern.finditer(normalise_text(text))]
+        """Slugs of every mention in `text`, repeats included (what `pattern` finds, word by word)."""
+        words = WORDS.findall(text.lower())  # the words of `normalise_text(text)`
+        one, first, second = self._one_word, self._first, self._second
+        # Where a name may start: a one-word name (in any form), or a longer name's first two words.
+        starts = [
+            i
+            for i, word in enumerate(words)
+            if word in one or (word in first and i + 1 < len(words) and words[i + 1] in second)
+        ]
+        out: list[str] = []
+        after = 0  # mentions do not overlap
+        for i in starts:
+            found = self._at(words, i) if i >= after else None
+            if found is not None:
+                out.append(self.slugs[" ".join(found)])
+                after = i + len(found)
+        return out
+
+    def _at(self, words: list[str], i: int) -> tuple[str, ...] | None:
+        """The longest name starting at word `i` (its last word may be a plural or -ing form)."""
+        word = words[i]
+        options = self._by_first.get(word, [])
+        if word[-1] in "sg":  # a one-word name in another form: "squats", "deadlifting"
+            bare = [word[: -len(end)] for end in FORMS if word.endswith(end) and len(word) > len(end)]
+            singles = [(name,) for name in bare if name in self._singles]
+            if singles:
+                options = sorted([*options, *singles], key=lambda n: -len(" ".join(n)))
+        for name in options:
+            k = len(name)
+            if k > 1 and (i + k > len(words) or tuple(words[i + 1 : i + k - 1]) != name[1:-1]):
+                continue
+            last = words[i + k - 1]
+            if last == name[-1] or (last.startswith(name[-1]) and last[len(name[-1]) :] in FORMS):
+                return name
+        return None
 
     def __call__(self, text: str) -> list[str]:
         """Slugs named in `text`, in order of first mention."""

@@ -229,6 +229,10 @@ class Lexical:
         self._bm25 = bm25
         self.size = int(bm25.scores.get("num_docs") or 0)
         self._vocab: dict[str, int] = dict(bm25.vocab_dict or {})
+        # Plain arrays over bm25s's memory-mapped ones: indexing an `np.memmap` costs a Python call.
+        for key in ("data", "indices", "indptr"):
+            if key in bm25.scores:
+                bm25.scores[key] = np.asarray(bm25.scores[key])
         indptr = bm25.scores.get("indptr")
         df = np.diff(np.asarray(indptr)) if indptr is not None else np.zeros(0, np.int64)
         # The same idf bm25s's Lucene variant uses, kept for the normaliser.

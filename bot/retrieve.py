@@ -36,7 +36,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.embedding import Embedder
-from bot.index import Index
+from bot.index import DiskRows, Index
 from bot.knowledge import Catalog, Matcher
 from bot.layout import RARE_MAX, TERM_ZIPF
 from bot.lexical import (
@@ -109,7 +109,9 @@ class Scored:
         self._retriever = retriever
         self._query = query
         self.rows = rows
-        signals = retriever.signals_of(query, rows)
+        # The candidates' vectors, read once: the short answer scores them against each part.
+        self._matrix = np.asarray(retriever.index.sentence_vectors[rows], dtype=np.float32)
+        signals = retriever.signals_of(query, rows, self._matrix)
         valid = retriever.valid[rows]
         w = retriever.weights
         self._weights = [w.chunk, w.sentence, w.lexical, w.context, w.catalog, w.steps]
@@ -146,7 +148,7 @@ class Scored:
         """How well each of `rows` sums up the answer: its cosine to `vector` plus the fused score,
         both standardised over the candidates (heading lines are -inf)."""
         fused = self.of(rows)
-        cosines = self._retriever.sentence_cosines(vector, self.rows)
+        cosines = np.asarray(self._matrix @ vector, dtype=np.float64)
         mean, spread = _stats(cosines, np.ones(len(cosines), dtype=bool))
         own = (
             (self._retriever.sentence_cosines(vector, rows) - mean) / spread
@@ -438,7 +440,9 @@ class Retriever:
             for q in range(len(vectors))
         ]
 
-    def _rescored(self, matrix: np.ndarray, vector: np.ndarray, found: dict[int, float]) -> dict[int, float]:
+    def _rescored(
+        self, matrix: np.ndarray | DiskRows, vector: np.ndarray, found: dict[int, float]
+    ) -> dict[int, float]:
         """`found` with exact cosines, when the index that found them is approximate."""
         if self.exhaustive or not found:
             return found
@@ -481,23 +485,23 @@ class Retriever:
         ]
         return np.unique(np.concatenate(parts)).astype(np.int64)
 
-    def signals_of(self, query: Query, rows: np.ndarray) -> list[np.ndarray]:
+    def signals_of(
+        self, query: Query, rows: np.ndarray, matrix: np.ndarray | None = None
+    ) -> list[np.ndarray]:
         """The six signals of sentences `rows` that `fuse` combines (see the module docstring)."""
         every = len(rows) == len(self.index.sentences)
         pad = len(self.index.chunks)
         holders = np.asarray(self.layout.sentence_chunks[rows], dtype=np.int64)
-        needed = [c for c in np.unique(holders).tolist() if c != pad and c not in query.chunk_cos]
-        if needed:
-            cos = self.index.vectors[np.array(needed, dtype=np.int64)] @ query.vector
-            query.chunk_cos.update(zip(needed, cos.tolist(), strict=True))
-        keys = np.fromiter(query.chunk_cos, dtype=np.int64, count=len(query.chunk_cos))
-        values = np.fromiter(query.chunk_cos.values(), dtype=np.float64, count=len(keys))
-        order = np.argsort(keys)
-        keys, values = keys[order], np.append(values[order], -1.0)
-        at = np.searchsorted(keys, holders)
-        at[(at >= len(keys)) | (keys[np.minimum(at, len(keys) - 1)] != holders)] = len(keys)
-        near_chunk = values[at].max(axis=1)
-        sentence_cos = self.sentence_cosines(query.vector, rows)
+        chunks, inverse = np.unique(holders, return_inverse=True)
+        cos = np.full(len(chunks), -1.0)
+        real = chunks != pad
+        cos[real] = self.index.vectors[chunks[real]] @ query.vector
+        near_chunk = cos[inverse.reshape(holders.shape)].max(axis=1)
+        sentence_cos = (
+            self.sentence_cosines(query.vector, rows)
+            if matrix is None
+            else np.asarray(matrix @ query.vector, dtype=np.float64)
+        )
         if every:
             lexical = self._lexical.scores(query.terms)
             context = self._context.scores(query.terms)
@@ -566,6 +570,9 @@ class Retriever:
         out: list[Window] = []
         fused = scored.scores
         order = np.argsort(-np.nan_to_num(fused, nan=-np.inf), kind="stable")
+        # Score the sentences the first windows could grow into in one go (one read, one BM25 pass).
+        seeds = [int(scored.rows[x]) for x in order[: 2 * k]]
+        scored.of(sorted({j for i in seeds if self.valid[i] for j in self._reach(i, limit)}))
         for i in (int(scored.rows[x]) for x in order):
             if len(out) >= k or not self.valid[i]:
                 break

@@ -120,3 +120,13 @@ def test_a_card_quote_is_found_by_one_rule_whatever_its_punctuation() -> None:
     assert body[start:end] == "The Runner Deadlift — done slowly — builds the posterior chain"
     assert find_quote("builds the posterior chain", body) == (body.index("builds"), body.index(".\nMore"))
     assert find_quote("squats build the posterior chain", body) is None and find_quote("…", body) is None
+
+
+def test_the_matcher_finds_names_in_any_form_the_longest_first(knowledge: Path) -> None:
+    from bot.knowledge import Matcher
+
+    catalog, _ = load_catalog(knowledge / "exercises", load_articles(knowledge / "articles")[0])
+    names = Matcher(catalog)
+    text = "Squats, squatting, the Single-Leg Hip Thrust and runner deadlifts; then deadlifting. Squatted?"
+    assert names.all(text) == ["squat", "squat", "single-leg-hip-thrust", "runner-deadlift", "deadlift"]
+    assert names("hip thrusts or hip thrust") == ["hip-thrust"] and names("squatter") == []
