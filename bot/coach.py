@@ -16,7 +16,7 @@ from bot.compose import Templates, cited_first, compose, full_markdown
 from bot.config import Settings
 from bot.coverage import assess
 from bot.embedding import Embedder, EmbeddingError, make_embedder
-from bot.exercises import Suggester, concern_list
+from bot.exercises import Names, Suggester, concern_list, specific_names
 from bot.exercises import Weights as SuggestWeights
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog
@@ -149,6 +149,7 @@ class Coach:
                 concern_vectors=self._concern_vectors(catalog),
                 sentences=index.sentences,
                 weights=SuggestWeights.of(self.settings),
+                specific=self._specific_names(catalog, index),
             ),
             templates=Templates(self.settings.prompts_dir),
             problems=(*fresh.problems, *catalog_problems),
@@ -158,6 +159,24 @@ class Coach:
     def _concern_vectors(self, catalog: Catalog) -> np.ndarray:
         """Embeddings of the catalog's concerns (see `_derived_vectors`)."""
         return self._derived_vectors("concerns", [c for _, c in concern_list(catalog)])
+
+    def _specific_names(self, catalog: Catalog, index: Index) -> dict[str, dict[str, str]]:
+        """`exercises.specific_names` of every article, kept with the build (see `_cached`)."""
+        names = Names(catalog)
+        key = [*sorted(catalog.names()), *(f"{aid}:{a.content_hash}" for aid, a in index.articles.items())]
+
+        def compute() -> np.ndarray:
+            rows = [
+                (aid, short, main)
+                for aid, article in index.articles.items()
+                for short, main in specific_names(names, article.body).items()
+            ]
+            return np.array(rows, dtype=str).reshape(len(rows), 3)
+
+        out: dict[str, dict[str, str]] = {}
+        for aid, short, main in self._cached("specific", key, compute).tolist():
+            out.setdefault(aid, {})[short] = main
+        return out
 
     def _derived_vectors(self, kind: str, texts: list[str]) -> np.ndarray:
         """Embeddings of `texts`, cached with the index build (see `_cached`)."""

@@ -45,13 +45,13 @@ class Settings(BaseSettings):
         description="Up to this many vectors, FAISS indexes are exact and every sentence is scored.",
     )
     dense_candidates: int = Field(
-        200, ge=1, description="Above that, the nearest chunks and sentences FAISS returns per question."
+        100, ge=1, description="Above that, the nearest chunks and sentences FAISS returns per question."
     )
     chunk_candidates: int = Field(
-        20, ge=1, description="The nearest chunks whose every sentence is a candidate (large libraries)."
+        10, ge=1, description="The nearest chunks whose every sentence is a candidate (large libraries)."
     )
     lexical_candidates: int = Field(
-        100, ge=1, description="The sentences BM25 scores best that are candidates (large libraries)."
+        50, ge=1, description="The sentences BM25 scores best that are candidates (large libraries)."
     )
     ann_nlist: int = Field(
         0, ge=0, description="Inverted lists of an IVF index (0: about 4 times the root of its size)."

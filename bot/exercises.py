@@ -160,6 +160,24 @@ class Names(Matcher):
         return [slug for slug, only in setting.items() if only]
 
 
+def specific_names(names: Matcher, body: str) -> dict[str, str]:
+    """In an article about one exercise, the shorter names that mean it: "the deadlift" in the Runner
+    Deadlift article is the Runner Deadlift (the exercise it names most, when that name holds theirs)."""
+    counts: dict[str, int] = {}
+    for slug in names.all(body):
+        counts[slug] = counts.get(slug, 0) + 1
+    if not counts:
+        return {}
+    exercises = names.catalog.exercises
+    main = max(counts, key=lambda slug: counts[slug])
+    main_name = normalise_text(exercises[main].name)
+    return {
+        slug: main
+        for slug in exercises
+        if slug != main and f" {normalise_text(exercises[slug].name)} " in f" {main_name} "
+    }
+
+
 class _Facts:
     """What one article names: its specific names, the exercises each section names, and those each
     sentence names (worked out when a passage first holds the sentence)."""
@@ -234,6 +252,7 @@ class Suggester:
         concern_vectors: np.ndarray | None = None,
         sentences: Sentences | Sequence[tuple[str, int, int]] = (),
         weights: Weights | None = None,
+        specific: Mapping[str, dict[str, str]] | None = None,
     ) -> None:
         """`concern_vectors` holds one embedding per concern, in `concern_list()` order; `weights`
         default to those of the default `Settings`."""
@@ -263,6 +282,9 @@ class Suggester:
         self._spans = sentences if isinstance(sentences, Sentences) else Sentences.grouped(sentences)
         # What each article names, worked out the first time one of its passages is found.
         self._facts: dict[str, _Facts] = {}
+        # `specific_names` of every article (those missing have none), when worked out beforehand (the
+        # coach keeps them with the index build); else each article is read when first needed.
+        self._specific = specific
         self._quote_spans = self.names.quotes(self._articles)
         # Exercises whose name a longer one holds ("deadlift" in "runner deadlift"): in an article
         # about the longer one, the short name may mean it.
@@ -279,22 +301,10 @@ class Suggester:
         # In an article about one exercise, a shorter name means that exercise: "the deadlift" in
         # the Runner Deadlift article is the Runner Deadlift.
         spans = self._spans.spans_of(article_id)
-        facts = _Facts(body, self._specific_names, spans, self.names, self._general)
+        known = self._specific.get(article_id, {}) if self._specific is not None else None
+        specific = (lambda _: known) if known is not None else (lambda text: specific_names(self.names, text))
+        facts = _Facts(body, specific, spans, self.names, self._general)
         return self._facts.setdefault(article_id, facts)
-
-    def _specific_names(self, body: str) -> dict[str, str]:
-        counts: dict[str, int] = {}
-        for slug in self.names.all(body):
-            counts[slug] = counts.get(slug, 0) + 1
-        if not counts:
-            return {}
-        main = max(counts, key=lambda slug: counts[slug])
-        main_name = normalise_text(self.catalog.exercises[main].name)
-        return {
-            slug: main
-            for slug in self.catalog.exercises
-            if slug != main and f" {normalise_text(self.catalog.exercises[slug].name)} " in f" {main_name} "
-        }
 
     def _named_in(self, article_id: str, text: str) -> set[str]:
         facts = self._facts_of(article_id)

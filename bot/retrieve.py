@@ -144,6 +144,10 @@ class Scored:
             self._known.update(zip(missing.tolist(), fused.tolist(), strict=True))
         return np.array([self._known[r] for r in wanted], dtype=np.float64)
 
+    def one(self, row: int) -> float:
+        known = self._known.get(row)
+        return known if known is not None else float(self.of([row])[0])
+
     def relevance(self, rows: Sequence[int], vector: np.ndarray) -> dict[int, float]:
         """How well each of `rows` sums up the answer: its cosine to `vector` plus the fused score,
         both standardised over the candidates (heading lines are -inf)."""
@@ -279,8 +283,9 @@ class Retriever:
 
     # -- the layout ------------------------------------------------------------------------------
     def text(self, row: int) -> str:
-        aid, start, end = self.index.sentences[row]
-        return self.index.articles[aid].body[start:end]
+        refs = self.index.sentences
+        body = self.index.articles[refs.article_ids[int(refs.article[row])]].body
+        return body[int(refs.start[row]) : int(refs.end[row])]
 
     def heading(self, row: int) -> str:
         return self.layout.headings[int(self.layout.heading[row])]
@@ -578,16 +583,16 @@ class Retriever:
                 break
             if i in used:
                 continue
-            score = float(scored.of([i])[0])
+            score = scored.one(i)
             floor = self.settings.passage_floor
             if floor > 0 and out and out[0].score > 0 and score < out[0].score * floor:
                 break
             scored.of(self._reach(i, limit))  # score the window's possible sentences in one go
             lo, hi = self._grow(i, scored, used, limit)
             used.update(range(lo, hi + 1))
-            aid = refs[i].article_id
+            aid = refs.article_ids[int(refs.article[i])]
             body = self.index.articles[aid].body
-            start, end = refs[lo].start, refs[hi].end
+            start, end = int(refs.start[lo]), int(refs.end[hi])
             if end - start > limit:
                 start, end = _clip(body, start, end, limit)
             if end - start < MIN_WINDOW_CHARS and any(
@@ -608,7 +613,7 @@ class Retriever:
     def _reach(self, i: int, limit: int) -> range:
         """The sentences of `i`'s section that a window around it could hold."""
         refs, section = self.index.sentences, self.layout.section
-        lo, hi = self.index.sentences.rows(refs[i].article_id)
+        lo, hi = refs.rows(refs.article_ids[int(refs.article[i])])
         first = lo + int(np.searchsorted(refs.start[lo:hi], refs.end[i] - limit, side="left"))
         last = lo + int(np.searchsorted(refs.start[lo:hi], refs.start[i] + limit, side="left"))
         rows = range(max(first, lo), min(last, hi))
@@ -619,20 +624,20 @@ class Retriever:
 
     def _grow(self, i: int, scored: Scored, used: set[int], limit: int) -> tuple[int, int]:
         """Add the better-scoring free neighbour in the same section while the window fits in `limit`."""
-        refs = self.index.sentences
-        section = self.layout.section
+        starts, ends, section = self.index.sentences.start, self.index.sentences.end, self.layout.section
+        size = len(starts)
         lo = hi = i
         while True:
             best, best_score = None, -np.inf
             for j in (lo - 1, hi + 1):
                 if (
-                    0 <= j < len(refs)
+                    0 <= j < size
                     and self.valid[j]
                     and j not in used
                     and section[j] == section[i]
-                    and refs[max(hi, j)].end - refs[min(lo, j)].start <= limit
+                    and int(ends[max(hi, j)]) - int(starts[min(lo, j)]) <= limit
                 ):
-                    score = float(scored.of([j])[0])
+                    score = scored.one(j)
                     if best is None or score > best_score:
                         best, best_score = j, score
             if best is None:

@@ -322,7 +322,14 @@ def test_a_large_library_is_searched_through_an_approximate_index(settings: Sett
     embedder = HashEmbedder(model_id="hash")
     exact = ix.refresh(settings, embedder).index
     large = settings.model_copy(
-        update={"exact_search_max": 60, "index_dir": settings.index_dir.parent / "ivf"}
+        update={
+            "exact_search_max": 60,
+            "index_dir": settings.index_dir.parent / "ivf",
+            # Generous for a library this small (the defaults are sized for thousands of articles).
+            "dense_candidates": 200,
+            "chunk_candidates": 20,
+            "lexical_candidates": 100,
+        }
     )
     index = ix.refresh(large, embedder).index
     assert index.manifest["search"]["sentences"].startswith("ivf-sq8")
