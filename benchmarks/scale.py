@@ -215,6 +215,57 @@ def child_answer(limit: int) -> dict[str, Any]:
     }
 
 
+def child_recall(limit: int) -> dict[str, Any]:
+    """Recall@10 of the built FAISS indexes against exact search, for the eval questions' vectors."""
+    import numpy as np
+
+    from bot.coach import Coach
+    from bot.config import Settings
+
+    coach = Coach(Settings())
+    retriever = coach.loaded.retriever
+    index = coach.loaded.index
+    asked = questions(limit)
+    vectors = np.ascontiguousarray(coach.embedder.encode([retriever.query_text(q) for q in asked]))
+    out: dict[str, Any] = {}
+    for name, faiss_index, path in (
+        ("chunks", index.faiss, "chunks.npy"),
+        ("sentences", index.sentence_faiss, "sentences.npy"),
+    ):
+        assert index.folder is not None
+        matrix = np.load(index.folder / path, mmap_mode="r")
+        k = min(len(matrix), coach.settings.dense_candidates)
+        exact_scores = np.full((len(asked), 10), -np.inf, dtype=np.float32)
+        exact_rows = np.zeros((len(asked), 10), dtype=np.int64)
+        for lo in range(0, len(matrix), 100_000):  # exact top 10, block by block
+            block = np.asarray(matrix[lo : lo + 100_000]) @ vectors.T
+            scores = np.concatenate([exact_scores, block.T], axis=1)
+            rows = np.concatenate(
+                [exact_rows, np.arange(lo, lo + len(block))[None].repeat(len(asked), 0)], axis=1
+            )
+            best = np.argsort(-scores, axis=1)[:, :10]
+            exact_scores = np.take_along_axis(scores, best, axis=1)
+            exact_rows = np.take_along_axis(rows, best, axis=1)
+        found = faiss_index.search(vectors, k)[1]
+        # Recall by score, not by row: the synthetic articles repeat sentences, so many rows tie.
+        tenth = exact_scores[:, -1] - 1e-5
+        own, within = [], []
+        for q, rows in enumerate(found):
+            rows = rows[rows >= 0]
+            cos = np.asarray(matrix[np.sort(rows)]) @ vectors[q] if len(rows) else np.zeros(0)
+            order = np.argsort(np.argsort(rows))  # back to the order FAISS ranked them
+            cos = cos[order] if len(rows) else cos
+            own.append(min(10, int((cos[:10] >= tenth[q]).sum())) / 10)
+            within.append(min(10, int((cos >= tenth[q]).sum())) / 10)
+        out[name] = {
+            "index": type(faiss_index).__name__,
+            "recall10": float(np.mean(own)),
+            "recall10_candidates": float(np.mean(within)),
+            "candidates": k,
+        }
+    return out
+
+
 def p90(values: list[float]) -> float:
     """The 90th percentile, nearest rank."""
     return sorted(values)[math.ceil(0.9 * len(values)) - 1]
@@ -278,6 +329,12 @@ def measure(size: int, questions_asked: int, timeout: float) -> dict[str, Any]:
         if row["answer"] is None:
             row["failed"] = f"answer: {error.splitlines()[0]}"
             log(f"{size:,} articles: answering failed, {error}")
+            return row
+        log(f"{size:,} articles: FAISS recall against exact search")
+        recall = ["recall", "--questions", str(questions_asked)]
+        row["recall"], error = run_child(recall, env, run_dir, timeout)
+        if row["recall"] is None:
+            log(f"{size:,} articles: the recall check failed, {error}")
     return row
 
 
@@ -396,6 +453,22 @@ def ann_lines(result: dict[str, Any]) -> list[str]:
     ]
 
 
+def recall_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Per size, the FAISS indexes' recall@10 on the eval questions against exact search."""
+    out = []
+    for row in rows:
+        recall = row.get("recall")
+        if not recall:
+            continue
+        parts = [
+            f"{name} {r['index']} {r['recall10']:.3f} ({r['recall10_candidates']:.3f} within its {r['candidates']})"
+            for name, r in recall.items()
+            if isinstance(r, dict)
+        ]
+        out.append(f"recall@10, {row['size']:,} articles: " + "; ".join(parts))
+    return ["FAISS against exact search, for the eval questions:", *out] if out else []
+
+
 # -- chart ----------------------------------------------------------------------------------------------
 def chart(rows: list[dict[str, Any]], path: Path) -> bool:
     """Own work per question and load + first answer against articles; False when nothing to draw."""
@@ -439,7 +512,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--ann-size", type=int, default=1_000_000, help="vectors of the ANN section")
     parser.add_argument("--no-ann", action="store_true", help="skip the ANN section")
     parser.add_argument("--generate-only", action="store_true", help="only make the corpora, timed")
-    parser.add_argument("--child", choices=("build", "answer"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("build", "answer", "recall"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -450,6 +523,9 @@ def main() -> None:
         return
     if args.child == "answer":
         print(json.dumps(child_answer(args.questions)))
+        return
+    if args.child == "recall":
+        print(json.dumps(child_recall(args.questions)))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if args.generate_only:
@@ -467,6 +543,9 @@ def main() -> None:
         ratios = ratio_lines(rows)
         if ratios:
             print("\n" + "\n".join(ratios))
+        recalls = recall_lines(rows)
+        if recalls:
+            print("\n" + "\n".join(recalls))
     result = None
     if not args.no_ann:
         if rows:
