@@ -506,7 +506,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5,1000,10000,100000", help="comma list of article counts")
     parser.add_argument("--questions", type=int, default=200, help="most eval questions asked")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds each child may take")
+    parser.add_argument("--timeout", type=float, default=7200, help="seconds each child may take")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--chart", type=Path, default=ROOT / "benchmarks" / "scale.png")
     parser.add_argument("--ann-size", type=int, default=1_000_000, help="vectors of the ANN section")

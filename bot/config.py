@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     ann_nlist: int = Field(
         0, ge=0, description="Inverted lists of an IVF index (0: about 4 times the root of its size)."
     )
-    ann_nprobe: int = Field(32, ge=1, description="Inverted lists an IVF search visits per question.")
+    ann_nprobe: int = Field(64, ge=1, description="Inverted lists an IVF search visits per question.")
     weight_chunk: float = Field(
         1.0, ge=0, description="Fusion weight of the best cosine of a chunk holding a sentence."
     )

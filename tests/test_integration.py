@@ -35,7 +35,8 @@ def settings_of(env: dict[str, str]) -> Settings:
 def test_index_then_ask_json(real_env: dict[str, str]) -> None:
     built = runner.invoke(app, ["index"], env=real_env)
     assert built.exit_code == 0, built.output
-    assert "Indexed 5 articles" in built.stdout
+    # Whichever test of this module runs first builds the index: this one may find it built.
+    assert "Indexed 5 articles" in built.stdout or "Index is up to date: 5 articles" in built.stdout
     result = runner.invoke(app, ["ask", "--json", "how do I start the runner deadlift?"], env=real_env)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
