@@ -492,6 +492,7 @@ def chart(rows: list[dict[str, Any]], path: Path) -> bool:
     load.set_ylabel("s")
     for ax in (own, load):
         ax.set_xscale("log")
+        ax.set_ylim(bottom=0)  # from zero: a flat line reads as flat
         ax.set_xlabel("articles")
         ax.grid(True, alpha=0.3)
     fig.tight_layout()
