@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +20,7 @@ Terms = Callable[[str], list[str]]
 # A passage with the cards it quotes, the exercises it names, and those its heading names.
 Seen = tuple[Passage, set[str], set[str], set[str]]
 
+MAX_FACTS = 2048  # articles whose facts the suggester keeps
 EASIER = re.compile(r"\b(?:easier|simpler|too\s+hard|too\s+difficult|regress\w*|beginner|can'?t\s+do)\b")
 BEGINNER = re.compile(
     r"\b(?:beginners?|newbie|novice|new\s+to\s+(?:the\s+)?(?:gym|lifting|strength)|never\s+lifted|first\s+time"
@@ -280,8 +283,10 @@ class Suggester:
             articles if isinstance(articles, Mapping) else {a.id: a for a in articles}
         )
         self._spans = sentences if isinstance(sentences, Sentences) else Sentences.grouped(sentences)
-        # What each article names, worked out the first time one of its passages is found.
-        self._facts: dict[str, _Facts] = {}
+        # What each article names, worked out the first time one of its passages is found; the
+        # articles used last are kept (a long-running bot over a large library stays bounded).
+        self._facts: OrderedDict[str, _Facts] = OrderedDict()
+        self._facts_lock = threading.Lock()
         # `specific_names` of every article (those missing have none), when worked out beforehand (the
         # coach keeps them with the index build); else each article is read when first needed.
         self._specific = specific
@@ -294,9 +299,13 @@ class Suggester:
     def _facts_of(self, article_id: str) -> _Facts | None:
         """What an article names, by section and by sentence (None: an article the index does not
         hold; `starts` is empty when its sentences are unknown)."""
-        facts = self._facts.get(article_id)
-        if facts is not None or article_id not in self._articles:
-            return facts
+        with self._facts_lock:
+            facts = self._facts.get(article_id)
+            if facts is not None:
+                self._facts.move_to_end(article_id)
+                return facts
+        if article_id not in self._articles:
+            return None
         body = self._articles[article_id].body
         # In an article about one exercise, a shorter name means that exercise: "the deadlift" in
         # the Runner Deadlift article is the Runner Deadlift.
@@ -304,7 +313,11 @@ class Suggester:
         known = self._specific.get(article_id, {}) if self._specific is not None else None
         specific = (lambda _: known) if known is not None else (lambda text: specific_names(self.names, text))
         facts = _Facts(body, specific, spans, self.names, self._general)
-        return self._facts.setdefault(article_id, facts)
+        with self._facts_lock:
+            self._facts[article_id] = facts
+            while len(self._facts) > MAX_FACTS:
+                self._facts.popitem(last=False)
+        return facts
 
     def _named_in(self, article_id: str, text: str) -> set[str]:
         facts = self._facts_of(article_id)
