@@ -730,16 +730,17 @@ class DiskRows:
             os.close(self._fd)
 
 
-# Vector files from this size on are read row by row (`DiskRows`); smaller ones are loaded whole (the
-# chunk vectors of 10,000 articles are about 120 MB: read whole, the few hundred a question needs
-# cost nothing to look up).
+# Vector files from this size on are read row by row (`DiskRows`); smaller ones are memory-mapped (the
+# chunk vectors of 10,000 articles are about 120 MB: at most that much is ever brought in, and the
+# few hundred rows a question needs cost nothing to look up).
 DISK_ROWS_BYTES = 256 * 1024 * 1024
 
 
 def _vectors(path: Path) -> np.ndarray | DiskRows:
     if _size(path) >= DISK_ROWS_BYTES:
         return DiskRows(path)
-    return np.load(path, allow_pickle=False)
+    # Mapped, not read: a start does not wait for pages a question may never touch.
+    return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
 
 
 def knowledge_state(folder: Path) -> dict[str, list[int]]:
