@@ -54,7 +54,7 @@ from bot.models import Passage
 log = logging.getLogger(__name__)
 
 MIN_WINDOW_CHARS = 200
-__all__ = ["RARE_MAX", "TERM_ZIPF", "Retrieval", "Retriever", "Window", "fuse", "standardise"]
+__all__ = ["RARE_MAX", "TERM_ZIPF", "Retrieval", "Retriever", "Window", "fuse", "standardise", "stats_of"]
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,24 @@ class Weights:
     steps: float
 
 
-def standardise(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """`values` as z-scores over the entries in `mask` (all by default); a constant signal gives zeros."""
-    ref = values if mask is None else values[mask]
+Stats = tuple[float, float]  # the mean and spread (standard deviation, 0 for a constant) of a signal
+
+
+def stats_of(values: np.ndarray, mask: np.ndarray | None = None) -> Stats:
+    """Mean and spread of `values[mask]` (all by default); a constant signal has spread 0."""
+    ref = np.asarray(values, np.float64) if mask is None else np.asarray(values, np.float64)[mask]
     if ref.size == 0:
-        return np.zeros_like(values, dtype=np.float64)
+        return 0.0, 0.0
     spread = float(ref.std())
-    if spread < 1e-9:
-        return np.zeros_like(values, dtype=np.float64)
-    return (values - float(ref.mean())) / spread
+    return float(ref.mean()), (spread if spread >= 1e-9 else 0.0)
+
+
+def standardise(values: np.ndarray, mask: np.ndarray | None = None, stats: Stats | None = None) -> np.ndarray:
+    """`values` as z-scores over the entries in `mask` (all by default), or against `stats` (of other
+    values: a sentence scored later compares with the candidates); a constant signal gives zeros."""
+    mean, spread = stats if stats is not None else stats_of(values, mask)
+    values = np.asarray(values, np.float64)
+    return (values - mean) / spread if spread else np.zeros_like(values)
 
 
 def fuse(
@@ -85,8 +94,10 @@ def fuse(
     weights: Sequence[float],
     mask: np.ndarray | None = None,
     raw: Sequence[bool] | None = None,
+    stats: Sequence[Stats] | None = None,
 ) -> np.ndarray:
-    """Score-level fusion (pure): the weighted sum of each signal's z-scores over `mask`.
+    """Score-level fusion (pure): the weighted sum of each signal's z-scores over `mask`, or against
+    `stats` (one per signal).
 
     A signal flagged in `raw` is added as is (for 0/1 boosts, whose z-score would depend on how rare
     the boost is). Unlike rank fusion this keeps magnitudes: a clear winner in one signal stays clear.
@@ -94,10 +105,12 @@ def fuse(
     if len(signals) != len(weights):
         raise ValueError("one weight per signal")
     flags = raw or [False] * len(signals)
+    given: Sequence[Stats | None] = stats or [None] * len(signals)
     total = np.zeros(len(signals[0]) if signals else 0, dtype=np.float64)
-    for signal, weight, is_raw in zip(signals, weights, flags, strict=True):
+    for signal, weight, is_raw, against in zip(signals, weights, flags, given, strict=True):
         if weight:
-            total += weight * (np.asarray(signal, np.float64) if is_raw else standardise(signal, mask))
+            value = np.asarray(signal, np.float64)
+            total += weight * (value if is_raw else standardise(value, mask, against))
     return total
 
 
@@ -116,23 +129,16 @@ class Scored:
         w = retriever.weights
         self._weights = [w.chunk, w.sentence, w.lexical, w.context, w.catalog, w.steps]
         self._raw = [False, False, False, False, True, True]
-        self._stats = [_stats(signal, valid) for signal in signals]
+        self._stats = [stats_of(signal, valid) for signal in signals]
         fused = self._fuse(signals)
         fused[~valid] = np.nan
         self.scores = fused
         self._known: dict[int, float] = dict(zip(rows.tolist(), fused.tolist(), strict=True))
         ok = valid & ~np.isnan(fused)
-        self._fused_stats = _stats(np.nan_to_num(fused), ok)
+        self._fused_stats = stats_of(np.nan_to_num(fused), ok)
 
     def _fuse(self, signals: Sequence[np.ndarray]) -> np.ndarray:
-        total = np.zeros(len(signals[0]), dtype=np.float64)
-        for signal, weight, raw, (mean, spread) in zip(
-            signals, self._weights, self._raw, self._stats, strict=True
-        ):
-            if weight:
-                value = np.asarray(signal, np.float64)
-                total += weight * (value if raw else (value - mean) / spread if spread else 0.0 * value)
-        return total
+        return fuse(signals, self._weights, raw=self._raw, stats=self._stats)
 
     def of(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The fused scores of `rows` (NaN for heading lines)."""
@@ -152,27 +158,11 @@ class Scored:
         """How well each of `rows` sums up the answer: its cosine to `vector` plus the fused score,
         both standardised over the candidates (heading lines are -inf)."""
         fused = self.of(rows)
-        cosines = np.asarray(self._matrix @ vector, dtype=np.float64)
-        mean, spread = _stats(cosines, np.ones(len(cosines), dtype=bool))
-        own = (
-            (self._retriever.sentence_cosines(vector, rows) - mean) / spread
-            if spread
-            else np.zeros(len(rows))
-        )
-        fmean, fspread = self._fused_stats
-        total = own + np.where(
-            np.isnan(fused), -np.inf, (np.nan_to_num(fused) - fmean) / fspread if fspread else 0.0
-        )
+        candidates = stats_of(np.asarray(self._matrix @ vector, dtype=np.float64))
+        own = standardise(self._retriever.sentence_cosines(vector, rows), stats=candidates)
+        fitted = standardise(np.nan_to_num(fused), stats=self._fused_stats)
+        total = own + np.where(np.isnan(fused), -np.inf, fitted)
         return dict(zip((int(r) for r in rows), total.tolist(), strict=True))
-
-
-def _stats(values: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation of `values[mask]` (0 spread: a constant signal counts nothing)."""
-    ref = np.asarray(values, np.float64)[mask]
-    if ref.size == 0:
-        return 0.0, 0.0
-    spread = float(ref.std())
-    return float(ref.mean()), (spread if spread >= 1e-9 else 0.0)
 
 
 @dataclass(frozen=True)

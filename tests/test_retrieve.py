@@ -15,7 +15,7 @@ from bot.embedding import HashEmbedder
 from bot.knowledge import Catalog
 from bot.lexical import Lexical, Synonyms, Vocabulary
 from bot.models import Article, Exercise, SourceQuote
-from bot.retrieve import Retriever, fuse, standardise
+from bot.retrieve import Retriever, fuse, standardise, stats_of
 
 HIPS = (
     "Weak glutes often lead to hip drop when you run. The pelvis sags on the side of the swinging leg. "
@@ -70,6 +70,9 @@ def test_fuse_adds_weighted_z_scores_and_raw_boosts() -> None:
     assert fused == pytest.approx(expected)
     # A zero weight ignores a signal.
     assert fuse([dense, lexical], [1.0, 0.0]) == pytest.approx(standardise(dense))
+    # Against the statistics of other values (a sentence scored after the candidates were).
+    against = stats_of(dense)
+    assert fuse([dense[:2]], [1.0], stats=[against]) == pytest.approx(standardise(dense)[:2])
     # Magnitudes count, not just ranks: a clear lexical winner beats a near-tie in cosine.
     near_tie = np.array([0.50, 0.51, 0.10, 0.12])
     clear = np.array([1.0, 0.0, 0.0, 0.0])
