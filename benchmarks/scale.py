@@ -317,24 +317,20 @@ def measure(size: int, questions_asked: int, timeout: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="run-", dir=BENCH) as tmp:
         run_dir = Path(tmp)
         env = child_env(knowledge, run_dir)
-        log(f"{size:,} articles: building the index")
-        row["build"], error = run_child(["build"], env, run_dir, timeout)
-        if row["build"] is None:
-            row["failed"] = f"build: {error.splitlines()[0]}"
-            log(f"{size:,} articles: the build failed, {error}")
-            return row
-        log(f"{size:,} articles: loading and answering")
-        answer = ["answer", "--questions", str(questions_asked)]
-        row["answer"], error = run_child(answer, env, run_dir, timeout)
-        if row["answer"] is None:
-            row["failed"] = f"answer: {error.splitlines()[0]}"
-            log(f"{size:,} articles: answering failed, {error}")
-            return row
-        log(f"{size:,} articles: FAISS recall against exact search")
-        recall = ["recall", "--questions", str(questions_asked)]
-        row["recall"], error = run_child(recall, env, run_dir, timeout)
-        if row["recall"] is None:
-            log(f"{size:,} articles: the recall check failed, {error}")
+        asked = ["--questions", str(questions_asked)]
+        steps = [  # (child, what it does, whether the row needs it)
+            ("build", "building the index", True),
+            ("answer", "loading and answering", True),
+            ("recall", "FAISS recall against exact search", False),
+        ]
+        for child, doing, needed in steps:
+            log(f"{size:,} articles: {doing}")
+            row[child], error = run_child([child, *asked], env, run_dir, timeout)
+            if row[child] is None:
+                log(f"{size:,} articles: {child} failed, {error}")
+                if needed:
+                    row["failed"] = f"{child}: {error.splitlines()[0]}"
+                    return row
     return row
 
 
