@@ -86,14 +86,10 @@ def test_report_lists_refusals_and_down_votes_most_frequent_first(tmp_path: Path
 
 
 @pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
-    monkeypatch.chdir(tmp_path)  # no developer .env
-    monkeypatch.setenv("COACH_KNOWLEDGE_DIR", str(settings.knowledge_dir))
-    monkeypatch.setenv("COACH_INDEX_DIR", str(settings.index_dir))
-    monkeypatch.setenv("COACH_PROMPTS_DIR", str(settings.prompts_dir))
-    monkeypatch.setenv("COACH_MODEL", "hash")
-    monkeypatch.setenv("COACH_LOG_PATH", str(settings.log_path))
-    return settings
+def cli_env(env: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """conftest's `env`, run from an empty folder (no developer .env)."""
+    monkeypatch.chdir(tmp_path)
+    return env
 
 
 def test_coach_report_table_and_json(cli_env: Settings) -> None:
