@@ -45,7 +45,7 @@ from bot.chunking import chunk_article, embed_text, sentence_spans
 from bot.config import Settings
 from bot.embedding import Embedder, store_model, use_stored_model
 from bot.lexical import Vocabulary
-from bot.models import Article, Chunk, Problem, SentenceRef, Sentences
+from bot.models import Article, Chunk, Problem, SentenceRef, Sentences, article_ranges
 
 FORMAT_VERSION = 5  # 5: sentence spans as arrays, a FAISS index of sentences, the layout saved
 FILES = (
@@ -115,9 +115,7 @@ class Chunks(Sequence[Chunk]):
     def rows(self, article_id: str) -> range:
         """The rows of one article's chunks (they are stored grouped by article)."""
         if self._ranges is None:
-            column = self.spans[:, 0]
-            edges = [0, *(np.flatnonzero(np.diff(column)) + 1).tolist(), len(column)] if len(column) else []
-            self._ranges = {self._ids[int(column[lo])]: (lo, hi) for lo, hi in itertools.pairwise(edges)}
+            self._ranges = article_ranges(self.spans[:, 0], self._ids)
         return range(*self._ranges.get(article_id, (0, 0)))
 
     __hash__ = None  # type: ignore[assignment]

@@ -177,6 +177,15 @@ class Answer:
     history: tuple[str, ...] = field(default=())
 
 
+def article_ranges(column: np.ndarray, article_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Each article's rows `lo:hi` in a table stored grouped by article (`column`: the article of
+    each row, as a position in `article_ids`)."""
+    if not len(column):
+        return {}
+    edges = [0, *(np.flatnonzero(np.diff(column)) + 1).tolist(), len(column)]
+    return {article_ids[int(column[lo])]: (lo, hi) for lo, hi in itertools.pairwise(edges)}
+
+
 class SentenceRef(NamedTuple):
     """One sentence: `articles[article_id].body[start:end]`."""
 
@@ -223,11 +232,7 @@ class Sentences(Sequence[SentenceRef]):
     def ranges(self) -> dict[str, tuple[int, int]]:
         """Each article's sentences, as the rows `lo:hi`."""
         if self._ranges is None:
-            edges = np.flatnonzero(np.diff(self.article)) + 1 if len(self) else np.zeros(0, np.int64)
-            bounds = [0, *edges.tolist(), len(self)] if len(self) else []
-            self._ranges = {
-                self.article_ids[int(self.article[lo])]: (lo, hi) for lo, hi in itertools.pairwise(bounds)
-            }
+            self._ranges = article_ranges(self.article, self.article_ids)
         return self._ranges
 
     def rows(self, article_id: str) -> tuple[int, int]:
