@@ -173,7 +173,7 @@ class Query:
     terms: tuple[str, ...]
     concern_rows: np.ndarray  # sentences quoted by a card whose concern the question names (sorted)
     procedural: bool
-    chunk_cos: dict[int, float]  # the cosines of chunks found so far
+    near_chunks: tuple[int, ...]  # the chunks FAISS found, nearest first
 
 
 @dataclass(frozen=True)
@@ -454,7 +454,7 @@ class Retriever:
         rows = np.array(sorted(found), dtype=np.int64)
         return dict(zip(rows.tolist(), (matrix[rows] @ vector).tolist(), strict=True))
 
-    def _query(self, query: str, vector: np.ndarray, chunk_cos: dict[int, float]) -> Query:
+    def _query(self, query: str, vector: np.ndarray, near_chunks: Sequence[int]) -> Query:
         words = self.vocabulary.words(query)
         stems = self.vocabulary.stem_words(words, negation=True)
         expanded = self.vocabulary.without_generic(self._expanded(query))
@@ -465,7 +465,7 @@ class Retriever:
             terms=(*self.vocabulary.without_generic(stems), *expanded),
             concern_rows=np.unique(np.concatenate(concern)) if concern else np.zeros(0, np.int64),
             procedural=PROCEDURAL.search(query) is not None,
-            chunk_cos=chunk_cos,
+            near_chunks=tuple(near_chunks),
         )
 
     def candidates(self, query: Query, sentence_hits: dict[int, float]) -> np.ndarray:
@@ -476,9 +476,9 @@ class Retriever:
             return np.arange(n, dtype=np.int64)
         s = self.settings
         spans = self.layout.chunk_sentences
-        top_chunks = sorted(query.chunk_cos, key=query.chunk_cos.__getitem__, reverse=True)
         within = [
-            np.arange(spans[c][0], spans[c][1] + 1, dtype=np.int64) for c in top_chunks[: s.chunk_candidates]
+            np.arange(spans[c][0], spans[c][1] + 1, dtype=np.int64)
+            for c in query.near_chunks[: s.chunk_candidates]
         ]
         # A word in more sentences than this is too common to find candidates by (it still scores
         # them): the cost of a question stays flat however large the library grows.
@@ -524,7 +524,7 @@ class Retriever:
     ) -> Retrieval:
         chunk_cos = self._rescored(self.index.vectors, vector, chunk_hits)
         best_dense = max(chunk_cos.values(), default=0.0)
-        state = self._query(query, vector, dict(chunk_cos))
+        state = self._query(query, vector, sorted(chunk_cos, key=chunk_cos.__getitem__, reverse=True))
         scored = Scored(self, state, self.candidates(state, sentence_hits))
         windows = self._windows(scored, self.settings.top_k)
         shown: set[str] = set()
