@@ -134,7 +134,9 @@ class Coach:
             self.notify(f"Warning: {problem}" if is_index else f"Skipped {problem}")
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
-        retriever = Retriever(index, self.embedder, self.settings, catalog)
+        # One exercise matcher for retrieval, the suggester and the articles' specific names.
+        names = Names(catalog)
+        retriever = Retriever(index, self.embedder, self.settings, catalog, names)
         retriever.topic_vectors = self._derived_vectors("topics", retriever.not_covered.names)
         spans = summary.Spans(index.sentences)
         return Loaded(
@@ -149,7 +151,8 @@ class Coach:
                 concern_vectors=self._concern_vectors(catalog),
                 sentences=index.sentences,
                 weights=SuggestWeights.of(self.settings),
-                specific=self._specific_names(catalog, index),
+                specific=self._specific_names(catalog, index, names),
+                names=names,
             ),
             templates=Templates(self.settings.prompts_dir),
             problems=(*fresh.problems, *catalog_problems),
@@ -160,9 +163,8 @@ class Coach:
         """Embeddings of the catalog's concerns (see `_derived_vectors`)."""
         return self._derived_vectors("concerns", [c for _, c in concern_list(catalog)])
 
-    def _specific_names(self, catalog: Catalog, index: Index) -> dict[str, dict[str, str]]:
+    def _specific_names(self, catalog: Catalog, index: Index, names: Names) -> dict[str, dict[str, str]]:
         """`exercises.specific_names` of every article, kept with the build (see `_cached`)."""
-        names = Names(catalog)
         key = [*sorted(catalog.names()), *(f"{aid}:{a.content_hash}" for aid, a in index.articles.items())]
 
         def compute() -> np.ndarray:

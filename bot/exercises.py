@@ -256,14 +256,16 @@ class Suggester:
         sentences: Sentences | Sequence[tuple[str, int, int]] = (),
         weights: Weights | None = None,
         specific: Mapping[str, dict[str, str]] | None = None,
+        names: Names | None = None,
     ) -> None:
         """`concern_vectors` holds one embedding per concern, in `concern_list()` order; `weights`
-        default to those of the default `Settings`."""
+        default to those of the default `Settings`; `names` is the catalog's matcher, when the
+        caller shares one."""
         self.w = weights or Weights.of(Settings(_env_file=None))
         self.catalog = catalog
         self.limit = limit
         self._terms = terms
-        self.names = Names(catalog)
+        self.names = names or Names(catalog)
         self._quotes = {
             slug: [normalise_text(src.quote) for src in ex.sources] for slug, ex in catalog.exercises.items()
         }
@@ -293,8 +295,8 @@ class Suggester:
         self._quote_spans = self.names.quotes(self._articles)
         # Exercises whose name a longer one holds ("deadlift" in "runner deadlift"): in an article
         # about the longer one, the short name may mean it.
-        names = {slug: f" {normalise_text(ex.name)} " for slug, ex in catalog.exercises.items()}
-        self._general = {s for s, n in names.items() if any(s != o and n in m for o, m in names.items())}
+        padded = {slug: f" {normalise_text(ex.name)} " for slug, ex in catalog.exercises.items()}
+        self._general = {s for s, n in padded.items() if any(s != o and n in m for o, m in padded.items())}
 
     def _facts_of(self, article_id: str) -> _Facts | None:
         """What an article names, by section and by sentence (None: an article the index does not

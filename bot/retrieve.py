@@ -230,7 +230,9 @@ class Retriever:
         embedder: Embedder,
         settings: Settings,
         catalog: Catalog | None = None,
+        names: Matcher | None = None,
     ) -> None:
+        """`names` is the catalog's exercise matcher, when the caller shares one."""
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -253,7 +255,7 @@ class Retriever:
         self._context = layout.context
         self._rare = layout.rare
         self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
-        self._catalog(catalog)
+        self._catalog(catalog, names)
         # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
         self.topic_vectors: np.ndarray | None = None
         # How many FAISS searches ran (the scale benchmark checks every question makes some).
@@ -286,11 +288,11 @@ class Retriever:
     def _stems_of_heading(self, heading: str) -> frozenset[str]:
         return frozenset(self.vocabulary.stems(heading))
 
-    def _catalog(self, catalog: Catalog | None) -> None:
+    def _catalog(self, catalog: Catalog | None, names: Matcher | None) -> None:
         """Exercise concerns (as stem sets), the sentences each card quotes, and the exercise matcher."""
         self._concerns: list[tuple[frozenset[str], np.ndarray]] = []
         self._concern_terms: set[frozenset[str]] = set()
-        self.names = Matcher(catalog or Catalog({}))
+        self.names = names or Matcher(catalog or Catalog({}))
         if catalog is None:
             return
         quoted: dict[str, set[int]] = {}
