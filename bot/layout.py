@@ -73,16 +73,14 @@ def derive(index: Index, vocabulary: Vocabulary) -> Layout:
     overlaps: list[np.ndarray] = []
     chunk_sentences = np.zeros((m, 2), dtype=np.int32)
     texts: list[str] = []
-    chunk_rows: dict[str, list[int]] = {}
-    for row, chunk in enumerate(index.chunks):
-        chunk_rows.setdefault(chunk.article_id, []).append(row)
+    chunk_spans = np.asarray(index.chunks.spans, dtype=np.int64)  # the spans, no chunk text sliced
     sections_seen = 0
     for aid, (lo, hi) in refs.ranges().items():
         article = index.articles[aid]
         secs = sections(article.body)
-        crows = np.array(chunk_rows.get(aid, []), dtype=np.int64)
-        cstarts = np.array([index.chunks[c].start for c in crows], dtype=np.int64)
-        cends = np.array([index.chunks[c].end for c in crows], dtype=np.int64)
+        mine = index.chunks.rows(aid)
+        crows = np.arange(mine.start, mine.stop, dtype=np.int64)
+        cstarts, cends = chunk_spans[crows, 1], chunk_spans[crows, 2]
         starts = refs.start[lo:hi]
         k = 0
         for i in range(lo, hi):
