@@ -228,6 +228,7 @@ def ask(
 
 
 QUIT = frozenset({"exit", "quit", ":q", "bye"})
+RETIRED_SHOWN = 12  # words `coach index` names when removed articles take words out of the library
 
 
 @app.command()
@@ -323,6 +324,13 @@ def index(
         for label, ids in (("added", r.added), ("changed", r.changed), ("removed", r.removed)):
             if ids:
                 out.print(f"  {label}: {', '.join(ids)}")
+        if r.retired:
+            shown = ", ".join(r.retired[:RETIRED_SHOWN]) + (", ..." if len(r.retired) > RETIRED_SHOWN else "")
+            out.print(
+                f"  {len(r.retired)} words no article uses any more ({shown}): "
+                "questions about them are now refused",
+                highlight=False,
+            )
 
 
 @app.command()

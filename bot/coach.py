@@ -350,7 +350,7 @@ class Coach:
             for part in summary.trimmed(p, sentences, spans[p.article.id])
         ]
         see_also = [p.rank for p in passages[: self.settings.top_k] if p.rank not in cited]
-        answer = compose(
+        return compose(
             loaded.templates,
             question,
             history,
@@ -362,8 +362,8 @@ class Coach:
             loaded.index.articles,
             see_also,
             shown,
+            coverage,
         )
-        return replace(answer, coverage=coverage)
 
     def _under_discussion(self, loaded: Loaded, question: str, history: Sequence[str]) -> str | None:
         """The exercise a follow-up about reps, sets, time or an easier or harder version is about:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from bot.models import Answer, Article, Passage, Safety, Sentence, Suggestion
+from bot.models import Answer, Article, Coverage, Passage, Safety, Sentence, Suggestion
 
 MAX_TITLES = 5  # article titles a "not covered" answer names
 
@@ -77,6 +77,7 @@ def compose(
     articles: Mapping[str, Article],
     see_also: Sequence[int] = (),
     shown: Sequence[Passage] = (),
+    coverage: Coverage | None = None,
 ) -> Answer:
     """The finished answer: structured fields and the Markdown a member reads (the short answer, the
     passages it cites trimmed to the sentences around the cited ones, a "See also" line, compact
@@ -116,7 +117,9 @@ def compose(
         # A few titles show what the library is about; a club library can hold thousands.
         titles = [a.title for a in itertools.islice(articles.values(), MAX_TITLES)]
         more = len(articles) - len(titles)
-        text = templates.render("not_covered.md.j2", titles=titles, more=more, passages=passages, **data)
+        text = templates.render(
+            "not_covered.md.j2", titles=titles, more=more, passages=passages, coverage=coverage, **data
+        )
     return Answer(
         question=question,
         answered=answered,
@@ -128,6 +131,7 @@ def compose(
         safety=safety,
         text=text,
         history=tuple(history),
+        coverage=coverage,
     )
 
 

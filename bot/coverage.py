@@ -10,6 +10,11 @@ of a catalogued exercise ("weak glutes") or a chunk is a very close match (cosin
 `min_dense_off_topic`): "which shoes for deadlifts?" is about shoes, not deadlifts. The same
 holds by meaning: a question closer to a listed topic (cosine >= `min_topic_meaning`) than to
 any chunk (by `topic_meaning_margin`) is not covered ("best breakfast before running").
+
+Coverage follows the knowledge folder: a question using a word that only a removed (or rewritten)
+article used ("are hill sprints good for strength?" once the article on sprinting is gone) is not
+covered, unless it also names a catalogued exercise, a concern or one of the articles' rare terms,
+which the remaining articles still answer for ("I sprint, how do I deadlift?").
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ def covered(found: Retrieval, settings: Settings) -> bool:
         return False
     if found.off_topic and not found.concern_question:
         return found.best_dense >= settings.min_dense_off_topic
+    if found.gone and not (found.concern_question or found.names_exercise or found.specific_terms):
+        return False  # its subject left the library with an article
     if found.topic_meaning is not None and not found.concern_question:
         _, closeness = found.topic_meaning
         if (
@@ -41,10 +48,15 @@ def covered(found: Retrieval, settings: Settings) -> bool:
 
 def assess(found: Retrieval, settings: Settings) -> Coverage:
     """`covered`, with what decided it: the closest passage's cosine, and the not-covered topic the
-    question names (by its words) or comes closest to in meaning, with that cosine."""
+    question names (by its words) or comes closest to in meaning, with that cosine; or the word that
+    left the library with a removed article, and that article's title."""
     meaning = found.topic_meaning
+    answered = covered(found, settings)
+    if not answered and found.gone and not found.off_topic:
+        word, title = found.gone[0]
+        return Coverage(answered, round(found.best_dense, 4), word, None, True, title)
     return Coverage(
-        covered(found, settings),
+        answered,
         round(found.best_dense, 4),
         found.off_topic[0] if found.off_topic else (meaning[0] if meaning else None),
         None if meaning is None else round(meaning[1], 4),

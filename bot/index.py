@@ -2,7 +2,8 @@
 
 Layout of `index_dir`:
     CURRENT                     name of the live build (replaced atomically)
-    builds/<name>/manifest.json model id, dimension, format version, per-article hashes, build time, checksums
+    builds/<name>/manifest.json model id, dimension, format version, per-article hashes, build time,
+                                checksums, the words removed articles took with them ("retired")
     builds/<name>/articles.json article metadata for citations
     builds/<name>/chunk_spans.npy, chunk_headings.json   (article, start, end, heading) of every chunk
     builds/<name>/sentence_spans.npy  (article, start, end) of every sentence, grouped by article
@@ -150,6 +151,8 @@ class UpdateReport:
     removed: tuple[str, ...]
     unchanged: int
     seconds: float
+    # Words no article uses any more since this build (questions on them are refused).
+    retired: tuple[str, ...] = ()
 
     @property
     def touched(self) -> bool:
@@ -270,7 +273,14 @@ def build(
         sentence_faiss=make_faiss(smatrix, settings),
         layout=None,  # type: ignore[arg-type]
     )
-    index.layout = layout.derive(index, Vocabulary())
+    vocabulary = Vocabulary()
+    index.layout = layout.derive(index, vocabulary)
+    earlier = previous.manifest.get("retired") if previous is not None else None
+    gone = [previous.articles[a] for a in (*removed, *changed) if previous and a in previous.articles]
+    retired = layout.retired_words(gone, earlier, index.layout.lexical, vocabulary)
+    if retired:
+        manifest["retired"] = retired
+    known = earlier if isinstance(earlier, dict) else {}
     report = UpdateReport(
         articles=len(articles),
         chunks=len(chunks),
@@ -279,6 +289,7 @@ def build(
         removed=removed,
         unchanged=len(keep),
         seconds=time.perf_counter() - began,
+        retired=tuple(sorted(word for stem, (word, _) in retired.items() if stem not in known)),
     )
     return index, report
 

@@ -23,11 +23,15 @@ from bot.lexical import STOPWORDS, Lexical, Vocabulary, is_step
 
 if TYPE_CHECKING:
     from bot.index import Index
+    from bot.models import Article
 
 # A question word found in at most this many sentences (or headings) is one of the articles' own terms.
 RARE_MAX = 3
 # Words rarer than this in English (Zipf scale: 3 is once per million words) can be the articles' terms.
 TERM_ZIPF = 3.0
+# A word a removed article takes out of the library counts from this rarity (10 per million words):
+# "sprinters", "beginner" and "spine" do, "worth", "easier" and "check" say nothing of a topic.
+RETIRED_ZIPF = 4.0
 ARRAYS = ("heading", "section", "flags", "sentence_chunks", "chunk_sentences")
 FILES = (
     *(f"layout/{name}.npy" for name in ARRAYS),
@@ -144,6 +148,45 @@ def _rare_terms(
         (w, s) for w, s in zip(candidates, vocabulary.stem(candidates), strict=True) if counts[s] <= RARE_MAX
     ]
     return frozenset(s for w, s in rare if zipf_frequency(w, "en") < TERM_ZIPF)
+
+
+def retired_words(
+    gone: Sequence[Article],
+    earlier: object,
+    lexical: Lexical,
+    vocabulary: Vocabulary,
+) -> dict[str, list[str]]:
+    """The words no article uses any more, as {stem: [word, title of the article it left with]}.
+
+    `gone` are the articles a build removed or changed, `earlier` the previous build's record (its
+    manifest's "retired"), carried on; `lexical` is the new build's index, whose words are back in use.
+    Only topic words count (no stop word, generic running word or number, and rarer in English than
+    `RETIRED_ZIPF`), so a question on "hill sprints" is refused once the one article about sprinting
+    is removed.
+    """
+    from wordfreq import zipf_frequency
+
+    out: dict[str, list[str]] = {}
+    if isinstance(earlier, dict):
+        for stem, entry in earlier.items():
+            if (
+                isinstance(stem, str)
+                and isinstance(entry, list)
+                and len(entry) == 2
+                and all(isinstance(x, str) for x in entry)
+                and stem not in lexical.idf
+            ):
+                out[stem] = list(entry)
+    for article in gone:
+        words = [
+            w
+            for w in dict.fromkeys(vocabulary.words(f"{article.title}\n{article.body}"))
+            if len(w) > 2 and w.isalpha() and w not in STOPWORDS and zipf_frequency(w, "en") < RETIRED_ZIPF
+        ]
+        for word, stem in zip(words, vocabulary.stem(words), strict=True):
+            if stem not in lexical.idf and stem not in vocabulary.generic and stem not in out:
+                out[stem] = [word, article.title]
+    return out
 
 
 def save(layout: Layout, folder: Path) -> None:

@@ -148,13 +148,15 @@ class Sentence:
 @dataclass(frozen=True)
 class Coverage:
     """What decided whether the articles cover a question: the closest passage's cosine, and the
-    not-covered topic it named (`by_words`) or came closest to in meaning, with that cosine."""
+    not-covered topic it named (`by_words`) or came closest to in meaning, with that cosine; or a
+    word of the question only a removed article used (`topic`), with that article's title."""
 
     covered: bool
     passage_score: float
     topic: str | None = None
     topic_score: float | None = None
     by_words: bool = False
+    removed_article: str | None = None
 
 
 @dataclass(frozen=True)

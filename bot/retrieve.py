@@ -197,6 +197,10 @@ class Retrieval:
     specific_terms: tuple[str, ...] = ()
     # The not-covered topic closest in meaning to the question, and its cosine.
     topic_meaning: tuple[str, float] | None = None
+    # Question words that left the library with a removed (or rewritten) article, with its title.
+    gone: tuple[tuple[str, str], ...] = ()
+    # Whether the question names a catalogued exercise.
+    names_exercise: bool = False
 
     @property
     def sentence_scores(self) -> np.ndarray | None:
@@ -254,6 +258,8 @@ class Retriever:
         self._lexical = layout.lexical
         self._context = layout.context
         self._rare = layout.rare
+        retired = index.manifest.get("retired")
+        self.retired: dict[str, list[str]] = retired if isinstance(retired, dict) else {}
         self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
         self._catalog(catalog, names)
         # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
@@ -549,7 +555,21 @@ class Retriever:
             scored=scored,
             windows=tuple(windows),
             off_topic=tuple(self.not_covered.found(query)),
+            gone=self.gone(query),
+            names_exercise=bool(self.names(query)),
         )
+
+    def gone(self, query: str) -> tuple[tuple[str, str], ...]:
+        """The question's words that only a removed (or rewritten) article used, with its title."""
+        if not self.retired:
+            return ()
+        words = [w for w in self.vocabulary.words(query) if w not in STOPWORDS]
+        found = {}
+        for word, stem in zip(words, self.vocabulary.stem(words), strict=True):
+            entry = self.retired.get(stem)
+            if entry is not None and stem not in found:
+                found[stem] = (word, str(entry[1]))
+        return tuple(found.values())
 
     # -- answers ---------------------------------------------------------------------------------
     def passages(self, found: Retrieval, k: int | None = None) -> list[Passage]:

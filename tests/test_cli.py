@@ -148,6 +148,10 @@ def test_index_reports_what_changed(env: Settings) -> None:
     (env.articles_dir / "tale-of-two-hemipelvi.md").unlink()
     third = runner.invoke(app, ["index"])
     assert "1 removed" in third.stdout and "removed: tale-of-two-hemipelvi" in third.stdout
+    # The maintainer is told which words left with it: questions about them are refused from now on.
+    said = " ".join(third.stdout.split())
+    assert "words no article uses any more (" in said and "hemipelvi" in said
+    assert "questions about them are now refused" in said
 
 
 def test_a_broken_article_is_skipped_with_its_name(env: Settings) -> None:

@@ -76,3 +76,27 @@ def test_what_retrieval_derives_is_kept_with_the_index(settings: Settings, monke
     again = coach(settings).loaded.retriever
     assert again._rare == first._rare and "hemipelvi" in again._rare
     assert again.search("what is the tfl?").windows == first.search("what is the tfl?").windows
+
+
+def test_a_topic_leaves_with_the_article_that_covered_it(settings: Settings) -> None:
+    """Once the only article on sprinting is removed, a question about sprints is refused, saying why;
+    one that also names an exercise the other articles cover is still answered."""
+    article = settings.articles_dir / "lower-body-exercises-for-runners.md"
+    text = article.read_text(encoding="utf-8")
+    assert coach(settings).ask("are hill sprints good for strength?").coverage.removed_article is None
+    article.unlink()
+    c = coach(settings)
+    refused = c.ask("are hill sprints good for strength?")
+    assert not refused.answered and not refused.passages and not refused.exercises
+    assert refused.coverage.topic == "sprints"
+    assert refused.coverage.removed_article == "4 Essential Lower-Body Exercises for Runners"
+    assert (
+        "No article speaks of “sprints” since “4 Essential Lower-Body Exercises for Runners”" in refused.text
+    )
+    assert c.ask("I sprint a lot, how heavy should my runner deadlift be?").answered
+    other = settings.articles_dir / "weak-hips-and-glutes.md"  # a later, unrelated build remembers it
+    other.write_text(other.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert coach(settings).ask("are hill sprints good for strength?").coverage.removed_article
+    article.write_text(text, encoding="utf-8")  # back again: the word is covered again
+    back = coach(settings).ask("are hill sprints good for strength?")
+    assert back.coverage.removed_article is None

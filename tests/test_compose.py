@@ -4,7 +4,7 @@ from bot.coach import Coach
 from bot.compose import MAX_TITLES, Templates, compose
 from bot.config import Settings
 from bot.embedding import HashEmbedder
-from bot.models import Article, Safety
+from bot.models import Article, Coverage, Safety
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,6 +21,7 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
     ex = c.exercise("hip thrust")
     assert ex is not None
     safety = Safety(flags=("swelling or bruising",), level="see-professional")
+    gone = Coverage(False, 0.41, "sprints", None, True, "Hill Sprints for Runners")
     data = {
         "question": answer.question,
         "sentences": answer.sentences,
@@ -38,9 +39,9 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
         "answer.discord.j2": templates.render("answer.discord.j2", safety=None, **data),
         "passage.discord.j2": templates.render("passage.discord.j2", p=answer.passages[0]),
         "not_covered.md.j2": templates.render(
-            "not_covered.md.j2", question="bread?", titles=["A", "B"], more=0
+            "not_covered.md.j2", question="bread?", titles=["A", "B"], more=0, coverage=gone
         ),
-        "not_covered.discord.j2": templates.render("not_covered.discord.j2"),
+        "not_covered.discord.j2": templates.render("not_covered.discord.j2", coverage=gone),
         "safety.md.j2": templates.render("safety.md.j2", safety=Safety(("chest pain",), "emergency")),
         "safety.discord.j2": templates.render("safety.discord.j2", safety=safety),
         "reason.j2": templates.render("reason.j2", concern="hip drop", citation=2, source=None),

@@ -105,7 +105,9 @@ class Presenter:
         )
         if not a.answered:
             refused = EmbedSpec(
-                title=a.question, description=self.text("not_covered.discord.j2"), colour=GREY
+                title=a.question,
+                description=self.text("not_covered.discord.j2", coverage=a.coverage),
+                colour=GREY,
             )
             return pack([Block((refused,), (votes,))])
         colour = GREEN if a.safety is None else RED if a.safety.emergency else AMBER

@@ -118,6 +118,23 @@ async def test_refused_question_gets_not_covered(discord_env: FakeDiscord, start
     assert [i.split(":")[2] for i in custom_ids(ix.original)] == ["up", "down"]
 
 
+async def test_a_refusal_names_the_removed_article_a_topic_left_with(
+    discord_env: FakeDiscord, start_bot, settings
+) -> None:
+    fake = discord_env
+    (settings.articles_dir / "lower-body-exercises-for-runners.md").unlink()
+    await start_bot()  # the prebuilt index still has the article: this build removes it
+
+    ix = await fake.slash("ask", {"question": "are hill sprints good for strength?"})
+
+    [embed] = ix.original["embeds"]
+    assert embed["color"] == GREY
+    assert (
+        "No article speaks of “sprints” since “4 Essential Lower-Body Exercises for Runners”"
+        in (embed["description"])
+    )
+
+
 async def test_red_flags_lead_with_safety_and_suggest_no_exercise(
     discord_env: FakeDiscord, start_bot
 ) -> None:
