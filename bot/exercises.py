@@ -455,7 +455,9 @@ class Suggester:
     def _troubled(self, question: str, chosen: Sequence[str], passages: Sequence[Passage]) -> set[str]:
         """Cards the member says trouble them ("heavy squats n deads, my hip flexors are crazy tight"),
         and cards a passage warns against for what the member describes ("particularly problematic for
-        runners who already have issues with tight hamstrings" when they say their hammies are tight)."""
+        runners who already have issues with tight hamstrings" when they say their hammies are tight)
+        or names beside the same complaint without speaking well of it ("If your deadlift goes up, but
+        you notice your hip flexors are crazy tight... no bueno")."""
         text = question.lower().replace("’", "'")
         out: set[str] = set()
         for clause in CLAUSE_BREAK.split(text):
@@ -467,9 +469,12 @@ class Suggester:
         for p in passages:
             for start, end in self._sentence_spans(p):
                 sentence = p.article.body[start:end]
-                if not WARNING.search(sentence.lower()):
-                    continue
-                named = self._named_in(p.article.id, sentence) or self._named_in(p.article.id, p.heading)
+                lowered = sentence.lower()
+                named = self._named_in(p.article.id, sentence)
+                if WARNING.search(lowered):
+                    named = named or self._named_in(p.article.id, p.heading)
+                elif RECOMMENDS.search(lowered) or not COMPLAINT.search(lowered):
+                    continue  # neither a warning nor the member's complaint told of the exercise
                 shared = asked & set(self._terms(sentence)) - {t for s in named for t in self._terms(s)}
                 if named & set(chosen) and shared - GENERIC_CONCERN_WORDS:
                     out |= named

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,21 @@ def test_a_card_the_member_says_troubles_them_is_never_first(suggester: Suggeste
     # Even asking about its form: the card of what hurts is not the first thing to do.
     form = slugs(suggester.suggest("my back aches after squats, is my squat form wrong?", (), []))
     assert form and form[0] != "squat"
+
+
+def test_a_card_a_passage_ties_to_the_members_complaint_is_never_first(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    """The passage tells of the deadlift going up while the hip flexors get tight: the member who says
+    just that is not told to deadlift first."""
+    question = "my deadlift pb keeps going up but my hip flexors feel locked, what should i do"
+    item = passage(suggester, knowledge, "tale-of-two-hemipelvi", "Monitor your running")
+    end = item.start + item.text.index("no bueno.") + len("no bueno.")
+    warns = replace(item, text=item.article.body[item.start : end], end=end)
+    found = slugs(suggester.suggest(question, (), [warns]))
+    assert found and found[0] != "deadlift"
+    # Without that passage, the member's words alone don't say the deadlift is to blame.
+    assert slugs(suggester.suggest(question, (), []))[0] == "deadlift"
 
 
 def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggester: Suggester) -> None:
