@@ -425,7 +425,8 @@ class Suggester:
                 # The reason names a concern only in the member's own words.
                 scored.append(_Scored(slug, score, concern if in_words else None))
         scored.sort(key=lambda s: -s.score)
-        chosen = [s.slug for s in scored]
+        best_quotes = seen[0][1] if seen else set()
+        chosen = self._specific_first([s.slug for s in scored], named_now, best_quotes)
         chosen = self._variants(question, chosen)
         troubled = self._troubled(question, chosen, passages)
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
@@ -440,6 +441,20 @@ class Suggester:
             out.append(
                 Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern, named=named)
             )
+        return out
+
+    def _specific_first(self, chosen: list[str], named: Sequence[str], quoted: set[str]) -> list[str]:
+        """A version of an exercise the member names goes before it when the best passage recommends
+        that version (quotes its card's source) and not the one named: "a couple of squats before a
+        run, as a warm-up?" gets the Bouncy Bodyweight Squat the passage on warming up recommends."""
+        out = list(chosen)
+        for slug in chosen:
+            base = next((n for n in named if n in out and self._variant_of(slug, [n])), None)
+            if base is None or slug in named or slug not in quoted or base in quoted:
+                continue
+            if out.index(base) < out.index(slug):
+                out.remove(slug)
+                out.insert(out.index(base), slug)
         return out
 
     def _variant_of(self, slug: str, others: Sequence[str]) -> bool:

@@ -129,6 +129,23 @@ def test_a_card_a_passage_ties_to_the_members_complaint_is_never_first(
     assert slugs(suggester.suggest(question, (), []))[0] == "deadlift"
 
 
+def test_the_version_the_best_passage_recommends_goes_before_the_one_named(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    question = "is it worth doing a couple squats before heading out for a run?"
+    assert slugs(suggester.suggest(question, (), []))[0] == "squat"
+    warm_up = passage(suggester, knowledge, "strength-training-and-running-technique", "One example I use")
+    assert slugs(suggester.suggest(question, (), [warm_up]))[:2] == ["bouncy-bodyweight-squat", "squat"]
+    # Only the best passage counts: the same passage third does not outrank the exercise named.
+    third = replace(warm_up, rank=3)
+    assert (
+        slugs(
+            suggester.suggest(question, (), [passage(suggester, knowledge, "runner-deadlift", "The"), third])
+        )[0]
+        == "squat"
+    )
+
+
 def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggester: Suggester) -> None:
     missing = slugs(suggester.suggest("my gym day is back squats and deadlifts, anything missing?", (), []))
     assert not {"squat", "deadlift"} & set(missing[:1])
