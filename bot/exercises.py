@@ -64,7 +64,7 @@ COMPLAINT = re.compile(
 )
 # What a passage says of an exercise it warns against for some runners.
 WARNING = re.compile(
-    r"\b(?:problematic|avoid\w*|risk\w*|injur\w*|careful|caution\w*|dangerous|counterproductive|"
+    r"\b(?:problematic|(?<!to )avoid\w*|risk\w*|injur\w*|careful|caution\w*|dangerous|counterproductive|"
     r"not\s+recommended|bad\s+idea|worse|aggravat\w*|strain\w*)\b"
 )
 CLAUSE_BREAK = re.compile(r"[.;!?\n]+|\bbut\b")

@@ -146,6 +146,19 @@ def test_the_version_the_best_passage_recommends_goes_before_the_one_named(
     )
 
 
+def test_doing_an_exercise_to_avoid_a_problem_is_no_warning_against_it(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    """ "Powerfully pinch the glutes... to avoid overusing lumbar muscles, which causes back pain" is how
+    the Runner Deadlift spares the back, not a warning against it."""
+    finish = passage(suggester, knowledge, "runner-deadlift", "When you’re halfway up")
+    headed = replace(finish, heading="Performing the Runner Deadlift")
+    found = slugs(
+        suggester.suggest("lower back aches after deadlifting, what am i doing wrong", (), [headed])
+    )
+    assert found[0] == "runner-deadlift"
+
+
 def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggester: Suggester) -> None:
     missing = slugs(suggester.suggest("my gym day is back squats and deadlifts, anything missing?", (), []))
     assert not {"squat", "deadlift"} & set(missing[:1])
