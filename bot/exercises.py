@@ -62,7 +62,8 @@ COMPLAINT = re.compile(
     r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|bother\w*|"
     r"problem\w*|issues?|niggle\w*|locked|cramp\w*)\b"
 )
-# What a passage says of an exercise it warns against for some runners.
+# What a passage says of an exercise it warns against for some runners ("to avoid overusing lumbar
+# muscles" says what an exercise is for, so it is no warning).
 WARNING = re.compile(
     r"\b(?:problematic|(?<!to )avoid\w*|risk\w*|injur\w*|careful|caution\w*|dangerous|counterproductive|"
     r"not\s+recommended|bad\s+idea|worse|aggravat\w*|strain\w*)\b"
