@@ -59,7 +59,7 @@ HARDER = re.compile(
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(
-    r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|bother\w*|"
+    r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|(?<!why )bother\w*|"
     r"problem\w*|issues?|niggle\w*|locked|cramp\w*)\b"
 )
 # What a passage says of an exercise it warns against for some runners ("to avoid overusing lumbar

@@ -112,6 +112,10 @@ def test_a_card_the_member_says_troubles_them_is_never_first(suggester: Suggeste
     # Even asking about its form: the card of what hurts is not the first thing to do.
     form = slugs(suggester.suggest("my back aches after squats, is my squat form wrong?", (), []))
     assert form and form[0] != "squat"
+    # "Why bother with X?" asks what X is for: no complaint about it.
+    assert (
+        slugs(suggester.suggest("why bother with hip thrusts if i already squat?", (), []))[0] == "hip-thrust"
+    )
 
 
 def test_a_card_a_passage_ties_to_the_members_complaint_is_never_first(
