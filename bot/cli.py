@@ -108,7 +108,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         "safety": answer.safety is not None,
         "text": answer.text,
-        "short_answer": [{"text": s.text, "citation": s.citation} for s in answer.sentences],
+        "short_answer": [
+            {"text": s.text, "citation": s.citation, "label": s.label or None} for s in answer.sentences
+        ],
         # What decided "covered or not": the closest passage, the not-covered topic and their scores.
         "coverage": None if answer.coverage is None else asdict(answer.coverage),
     }

@@ -159,7 +159,7 @@ def evaluate(coach: Coach, cases: list[Case]) -> Report:
         if answer.answered:
             markdown.append(len(answer.text))
             discord.append(discord_first_message(coach, answer))
-            if answer.sentences and leans_back(answer.sentences[0].text):
+            if answer.sentences and leans_back(answer.sentences[0].text) and not answer.sentences[0].label:
                 report.dangling_leads += 1
                 problems.append(f"dangling lead: {answer.sentences[0].text[:60]}")
         if case.gold:

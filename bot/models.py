@@ -143,6 +143,8 @@ class Sentence:
     article_id: str = ""
     start: int = 0
     end: int = 0
+    # The heading (or article title) the sentence leans on when it opens its section, shown before it.
+    label: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ on topic. Each candidate sentence of the passages found keeps its retrieval rele
 and loses for being a fragment ("Sort of."), a question of the author's own ("How does this even make
 sense?"), an anecdote in the first person (kept out of the lead), or leaning on the sentence before it
 ("This often leads to hip drop...") when that sentence cannot be shown with it. A leaning sentence is
-shown as a pair with the sentence it leans on, as one verbatim, cited slice of the article.
+shown as a pair with the sentence it leans on, as one verbatim, cited slice of the article; one that
+opens its section on "this", "it" or "they" speaks of the heading's subject, and is shown after that
+heading as its label ("**The Pawback**: This concept was introduced...").
 
 A question in several parts ("how low, how many sets, sore lower back?") gets one sentence per part;
 otherwise the best sentence leads and up to two more follow while they score close to it and the
@@ -38,6 +40,11 @@ LEANING = re.compile(
     r"thus|therefore|hence|and|or|then|which|such|both|he|she|his|her|here|again|still|yet|instead|"
     r"otherwise|plus|as a result|in addition|on the other hand)\b",
     re.IGNORECASE,
+)
+# A section's first sentence opening on one of these speaks of the heading's subject ("## The Pawback" /
+# "This concept was introduced..."); "But" or "However" go on from the section before instead.
+OF_HEADING = re.compile(
+    r"^[\s\"'“‘(]*(?:this|these|that|those|it|its|it[’']s|they|their|such)\b", re.IGNORECASE
 )
 LIST_MARK = re.compile(r"^(?:[-*•]|\d+[.)])\s+")
 FIRST_PERSON = re.compile(r"\b(?:i|i[’']m|i[’']ve|i[’']d|me|my|myself)\b", re.IGNORECASE)
@@ -224,6 +231,19 @@ class Candidate:
     pair: bool = False
     # Whether it opens a paragraph (a topic sentence, more often introducing than answering).
     opening: bool = False
+    # The heading (or article title) a sentence opening its section leans on ("## The Pawback" /
+    # "This concept was introduced..."), shown before it.
+    label: str = ""
+
+    @property
+    def shown(self) -> str:
+        """What the member reads: the text, after its label."""
+        return f"{self.label}: {self.text}" if self.label else self.text
+
+    @property
+    def stands(self) -> bool:
+        """Whether what the member reads stands alone: a pair, a labelled sentence or one not leaning."""
+        return self.pair or bool(self.label) or not leans_back(self.text)
 
 
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
@@ -293,7 +313,7 @@ def lead_in(text: str) -> bool:
 def unfit(c: Candidate) -> bool:
     """A sentence that cannot stand in the short answer: a fragment or heading-like line, an aside, a
     lead-in to a list, or a sentence leaning on one that is not shown with it."""
-    return fragment(c.text) or aside(c.text) or lead_in(c.text) or (not c.pair and leans_back(c.text))
+    return fragment(c.text) or aside(c.text) or lead_in(c.text) or not c.stands
 
 
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
@@ -346,16 +366,31 @@ def candidates(
             opening = start == 0 or body[:start].rstrip(" \t").endswith("\n")
             out.append(Candidate(text, p.rank, aid, start, end, score, opening=opening))
             j = i
-            while leans_back(body[spans[j][1] : spans[j][2]]) and j > 0 and i - j < MAX_LEAN:
+            while leans_back(body[spans[j][1] : spans[j][2]]) and i - j < MAX_LEAN:
+                first = spans[j][1]
+                if j == 0 or spans[j - 1][0] != aid or body.startswith("#", spans[j - 1][1]):
+                    # It opens its section (or the article): "This concept..." is the heading's subject.
+                    label = _heading(body, spans[j - 1]) if j and spans[j - 1][0] == aid else p.article.title
+                    if label and end - first <= limit and OF_HEADING.match(body[first : spans[j][2]]):
+                        whole = LIST_MARK.sub("", body[first:end].strip())
+                        out.append(
+                            Candidate(whole, p.rank, aid, first, end, score, j < i, opening, label=label)
+                        )
+                    break
                 j -= 1
                 first = spans[j][1]
-                if spans[j][0] != aid or body.startswith("#", first) or end - first > limit:
+                if end - first > limit:
                     break
                 if not leans_back(body[first : spans[j][2]]):
                     pair = LIST_MARK.sub("", body[first:end].strip())
                     out.append(Candidate(pair, p.rank, aid, first, end, score, pair=True, opening=opening))
                     break
     return out
+
+
+def _heading(body: str, span: tuple[str, int, int]) -> str:
+    """The text of a heading line (`span` of `body`), without its Markdown marks."""
+    return body[span[1] : span[2]].strip().lstrip("#").strip()
 
 
 @functools.lru_cache(maxsize=16384)
@@ -380,12 +415,12 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
     """How well a candidate answers: its relevance, its role for the question's kind, the share of the
     question's word weight it holds (a pair of the question's words in a row counts as one more
     word), less its flaws. A pair is judged on its own leaning sentence's relevance, without the
-    leaning penalty."""
+    leaning penalty; a labelled sentence with its label ("The Pawback: This concept...")."""
     score = c.relevance
-    if plays(c.text, focus, words):
+    if plays(c.shown, focus, words):
         score += w.role
     if focus.terms:
-        stems = words.stems(c.text)
+        stems = words.stems(c.shown)
         have = set(stems) & focus.terms
         total = sum(words.weight(t) for t in focus.terms)
         share = sum(words.weight(t) for t in have) / total
@@ -400,7 +435,7 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
         score -= w.aside
     if anecdote(c.text):
         score -= w.anecdote
-    if not c.pair and leans_back(c.text):
+    if not c.stands:
         score -= w.leaning
     return score
 
@@ -455,7 +490,7 @@ def select(
 
 
 def as_sentences(picked: Iterable[Candidate]) -> list[Sentence]:
-    return [Sentence(c.text, c.citation, c.article_id, c.start, c.end) for c in picked]
+    return [Sentence(c.text, c.citation, c.article_id, c.start, c.end, c.label) for c in picked]
 
 
 def _sentence_at(spans: Sequence[tuple[int, int]], at: int) -> int:

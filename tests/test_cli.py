@@ -25,7 +25,7 @@ def test_ask_json_has_the_documented_shape(env: Settings) -> None:
         "coverage",
     }
     assert data["coverage"]["covered"] is True and data["coverage"]["passage_score"] > 0
-    assert data["short_answer"] and all(set(s) == {"text", "citation"} for s in data["short_answer"])
+    assert data["short_answer"] and all(set(s) == {"text", "citation", "label"} for s in data["short_answer"])
     assert data["answered"] is True and data["safety"] is False
     passage = data["passages"][0]
     assert set(passage) == {"rank", "text", "article", "heading", "score"}

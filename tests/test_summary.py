@@ -70,6 +70,24 @@ def test_a_leaning_sentence_brings_the_one_it_leans_on() -> None:
     assert not summary.leans_back(picked.text)
 
 
+def test_a_sentence_opening_its_section_on_this_is_shown_under_its_heading() -> None:
+    a, spans = article(
+        "Drills such as the Pawback–aim to mimic running.\n\n## The Pawback\n\n"
+        "This concept means pulling the leg back from a flexed-forward position. It is the glue.\n\n"
+        "## Next\n\nBut that is not all of it, says the coach."
+    )
+    scores = np.array([4.0, -np.inf, 5.0, 1.0, -np.inf, 4.0])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    labelled = [c for c in pool if c.label]
+    # "This concept" speaks of the heading's subject: shown as "The Pawback: This concept...", it
+    # stands alone; "But" goes on from the section before, so no heading makes it stand.
+    assert {(c.label, c.text[:12]) for c in labelled} == {("The Pawback", "This concept")}
+    [picked, *_] = summary.select("what is the pawback?", pool, words())
+    assert (picked.label, picked.text) == ("The Pawback", a.body[picked.start : picked.end])
+    [sentence] = summary.as_sentences([picked])
+    assert sentence.label == "The Pawback" and sentence.text.startswith("This concept means")
+
+
 def test_fragments_asides_and_leaning_sentences_never_stand_alone() -> None:
     a, spans = article(
         "Sort of. How does this even make sense? It gets worse with fatigue.\n\n"
