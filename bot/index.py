@@ -280,7 +280,7 @@ def build(
     retired = layout.retired_words(gone, earlier, index.layout.lexical, vocabulary)
     if retired:
         manifest["retired"] = retired
-    known = earlier if isinstance(earlier, dict) else {}
+    known = layout.retired_of(earlier)
     report = UpdateReport(
         articles=len(articles),
         chunks=len(chunks),

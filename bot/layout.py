@@ -166,17 +166,7 @@ def retired_words(
     """
     from wordfreq import zipf_frequency
 
-    out: dict[str, list[str]] = {}
-    if isinstance(earlier, dict):
-        for stem, entry in earlier.items():
-            if (
-                isinstance(stem, str)
-                and isinstance(entry, list)
-                and len(entry) == 2
-                and all(isinstance(x, str) for x in entry)
-                and stem not in lexical.idf
-            ):
-                out[stem] = list(entry)
+    out = {stem: entry for stem, entry in retired_of(earlier).items() if stem not in lexical.idf}
     for article in gone:
         words = [
             w
@@ -187,6 +177,21 @@ def retired_words(
             if stem not in lexical.idf and stem not in vocabulary.generic and stem not in out:
                 out[stem] = [word, article.title]
     return out
+
+
+def retired_of(record: object) -> dict[str, list[str]]:
+    """The well-formed entries of a build's "retired" record ({stem: [word, title]}); anything else in a
+    damaged or hand-edited manifest is dropped, never raised."""
+    if not isinstance(record, dict):
+        return {}
+    return {
+        stem: list(entry)
+        for stem, entry in record.items()
+        if isinstance(stem, str)
+        and isinstance(entry, list)
+        and len(entry) == 2
+        and all(isinstance(x, str) for x in entry)
+    }
 
 
 def save(layout: Layout, folder: Path) -> None:

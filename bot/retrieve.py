@@ -38,7 +38,7 @@ from bot.config import Settings
 from bot.embedding import Embedder
 from bot.index import DiskRows, Index
 from bot.knowledge import Catalog, Matcher
-from bot.layout import RARE_MAX, TERM_ZIPF
+from bot.layout import RARE_MAX, TERM_ZIPF, retired_of
 from bot.lexical import (
     NOT_COVERED_FILE,
     PROCEDURAL,
@@ -258,8 +258,7 @@ class Retriever:
         self._lexical = layout.lexical
         self._context = layout.context
         self._rare = layout.rare
-        retired = index.manifest.get("retired")
-        self.retired: dict[str, list[str]] = retired if isinstance(retired, dict) else {}
+        self.retired = retired_of(index.manifest.get("retired"))
         self._strength_stems = frozenset(self.vocabulary.stem(sorted(STRENGTH_WORDS)))
         self._catalog(catalog, names)
         # Embeddings of the not-covered topics (`not_covered.names`), set by the coach once computed.
@@ -568,7 +567,7 @@ class Retriever:
         for word, stem in zip(words, self.vocabulary.stem(words), strict=True):
             entry = self.retired.get(stem)
             if entry is not None and stem not in found:
-                found[stem] = (word, str(entry[1]))
+                found[stem] = (word, entry[1])
         return tuple(found.values())
 
     # -- answers ---------------------------------------------------------------------------------

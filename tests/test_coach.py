@@ -100,3 +100,27 @@ def test_a_topic_leaves_with_the_article_that_covered_it(settings: Settings) -> 
     article.write_text(text, encoding="utf-8")  # back again: the word is covered again
     back = coach(settings).ask("are hill sprints good for strength?")
     assert back.coverage.removed_article is None
+
+
+def test_a_damaged_record_of_removed_words_costs_no_answer(settings: Settings) -> None:
+    """A hand-edited manifest with a malformed "retired" record: its bad entries are dropped."""
+    import json
+
+    article = settings.articles_dir / "lower-body-exercises-for-runners.md"
+    coach(settings).ask("warm up")
+    article.unlink()
+    c = coach(settings)
+    assert not c.ask("are hill sprints good for strength?").answered
+    folder = c.loaded.index.folder
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["retired"] = {
+        "sprint": 7,
+        "hill": ["hill"],
+        "glute": None,
+        3: "x",
+        "sprinter": ["sprinters", "Gone"],
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    again = coach(settings)
+    assert again.ask("are hill sprints good for strength?").answered  # the broken entries say nothing
+    assert again.ask("do sprinters need strength?").coverage.removed_article == "Gone"
