@@ -144,7 +144,8 @@ ROLES: dict[Kind, re.Pattern[str]] = {
     # A number, not merely a comparison.
     Kind.AMOUNT: re.compile(
         r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|twice|once|dozen|"
-        r"lightest|heaviest|as far as|as low as|as many as|until)\b|%|\btimes (?:a|per) \w+",
+        r"lightest|heaviest|as far as|as low as|as many as|until)\b|%|\btimes (?:a|per) \w+|"
+        r"\b(?:low|high|heavy|light|modest)\s+(?:reps?|repetitions?|weights?|loads?)\b",
         re.IGNORECASE,
     ),
     Kind.WHY: re.compile(

@@ -126,6 +126,16 @@ def test_the_sentence_that_answers_the_kind_of_question_leads(question: str, ans
     assert summary.select(question, pool, words())[0].text == answer
 
 
+def test_low_reps_and_heavy_weights_are_an_amount() -> None:
+    a, spans = article(
+        "Heavy curling raises work the hamstrings hard at the knee.\n\n"
+        "Hamstrings are best trained using low reps and heavy weights."
+    )
+    pool = summary.candidates([whole(a)], spans, np.full(len(spans), 3.0), limit=500)
+    picked = summary.select("how heavy for hamstrings?", pool, words())
+    assert picked[0].text == "Hamstrings are best trained using low reps and heavy weights."
+
+
 def test_a_question_in_several_parts_gets_a_sentence_per_part() -> None:
     a, spans = article(
         "Lower the bar until your back can no longer stay flat. "
