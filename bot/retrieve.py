@@ -154,6 +154,10 @@ class Scored:
         known = self._known.get(row)
         return known if known is not None else float(self.of([row])[0])
 
+    def spread(self, vector: np.ndarray) -> float:
+        """The spread of the candidates' cosines to `vector`: the unit of a cosine in `relevance`."""
+        return stats_of(np.asarray(self._matrix @ vector, dtype=np.float64))[1]
+
     def relevance(self, rows: Sequence[int], vector: np.ndarray) -> dict[int, float]:
         """How well each of `rows` sums up the answer: its cosine to `vector` plus the fused score,
         both standardised over the candidates (heading lines are -inf)."""
@@ -339,6 +343,18 @@ class Retriever:
         if found.scored is None or not rows:
             return dict.fromkeys(rows, 0.0)
         return found.scored.relevance(rows, np.asarray(vector, dtype=np.float32))
+
+    def relevance_shift(
+        self, vector: np.ndarray, found: Retrieval, rows: Sequence[int], cosines: np.ndarray
+    ) -> np.ndarray:
+        """How much the answer relevance of sentences `rows` moves when their cosines to `vector` are
+        `cosines` instead of their own vectors' (a sentence read after its heading)."""
+        spread = (
+            found.scored.spread(np.asarray(vector, dtype=np.float32)) if found.scored is not None else 0.0
+        )
+        if not spread or not len(rows):
+            return np.zeros(len(rows))
+        return (np.asarray(cosines, np.float64) - self.sentence_cosines(vector, rows)) / spread
 
     def sentence_cosines(self, vector: np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The cosines of sentences `rows` to a question embedded as `vector`."""

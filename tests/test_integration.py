@@ -160,6 +160,9 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
             opens_section = p.article.body[: p.start].rstrip().rpartition("\n")[2].startswith("#")
             assert not summary.leans_back(p.text) or (opens_section and p.heading), question
         assert len(answer.text) <= 3000
+    # Read after its heading, the sentence that defines the Pawback ("This concept...") leads.
+    [lead, *_] = coach.ask("what is the pawback thing?").sentences
+    assert lead.label == "The Pawback" and "the vital notion of pulling the leg" in lead.text
 
 
 def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise(
