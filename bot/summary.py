@@ -14,7 +14,8 @@ sense?"), an anecdote in the first person (kept out of the lead), or leaning on 
 ("This often leads to hip drop...") when that sentence cannot be shown with it. A leaning sentence is
 shown as a pair with the sentence it leans on, as one verbatim, cited slice of the article; one that
 opens its section on "this", "it" or "they" speaks of the heading's subject, and is shown after that
-heading as its label ("**The Pawback**: This concept was introduced...").
+heading as its label ("**The Pawback**: This concept was introduced..."), and judged as read there
+(the coach gives it the cosine of the labelled text).
 
 A question in several parts ("how low, how many sets, sore lower back?") gets one sentence per part;
 otherwise the best sentence leads and up to two more follow while they score close to it and the
