@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from bot.index import Progress
 
 Notify = Callable[[str], None]
+LABELLED_CACHE = 4096  # labelled short-answer texts whose embeddings a coach keeps
 
 CONNECTOR = re.compile(r"^\s*(?:and|so|ok(?:ay)?|also|but|then|what about|how about)\b", re.IGNORECASE)
 # A follow-up that asks about the exercise under discussion ("how many reps tho", "an easier one?").
@@ -97,6 +99,10 @@ class Coach:
         self.notify = notify or (lambda message: None)
         self._loaded: Loaded | None = None
         self._lock = threading.Lock()
+        # Embeddings of labelled short-answer texts ("The Pawback: This concept..."), by text: the same
+        # sections come back question after question.
+        self._labelled: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._labelled_lock = threading.Lock()
         self.last_refresh: Refresh | None = None
 
     # -- loading -----------------------------------------------------------------------------
@@ -431,7 +437,7 @@ class Coach:
         labelled = list(dict.fromkeys(c.shown for c in pool if c.label))
         if not labelled:
             return lambda candidates, vector: candidates
-        shown = dict(zip(labelled, self.embedder.encode(labelled), strict=True))
+        shown = self._labelled_vectors(labelled)
         spans = loaded.sentence_spans
 
         def read(candidates: list[summary.Candidate], vector: np.ndarray) -> list[summary.Candidate]:
@@ -449,6 +455,20 @@ class Coach:
             return out
 
         return read
+
+    def _labelled_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The embeddings of `texts`, encoding only those not met before (the last `LABELLED_CACHE`)."""
+        with self._labelled_lock:
+            known = {t: self._labelled[t] for t in texts if t in self._labelled}
+        missing = [t for t in texts if t not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.encode(missing), strict=True))
+            with self._labelled_lock:
+                for t in missing:
+                    self._labelled[t] = known[t]
+                while len(self._labelled) > LABELLED_CACHE:
+                    self._labelled.popitem(last=False)
+        return known
 
     def _cite_exercises(
         self, loaded: Loaded, passages: list[Passage], suggestions: list[Suggestion]
