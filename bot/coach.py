@@ -396,27 +396,21 @@ class Coach:
         retriever = loaded.retriever
         spans = loaded.sentence_spans
         rows = [i for p in top for i in spans.within(p.article.id, p.start, p.end)]
-        pool = summary.candidates(
-            top, spans, retriever.answer_relevance(vector, found, rows), self.settings.summary_chars
-        )
-        read = self._as_read(loaded, pool, found)
-        pool = read(pool, vector)
+
+        def pool_for(v: np.ndarray) -> list[summary.Candidate]:
+            relevance = retriever.answer_relevance(v, found, rows)
+            return self._as_read(
+                loaded, summary.candidates(top, spans, relevance, self.settings.summary_chars), v, found
+            )
+
+        pool = pool_for(vector)
         # A question in several parts: each part's sentences are scored against that part on its own
         # ("sore lower back?" is not "how low?"), with the question's subject.
         parts = summary.question_parts(question)[: self.settings.summary_sentences]
         part_pools = None
         if len(parts) > 1:
             subject = summary.question_subject(question)
-            vectors = self.embedder.encode([f"{subject} {part}" for part in parts])
-            part_pools = [
-                read(
-                    summary.candidates(
-                        top, spans, retriever.answer_relevance(v, found, rows), self.settings.summary_chars
-                    ),
-                    v,
-                )
-                for v in vectors
-            ]
+            part_pools = [pool_for(v) for v in self.embedder.encode([f"{subject} {part}" for part in parts])]
         picked = summary.select(
             question,
             pool,
@@ -429,32 +423,26 @@ class Coach:
         return summary.as_sentences(picked)
 
     def _as_read(
-        self, loaded: Loaded, pool: Sequence[summary.Candidate], found: Retrieval
-    ) -> Callable[[list[summary.Candidate], np.ndarray], list[summary.Candidate]]:
+        self, loaded: Loaded, candidates: list[summary.Candidate], vector: np.ndarray, found: Retrieval
+    ) -> list[summary.Candidate]:
         """Judge a labelled sentence as the member reads it, after its heading ("The Pawback: This
         concept was introduced..."): its cosine to the question is that of the labelled text, not of
-        the bare sentence, which lacks its subject. The labelled texts are embedded once, here."""
-        labelled = list(dict.fromkeys(c.shown for c in pool if c.label))
-        if not labelled:
-            return lambda candidates, vector: candidates
-        shown = self._labelled_vectors(labelled)
+        the bare sentence, which lacks its subject."""
+        marked = [k for k, c in enumerate(candidates) if c.label]
+        if not marked:
+            return candidates
+        shown = self._labelled_vectors(list(dict.fromkeys(candidates[k].shown for k in marked)))
         spans = loaded.sentence_spans
-
-        def read(candidates: list[summary.Candidate], vector: np.ndarray) -> list[summary.Candidate]:
-            marked = [k for k, c in enumerate(candidates) if c.label]
-            # A candidate's relevance is that of its last sentence (a pair's leaning one).
-            rows = [
-                spans.within(candidates[k].article_id, candidates[k].start, candidates[k].end)[-1]
-                for k in marked
-            ]
-            cosines = np.array([shown[candidates[k].shown] @ vector for k in marked])
-            shift = loaded.retriever.relevance_shift(vector, found, rows, cosines)
-            out = list(candidates)
-            for k, d in zip(marked, shift, strict=True):
-                out[k] = replace(out[k], relevance=out[k].relevance + float(d))
-            return out
-
-        return read
+        # A candidate's relevance is that of its last sentence (a pair's leaning one).
+        rows = [
+            spans.within(candidates[k].article_id, candidates[k].start, candidates[k].end)[-1] for k in marked
+        ]
+        cosines = np.array([shown[candidates[k].shown] @ vector for k in marked])
+        shift = loaded.retriever.relevance_shift(vector, found, rows, cosines)
+        out = list(candidates)
+        for k, d in zip(marked, shift, strict=True):
+            out[k] = replace(out[k], relevance=out[k].relevance + float(d))
+        return out
 
     def _labelled_vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The embeddings of `texts`, encoding only those not met before (the last `LABELLED_CACHE`)."""
