@@ -4,7 +4,7 @@ from bot.coach import Coach
 from bot.compose import MAX_TITLES, Templates, compose
 from bot.config import Settings
 from bot.embedding import HashEmbedder
-from bot.models import Article, Coverage, Safety
+from bot.models import Article, Coverage, Safety, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,3 +109,14 @@ def test_a_refusal_names_a_few_articles_of_a_large_library(settings: Settings) -
     answer = compose(Templates(settings.prompts_dir), "bread?", (), False, [], [], [], None, articles)
     assert "Article 4;" in answer.text and "Article 5;" not in answer.text
     assert f"and {2000 - MAX_TITLES:,} more" in answer.text and len(answer.text) < 600
+
+
+def test_a_labelled_sentence_is_shown_after_its_heading() -> None:
+    """A sentence opening the Pawback section on "This concept": both front ends show its heading."""
+    templates = Templates(ROOT / "prompts")
+    lead = Sentence("This concept was introduced in my last column.", 1, "a", 0, 47, label="The Pawback")
+    data = {"question": "what is the pawback?", "sentences": [lead], "see_also": [], "passages": []}
+    md = templates.render("answer.md.j2", safety=None, exercises=[], full=False, **data)
+    assert md.startswith("**The Pawback**: This concept was introduced in my last column. [1]")
+    discord = templates.render("answer.discord.j2", safety=None, **data)
+    assert discord.startswith("**The Pawback**: This concept was introduced in my last column. **[1]**")

@@ -161,8 +161,10 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
             assert not summary.leans_back(p.text) or (opens_section and p.heading), question
         assert len(answer.text) <= 3000
     # Read after its heading, the sentence that defines the Pawback ("This concept...") leads.
-    [lead, *_] = coach.ask("what is the pawback thing?").sentences
+    pawback = coach.ask("what is the pawback thing?")
+    [lead, *_] = pawback.sentences
     assert lead.label == "The Pawback" and "the vital notion of pulling the leg" in lead.text
+    assert pawback.text.startswith(f"**The Pawback**: {lead.text} [1]")
 
 
 def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise(
