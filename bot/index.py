@@ -275,12 +275,11 @@ def build(
     )
     vocabulary = Vocabulary()
     index.layout = layout.derive(index, vocabulary)
-    earlier = previous.manifest.get("retired") if previous is not None else None
+    earlier = layout.retired_of(previous.manifest.get("retired")) if previous is not None else {}
     gone = [previous.articles[a] for a in (*removed, *changed) if previous and a in previous.articles]
     retired = layout.retired_words(gone, earlier, index.layout.lexical, vocabulary)
     if retired:
         manifest["retired"] = retired
-    known = layout.retired_of(earlier)
     report = UpdateReport(
         articles=len(articles),
         chunks=len(chunks),
@@ -289,7 +288,7 @@ def build(
         removed=removed,
         unchanged=len(keep),
         seconds=time.perf_counter() - began,
-        retired=tuple(sorted(word for stem, (word, _) in retired.items() if stem not in known)),
+        retired=tuple(sorted(word for stem, (word, _) in retired.items() if stem not in earlier)),
     )
     return index, report
 

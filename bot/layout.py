@@ -152,21 +152,21 @@ def _rare_terms(
 
 def retired_words(
     gone: Sequence[Article],
-    earlier: object,
+    earlier: dict[str, list[str]],
     lexical: Lexical,
     vocabulary: Vocabulary,
 ) -> dict[str, list[str]]:
     """The words no article uses any more, as {stem: [word, title of the article it left with]}.
 
     `gone` are the articles a build removed or changed, `earlier` the previous build's record (its
-    manifest's "retired"), carried on; `lexical` is the new build's index, whose words are back in use.
+    manifest's "retired", read by `retired_of`), carried on; `lexical` is the new build's index, whose words are back in use.
     Only topic words count (no stop word, generic running word or number, and rarer in English than
     `RETIRED_ZIPF`), so a question on "hill sprints" is refused once the one article about sprinting
     is removed.
     """
     from wordfreq import zipf_frequency
 
-    out = {stem: entry for stem, entry in retired_of(earlier).items() if stem not in lexical.idf}
+    out = {stem: entry for stem, entry in earlier.items() if stem not in lexical.idf}
     for article in gone:
         words = [
             w
