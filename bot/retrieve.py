@@ -154,16 +154,15 @@ class Scored:
         known = self._known.get(row)
         return known if known is not None else float(self.of([row])[0])
 
-    def spread(self, vector: np.ndarray) -> float:
-        """The spread of the candidates' cosines to `vector`: the unit of a cosine in `relevance`."""
-        return stats_of(np.asarray(self._matrix @ vector, dtype=np.float64))[1]
+    def cosine_stats(self, vector: np.ndarray) -> Stats:
+        """The mean and spread of the candidates' cosines to `vector`: a cosine's scale in `relevance`."""
+        return stats_of(np.asarray(self._matrix @ vector, dtype=np.float64))
 
     def relevance(self, rows: Sequence[int], vector: np.ndarray) -> dict[int, float]:
         """How well each of `rows` sums up the answer: its cosine to `vector` plus the fused score,
         both standardised over the candidates (heading lines are -inf)."""
         fused = self.of(rows)
-        candidates = stats_of(np.asarray(self._matrix @ vector, dtype=np.float64))
-        own = standardise(self._retriever.sentence_cosines(vector, rows), stats=candidates)
+        own = standardise(self._retriever.sentence_cosines(vector, rows), stats=self.cosine_stats(vector))
         fitted = standardise(np.nan_to_num(fused), stats=self._fused_stats)
         total = own + np.where(np.isnan(fused), -np.inf, fitted)
         return dict(zip((int(r) for r in rows), total.tolist(), strict=True))
@@ -349,9 +348,8 @@ class Retriever:
     ) -> np.ndarray:
         """How much the answer relevance of sentences `rows` moves when their cosines to `vector` are
         `cosines` instead of their own vectors' (a sentence read after its heading)."""
-        spread = (
-            found.scored.spread(np.asarray(vector, dtype=np.float32)) if found.scored is not None else 0.0
-        )
+        vector = np.asarray(vector, dtype=np.float32)
+        spread = found.scored.cosine_stats(vector)[1] if found.scored is not None else 0.0
         if not spread or not len(rows):
             return np.zeros(len(rows))
         return (np.asarray(cosines, np.float64) - self.sentence_cosines(vector, rows)) / spread
@@ -402,8 +400,10 @@ class Retriever:
 
     def _strength_words(self, query: str) -> bool:
         """Whether the question uses a strength word or names a catalogued exercise."""
-        stems = self.vocabulary.stem(self.vocabulary.words(query))
-        return not self._strength_stems.isdisjoint(stems) or bool(self.names(query))
+        return self._uses_strength_word(query) or bool(self.names(query))
+
+    def _uses_strength_word(self, query: str) -> bool:
+        return not self._strength_stems.isdisjoint(self.vocabulary.stem(self.vocabulary.words(query)))
 
     def concern_question(self, query: str) -> bool:
         """Whether the question names a concern of a catalogued exercise ("hip drop", "weak glutes")."""
@@ -556,6 +556,7 @@ class Retriever:
             for i in range(win.first, win.last + 1):
                 shown |= self._sentence_stems(i)
         concern = self.concern_question(query)
+        names_exercise = bool(self.names(query))
         # The question's topic words, and the article words its runner words stand for.
         topic = list(
             dict.fromkeys([*self.topic_terms(query), *self.vocabulary.without_generic(self._expanded(query))])
@@ -565,13 +566,13 @@ class Retriever:
             topic_terms=tuple(topic),
             shared_terms=tuple(t for t in topic if t in shown),
             specific_terms=tuple(t for t in self.terms(query) if t in shown),
-            strength_question=concern or self._strength_words(query),
+            strength_question=concern or names_exercise or self._uses_strength_word(query),
             concern_question=concern,
             scored=scored,
             windows=tuple(windows),
             off_topic=tuple(self.not_covered.found(query)),
             gone=self.gone(query),
-            names_exercise=bool(self.names(query)),
+            names_exercise=names_exercise,
         )
 
     def gone(self, query: str) -> tuple[tuple[str, str], ...]:
