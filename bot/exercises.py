@@ -486,11 +486,12 @@ class Suggester:
             for start, end in self._sentence_spans(p):
                 sentence = p.article.body[start:end]
                 lowered = sentence.lower()
-                named = self._named_in(p.article.id, sentence)
-                if WARNING.search(lowered):
-                    named = named or self._named_in(p.article.id, p.heading)
-                elif RECOMMENDS.search(lowered) or not COMPLAINT.search(lowered):
+                warns = WARNING.search(lowered) is not None
+                if not warns and (RECOMMENDS.search(lowered) or not COMPLAINT.search(lowered)):
                     continue  # neither a warning nor the member's complaint told of the exercise
+                named = self._named_in(p.article.id, sentence)
+                if warns:
+                    named = named or self._named_in(p.article.id, p.heading)
                 shared = asked & set(self._terms(sentence)) - {t for s in named for t in self._terms(s)}
                 if named & set(chosen) and shared - GENERIC_CONCERN_WORDS:
                     out |= named
