@@ -33,6 +33,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from bot.chunking import HEADING
 from bot.models import Passage, Sentence, Sentences
 
 # A sentence opening on one of these leans on the sentence before it for its subject or its point.
@@ -391,8 +392,10 @@ def candidates(
 
 
 def _heading(body: str, span: tuple[str, int, int]) -> str:
-    """The text of a heading line (`span` of `body`), without its Markdown marks."""
-    return body[span[1] : span[2]].strip().lstrip("#").strip()
+    """The text of a heading line (`span` of `body`), without its Markdown marks (chunking's rule)."""
+    line = body[span[1] : span[2]].strip()
+    m = HEADING.match(line)
+    return m.group(2).strip() if m else line
 
 
 @functools.lru_cache(maxsize=16384)
