@@ -355,7 +355,14 @@ class Coach:
             if p.rank in cited
             for part in summary.trimmed(p, sentences, spans[p.article.id])
         ]
-        see_also = [p.rank for p in passages[: self.settings.top_k] if p.rank not in cited]
+        # The other sources found, and any a card cites (the passage recommending it, added for it):
+        # every citation a member reads points at a passage the answer shows or lists.
+        carded = {s.citation for s in suggestions}
+        see_also = [
+            p.rank
+            for k, p in enumerate(passages)
+            if p.rank not in cited and (k < self.settings.top_k or p.rank in carded)
+        ]
         return compose(
             loaded.templates,
             question,

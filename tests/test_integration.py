@@ -167,6 +167,28 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
     assert pawback.text.startswith(f"**The Pawback**: {lead.text} [1]")
 
 
+def test_every_citation_a_member_reads_points_at_a_source_shown(real_env: dict[str, str]) -> None:
+    """A card's reason cites the passage that recommends it, which may lie past the passages found
+    ("Recommended in [4]"): that passage is then listed under "See also", in Markdown and in JSON."""
+    import re
+
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    for question in [
+        "do my arms affect my legs when they cross my body?",
+        "what does each side of the pelvis do in a stride?",
+    ]:
+        answer = coach.ask(question)
+        carded = {s.citation for s in answer.exercises if s.citation}
+        assert max(carded) > coach.settings.top_k, question  # the case in point
+        listed = {p.rank for p in answer.shown} | set(answer.see_also)
+        assert carded | {s.citation for s in answer.sentences} <= listed, question
+        see_also = answer.text.partition("_See also:_")[2]
+        for rank in map(int, re.findall(r"\[(\d+)\]", answer.text)):
+            assert f"\n[{rank}] **" in answer.text or f"[{rank}] " in see_also, (question, rank)
+
+
 def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise(
     real_env: dict[str, str],
 ) -> None:
