@@ -205,6 +205,8 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         # The answer says what decided it: the topic, and how close it was against the passages.
         assert answer.coverage is not None and answer.coverage.topic
         assert answer.coverage.topic_score is not None
+    # Racing kit is kit, whether or not the member says "shoes".
+    assert not coach.ask("do carbon plates make you faster?").answered
     # The follow-up is about food, whatever the turn before was about.
     assert not coach.ask("what should i eat before that?", ["how do i start deadlifting"]).answered
     assert coach.ask("how heavy should I go on the runner deadlift?").answered
