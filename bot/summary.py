@@ -59,6 +59,10 @@ MIN_WORDS = 5
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 # How many sentences back a leaning sentence may reach for the one it leans on.
 MAX_LEAN = 2
+# Characters between two sentences that run on (a space, or a paragraph break).
+MAX_GAP = 3
+# Relevances this close count as the same.
+TIE = 0.01
 
 
 class Kind(StrEnum):
@@ -187,6 +191,9 @@ class Weights:
     anecdote: float = 1.5
     leaning: float = 2.0
     opening: float = -1.0
+    # The sentence right after the one closest to the question: that one often restates the question
+    # ("...who squat double their bodyweight, yet they have weak glutes"), the next answers it.
+    follows: float = 1.0
     # A follower sentence joins the lead only while it scores at most this far below it.
     margin: float = 4.0
 
@@ -445,6 +452,22 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
     return score
 
 
+def after_closest(pool: Sequence[Candidate]) -> set[tuple[str, int, int]]:
+    """(article, start, end) of the candidates that go on right after the sentence closest to the
+    question: the sentence that follows it, or the pair that joins the two."""
+    if not pool:
+        return set()
+    top = max(c.relevance for c in pool)
+    closest = [c for c in pool if not c.pair and c.relevance >= top - TIE]
+    return {
+        (c.article_id, c.start, c.end)
+        for c in pool
+        for b in closest
+        if c.article_id == b.article_id
+        and ((c.pair and c.start == b.start) or (not c.pair and 0 <= c.start - b.end <= MAX_GAP))
+    }
+
+
 def select(
     question: str,
     pool: Sequence[Candidate],
@@ -472,6 +495,7 @@ def select(
         used = sum(len(p.text) + 5 for p in picked)
         return not picked or used + len(c.text) <= max_chars
 
+    after = after_closest(pool)  # before the unfit go: the closest may be a question or a lead-in
     pool = [c for c in pool if not unfit(c)] or pool
     if len(parts) > 1:
         for k, part in enumerate(parts[:max_sentences]):
@@ -484,7 +508,13 @@ def select(
                 picked.append(best)
         return picked
     focus = Focus.of(question, words, context)
-    scored = sorted(((answering(c, focus, words, w), c) for c in pool), key=lambda x: -x[0])
+    scored = sorted(
+        (
+            (answering(c, focus, words, w) + w.follows * ((c.article_id, c.start, c.end) in after), c)
+            for c in pool
+        ),
+        key=lambda x: -x[0],
+    )
     top = scored[0][0]
     for score, c in scored:
         if len(picked) >= max_sentences or score < top - w.margin:

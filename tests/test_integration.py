@@ -93,10 +93,10 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 
 
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
-    """eval/unseen-*.jsonl: 405 questions written from the articles alone, by writers who never saw the
+    """eval/unseen-*.jsonl: 445 questions written from the articles alone, by writers who never saw the
     code or its answers. Hard guarantees, plus floors a little under today's pooled figures (hit@3
-    0.90, MRR 0.83, answer hit 0.77, lead hit 0.62 over 327 retrieval questions; the first card right
-    for 144 of 177 questions; 398 of 405 questions refused or answered as they should be), and what a
+    0.91, MRR 0.84, answer hit 0.78, lead hit 0.65 over 355 retrieval questions; the first card right
+    for 159 of 196 questions; 433 of 445 questions refused or answered as they should be), and what a
     member reads: no dangling lead, a median answer of at most 1,500 characters and none over 3,000."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
@@ -104,7 +104,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     settings = settings_of(real_env)
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
-    assert len(reports) == 10
+    assert len(reports) == 11
     for report in reports:
         assert report.long_passages == 0 and report.unquoted_passages == 0
         assert report.dangling_leads == 0
@@ -118,7 +118,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     assert hit3 >= 0.85 and mrr >= 0.78
     answer_hit = sum(r.answer_hit * r.retrieval_questions for r in reports) / questions
     lead_hit = sum(r.lead_hit * r.retrieval_questions for r in reports) / questions
-    assert answer_hit >= 0.70 and lead_hit >= 0.56
+    assert answer_hit >= 0.72 and lead_hit >= 0.60
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
     first = [tuple(map(int, r.exercise_first.split("/"))) for r in reports]

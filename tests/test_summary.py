@@ -126,6 +126,23 @@ def test_the_sentence_that_answers_the_kind_of_question_leads(question: str, ans
     assert summary.select(question, pool, words())[0].text == answer
 
 
+def test_the_sentence_after_the_one_closest_to_the_question_answers_it() -> None:
+    """The sentence closest to a question often restates it; the one right after it answers."""
+    a, spans = article(
+        "Strength coaches see this every season. "
+        "Plenty of runners squat double their bodyweight, yet their glutes stay weak. "
+        "Strength is not the problem but activation, so wake the glutes before you load them. "
+        "Hamstrings grow stronger over many weeks of slow curls."
+    )
+    scores = np.array([1.0, 3.6, 3.4, 2.0])
+    pool = [c for c in summary.candidates([whole(a)], spans, scores, limit=500) if not c.pair]
+    picked = summary.select("how can that be?", pool, words())
+    assert picked[0].text.startswith("Strength is not the problem")
+    # Without the sentence's place after the closest one, the restatement leads.
+    plain = summary.select("how can that be?", pool, words(), weights=summary.Weights(follows=0.0))
+    assert plain[0].text.startswith("Plenty of runners")
+
+
 def test_low_reps_and_heavy_weights_are_an_amount() -> None:
     a, spans = article(
         "Heavy curling raises work the hamstrings hard at the knee.\n\n"
