@@ -39,6 +39,9 @@ class Templates:
             lstrip_blocks=True,
             autoescape=False,
         )
+        # A leaning pair is one verbatim slice of the article, which may span a paragraph break: in the
+        # short answer it reads as one line, like the sentences around it.
+        self.env.filters["oneline"] = lambda text: " ".join(str(text).split())
 
     def render(self, name: str, /, **data: Any) -> str:
         from jinja2 import TemplateError as JinjaError

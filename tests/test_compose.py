@@ -120,3 +120,19 @@ def test_a_labelled_sentence_is_shown_after_its_heading() -> None:
     assert md.startswith("**The Pawback**: This concept was introduced in my last column. [1]")
     discord = templates.render("answer.discord.j2", safety=None, **data)
     assert discord.startswith("**The Pawback**: This concept was introduced in my last column. **[1]**")
+
+
+def test_a_pair_across_a_paragraph_break_reads_as_one_line() -> None:
+    """A leaning pair is one verbatim slice of its article; a paragraph break inside it must not split
+    the short answer into an uncited sentence and a new paragraph."""
+    templates = Templates(ROOT / "prompts")
+    pair = Sentence(
+        "Strength work has clear benefits.\n\nHowever lunges help in other ways too.", 2, "a", 0, 71
+    )
+    lead = Sentence("A runner can never go wrong with a lunge.", 1, "a", 80, 121)
+    data = {"question": "are lunges good?", "sentences": [lead, pair], "see_also": [], "passages": []}
+    md = templates.render("answer.md.j2", safety=None, exercises=[], full=False, **data)
+    expected = "lunge. [1] Strength work has clear benefits. However lunges help in other ways too. [2]"
+    assert expected in md
+    discord = templates.render("answer.discord.j2", safety=None, **data)
+    assert "benefits. However lunges help in other ways too. **[2]**" in discord
