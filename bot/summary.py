@@ -562,7 +562,8 @@ def trimmed(
     """The parts of `passage` a member needs: each sentence it cites with `before` and `after`
     sentences around it (nearby ones share one excerpt; a sentence after is added only while the
     excerpt stays within `room` characters), never opening on a sentence that leans on the one before
-    it nor cutting a sentence. Each excerpt is a verbatim slice with the passage's rank."""
+    it, ending on one that introduces what follows ("To perform:") nor cutting a sentence. Each excerpt
+    is a verbatim slice with the passage's rank."""
     mine = sorted(
         (s for s in sentences if s.citation == passage.rank and s.end > s.start), key=lambda s: s.start
     )
@@ -579,12 +580,16 @@ def trimmed(
             and spans[hi + 1][1] - spans[lo][0] <= room
         ):
             hi += 1
+        cited = _sentence_at(spans, s.end - 1)
         if groups and lo <= groups[-1][1] + 1:
             groups[-1][1] = max(groups[-1][1], hi)
+            groups[-1][2] = max(groups[-1][2], cited)
         else:
-            groups.append([lo, hi])
+            groups.append([lo, hi, cited])
     out = []
-    for lo, hi in groups:
+    for lo, hi, cited in groups:
+        while hi > cited and lead_in(body[spans[hi][0] : spans[hi][1]]):
+            hi -= 1  # an excerpt does not end on "To perform:", introducing what it leaves out
         steps = 0
         while lo > 0 and steps < MAX_LEAN and leans_back(body[spans[lo][0] : spans[lo][1]]):
             if body.startswith("#", spans[lo - 1][0]):

@@ -184,6 +184,16 @@ def test_trimming_keeps_whole_sentences_around_the_cited_one() -> None:
     assert leaning.text.startswith("The cited fact is this one.")
 
 
+def test_an_excerpt_does_not_end_on_a_lead_in_to_what_it_leaves_out() -> None:
+    a, spans = article(
+        "Begin with the lightest bar you can find. A standard bar is 45 pounds.\n\nTo perform:\n\n- Lift."
+    )
+    plain = [(s, e) for _, s, e in spans]
+    _, s, e = spans[1]
+    [excerpt] = summary.trimmed(whole(a), [Sentence(a.body[s:e], 1, "a", s, e)], plain, after=1)
+    assert excerpt.text == "A standard bar is 45 pounds."
+
+
 def test_a_label_is_the_subject_and_a_list_of_three_makes_parts() -> None:
     question = "runner deadlift: how low, how many sets, sore lower back?"
     assert summary.question_parts(question) == ["how low", "how many sets", "sore lower back"]
