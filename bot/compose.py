@@ -22,6 +22,22 @@ class TemplateError(Exception):
     """A template is missing or broken."""
 
 
+def source_label(p: Passage) -> str:
+    """How a source is named on one line: its article's title, and the section when it has one."""
+    return (
+        f"{p.article.title} — {p.heading}" if p.heading and p.heading != p.article.title else p.article.title
+    )
+
+
+def by_label(passages: Sequence[Passage]) -> list[tuple[list[int], str]]:
+    """Passages' ranks grouped under their one-line label, in order of first appearance: "[3], [4]
+    Weak Hips and Glutes", not the same title twice."""
+    groups: dict[str, list[int]] = {}
+    for p in passages:
+        groups.setdefault(source_label(p), []).append(p.rank)
+    return [(ranks, label) for label, ranks in groups.items()]
+
+
 class Templates:
     """The prompts folder as a sandboxed Jinja2 environment."""
 
@@ -42,6 +58,7 @@ class Templates:
         # A leaning pair is one verbatim slice of the article, which may span a paragraph break: in the
         # short answer it reads as one line, like the sentences around it.
         self.env.filters["oneline"] = lambda text: " ".join(str(text).split())
+        self.env.filters["by_label"] = by_label
 
     def render(self, name: str, /, **data: Any) -> str:
         from jinja2 import TemplateError as JinjaError

@@ -4,7 +4,7 @@ from bot.coach import Coach
 from bot.compose import MAX_TITLES, Templates, compose
 from bot.config import Settings
 from bot.embedding import HashEmbedder
-from bot.models import Article, Coverage, Safety, Sentence
+from bot.models import Article, Coverage, Passage, Safety, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -136,3 +136,18 @@ def test_a_pair_across_a_paragraph_break_reads_as_one_line() -> None:
     assert expected in md
     discord = templates.render("answer.discord.j2", safety=None, **data)
     assert "benefits. However lunges help in other ways too. **[2]**" in discord
+
+
+def test_see_also_names_each_source_once_with_its_article() -> None:
+    templates = Templates(ROOT / "prompts")
+    deadlift = Article("rd", "The Runner Deadlift", "Body.", Path("rd.md"), "h")
+    hips = Article("hips", "Weak Hips", "Body.", Path("hips.md"), "h")
+    others = [
+        Passage(2, "One.", deadlift, "Performing the Runner Deadlift", 1.0, 0, 4),
+        Passage(3, "Two.", deadlift, "Performing the Runner Deadlift", 1.0, 5, 9),
+        Passage(4, "Three.", hips, "Weak Hips", 1.0, 0, 6),
+    ]
+    lead = Sentence("The Runner Deadlift begins at the waist.", 1, "rd", 0, 40)
+    data = {"question": "how?", "sentences": [lead], "see_also": others, "passages": []}
+    md = templates.render("answer.md.j2", safety=None, exercises=[], full=False, **data)
+    assert "_See also:_ [2], [3] The Runner Deadlift — Performing the Runner Deadlift; [4] Weak Hips" in md
