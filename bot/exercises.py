@@ -49,11 +49,13 @@ AND_OR = re.compile(r"\s+(?:and|or)\s+")
 # already does; the question asks for something else.
 SOMETHING_ELSE = re.compile(
     r"\b(?:anything|what)\s+(?:else|missing|i'?m\s+missing)\b|\bwhat\s+am\s+i\s+missing\b"
-    r"|\bin\s+addition\s+to\b|\bbesides\b|\bother\s+than\b"
+    r"|\bin\s+addition\s+to\b|\bbesides\b|\bother\s+than\b|\binstead\b(?!\s+of)"
 )
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
 # turn before, which are then the setting of the question.
 AFTER_THEM = re.compile(r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that)\b")
+# "they hurt my knees tho": a pronoun standing for the exercises of the turn before.
+THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
 HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging)\b"
 )
@@ -381,9 +383,12 @@ class Suggester:
         follow-up such as "how many reps?" asks about it). A card the member says troubles them, or
         that a passage warns against for what the member describes, is never first.
         """
+        lowered = question.lower().replace("’", "'")
         around = self.names.around(question)
-        if history and AFTER_THEM.search(question.lower()) and WHAT_TO_DO.search(normalise_text(question)):
+        if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
             around = [*around, *self.names(history[-1])]  # "what should I do after them?"
+        elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
+            around = [*around, *self.names(history[-1])]  # "they hurt my knees, what can I do instead?"
         named_now = [s for s in self.names(question) if s not in around]
         if focus and focus not in named_now:
             named_now.append(focus)
@@ -429,7 +434,7 @@ class Suggester:
         best_quotes = seen[0][1] if seen else set()
         chosen = self._specific_first([s.slug for s in scored], named_now, best_quotes)
         chosen = self._variants(question, chosen)
-        troubled = self._troubled(question, chosen, passages)
+        troubled = self._troubled(question, chosen, passages, history)
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
         if chosen and chosen[0] in troubled:
             chosen = []  # nothing but cards that would hurt or that a passage warns against
@@ -468,7 +473,9 @@ class Suggester:
             if ex is not None
         )
 
-    def _troubled(self, question: str, chosen: Sequence[str], passages: Sequence[Passage]) -> set[str]:
+    def _troubled(
+        self, question: str, chosen: Sequence[str], passages: Sequence[Passage], history: Sequence[str] = ()
+    ) -> set[str]:
         """Cards the member says trouble them ("heavy squats n deads, my hip flexors are crazy tight"),
         and cards a passage warns against for what the member describes ("particularly problematic for
         runners who already have issues with tight hamstrings" when they say their hammies are tight)
@@ -478,7 +485,10 @@ class Suggester:
         out: set[str] = set()
         for clause in CLAUSE_BREAK.split(text):
             if COMPLAINT.search(clause):
-                out |= set(self.names(clause))
+                named = set(self.names(clause))
+                if not named and history and THEM.search(clause):
+                    named = set(self.names(history[-1]))  # "they hurt my knees", of the squats before
+                out |= named
         if not COMPLAINT.search(text):
             return out
         asked = set(self._terms(question))

@@ -22,7 +22,7 @@ STOPWORDS = frozenset(
     they this those through to too under until up very was we were what whats when where which while
     who whom why will with would you your yours yourself yourselves im ive id dont doesnt didnt cant
     isnt wont aren arent wasn wasnt weren werent wouldn wouldnt couldn couldnt shouldn
-    shouldnt hasn hasnt haven havent hadn hadnt u ur ok okay pls please tbh rn thing things stuff get got getting go going gonna wanna
+    shouldnt hasn hasnt haven havent hadn hadnt u ur ok okay pls please tbh tho rn thing things stuff get got getting go going gonna wanna
     really actually also still even like kinda sorta bit lot lots anything something anyone someone
     everyone one ones way much many often always never ever every""".split()  # noqa: SIM905
 )

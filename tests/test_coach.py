@@ -62,6 +62,10 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     assert c.query("Why do lunges beat squats for runners?", conversation.history).startswith("Why")
     easier = c.ask("is there an easier version?", ("How do I do a hip thrust?",))
     assert easier.exercises and easier.exercises[0].exercise.slug == "glute-bridge"
+    # Chat words ("tho") are no topic: "they" are the squats of the turn before, which hurt.
+    assert c.is_follow_up("they hurt my knees tho, what can i do instead")
+    instead = c.ask("they hurt my knees tho, what can i do instead", ("are squats good for runners?",))
+    assert not any("squat" in s.exercise.slug for s in instead.exercises)
     for turn in ["a", "b", "c", "d"]:
         conversation.add(turn)
     assert conversation.history == ("b", "c", "d")

@@ -172,6 +172,23 @@ def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggeste
     assert after and after[0] not in {"squat", "deadlift"}
 
 
+def test_what_to_do_instead_of_an_exercise_is_something_else(suggester: Suggester, knowledge: Path) -> None:
+    lunge = [passage(suggester, knowledge, "tale-of-two-hemipelvi", "When in doubt")]
+    instead = slugs(suggester.suggest("squats hurt my knees, what can i do instead?", (), lunge))
+    assert instead and not any("squat" in slug for slug in instead)  # nor a version of squats
+    cant = slugs(
+        suggester.suggest("i can't do the eccentric glute ham raise, what should i do instead?", (), [])
+    )
+    assert "eccentric-glute-hamstring-raise" not in cant
+    # "they" are the squats of the turn before: they hurt, so they are neither first nor "instead".
+    later = slugs(
+        suggester.suggest("they hurt my knees, what can i do instead", ("are squats good for runners?",), [])
+    )
+    assert not any("squat" in slug for slug in later)
+    hurt = slugs(suggester.suggest("they hurt my knees, is my form off?", ("how do i do squats?",), []))
+    assert not hurt or hurt[0] != "squat"
+
+
 def test_reasons_use_the_members_words(suggester: Suggester) -> None:
     [first, *_] = suggester.suggest("whats a hip airplane", (), [])
     assert first.exercise.slug == "hip-airplane" and first.named and first.concern is None
