@@ -1,8 +1,8 @@
 """Red-flag detection: questions that need a physiotherapist or doctor, not an exercise.
 
 Each flag is a small set of patterns. A match does not count when a negation comes just before it in
-the same clause ("no swelling", "never felt a pop"), or when the clause speaks of a resolved past
-problem ("I had numbness years ago but it's fine now"). Misspelt or disguised words still match: digits
+the same clause ("no swelling", "never felt a pop"), a word of prevention ("how do I prevent stress
+fractures?") or someone else's injury ("a mate of mine got a stress fracture"), or when the clause speaks of a resolved past problem ("I had numbness years ago but it's fine now"). Misspelt or disguised words still match: digits
 standing for letters inside a word ("p0p", "sw0llen") are read as letters, and the patterns are also
 tried with doubled letters squeezed out of both sides ("numbbness", "popp", "swolllen").
 """
@@ -22,6 +22,11 @@ FLAGS: dict[str, tuple[str, str]] = {
         EMERGENCY,
         r"chest\s+(?:pain|hurts?|tight(?:ness)?|pressure)|(?:pain|tight(?:ness)?|pressure)\s+in\s+(?:my|the)\s+chest"
         r"|tight\s+chest|heart\s+(?:racing|pounding)\s+(?:and|with)",
+    ),
+    # A hot, red, swollen calf may be a blood clot: not a training matter, and urgent.
+    "signs of a blood clot": (
+        EMERGENCY,
+        r"^(?=.*\bcalf\b)(?=.*\b(?:swell\w*|swollen)\b)(?=.*\b(?:hot|warm|red)\b)",
     ),
     "dizziness or fainting": (
         EMERGENCY,
@@ -43,12 +48,21 @@ FLAGS: dict[str, tuple[str, str]] = {
         r"(?:pain|hurts?|aches?|throbs?|throbbing)\b[^.]{0,40}\b(?:at\s+night|at\s+rest|while\s+resting|in\s+bed|wakes?\s+me)"
         r"|wakes?\s+me\s+up|(?:at\s+night|at\s+rest|in\s+bed)[^.]{0,30}\b(?:pain|hurts?|aches?|throbs?)|night\s+pain",
     ),
-    "numbness or tingling": (PROFESSIONAL, r"\bnumb(?:ness)?\b|\btingl(?:e|es|ing|y)\b|pins\s+and\s+needles"),
+    # "numb to planks" is bored of them.
+    "numbness or tingling": (
+        PROFESSIONAL,
+        r"\bnumb(?:ness)?\b(?!\s+to\b)|\btingl(?:e|es|ing|y)\b|pins\s+and\s+needles",
+    ),
     "an audible pop": (PROFESSIONAL, r"\bpop(?:ped|ping|s)?\b|\bsnap(?:ped)?\b|heard\s+a\s+(?:crack|click)"),
     "cannot bear weight": (
         PROFESSIONAL,
         r"(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand"
         r"|weight[-\s]?bear|go\s+up\s+on\s+(?:my\s+)?toes)",
+    ),
+    "a fracture": (
+        PROFESSIONAL,
+        r"\bfractur(?:e|ed|es)\b|\bbroken\s+(?:bone|foot|leg|ankle|toe)s?\b"
+        r"|\bbroke\s+(?:my|a)\s+(?:bone|foot|leg|ankle|toe)\b",
     ),
     "a tear or rupture": (
         PROFESSIONAL,
@@ -70,6 +84,16 @@ FLAGS: dict[str, tuple[str, str]] = {
 NEGATION = re.compile(
     r"\b(?:no|not|never|without|zero|none|nor|don'?t|doesn'?t|didn'?t|isn'?t|wasn'?t|haven'?t|hasn'?t)\b"
     r"(?:\W+\w+){0,3}\W*$"
+)
+# "can lifting help prevent stress fractures?" asks how to avoid an injury, not about having one.
+PREVENTION = re.compile(
+    r"\b(?:prevent\w*|avoid\w*|risk\w*|reduc\w*|protect\w*|stav\w*\s+off|lower\w*\s+(?:the|my)\s+(?:risk|chance))"
+    r"\b[^.]{0,40}$"
+)
+# "a mate of mine got a stress fracture": someone else's injury, not the member's.
+SOMEONE_ELSE = re.compile(
+    r"\b(?:mate|friend|buddy|pal|teammate|training\s+partner|someone|somebody)\b(?:\s+of\s+mine)?"
+    r"\s+(?:got|had|has|gets|broke|tore)\b[^.]{0,30}$"
 )
 PAST = re.compile(
     r"\b(?:used\s+to|years?\s+ago|months\s+ago|last\s+(?:year|season)|in\s+the\s+past|once\s+had)\b"
@@ -111,7 +135,12 @@ def red_flags(question: str) -> Safety | None:
         for name, (flag_level, pattern) in FLAGS.items():
             for where, regex in ((clause, pattern), (squeezed, SQUEEZED[name])):
                 match = next(
-                    (m for m in re.finditer(regex, where) if not NEGATION.search(where[: m.start()])), None
+                    (
+                        m
+                        for m in re.finditer(regex, where)
+                        if not any(p.search(where[: m.start()]) for p in (NEGATION, PREVENTION, SOMEONE_ELSE))
+                    ),
+                    None,
                 )
                 if match is None:
                     continue

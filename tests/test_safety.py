@@ -15,6 +15,8 @@ ESCALATE = [
     ("my calf felt like it was kicked and now I can't push off", "see-professional"),
     ("I got chest pain during intervals, should I keep lifting?", "emergency"),
     ("I felt dizzy and nearly fainted after hill repeats", "emergency"),
+    ("does a stress fracture mean i should stop deadlifts", "see-professional"),
+    ("my calf is swollen hot and red after a long flight, ok to do calf raises?", "emergency"),
 ]
 ORDINARY = [
     "my hips feel weak",
@@ -28,6 +30,9 @@ ORDINARY = [
     "my posture gets worse late in an ultra",
     "I can't push off well on hills, what helps?",
     "the soreness after squats gets worse on day two, is that normal?",
+    "can lifting help prevent stress fractures?",
+    "a mate of mine got a stress fracture last year, does lifting make bones tougher?",
+    "lol im numb to planks, theyre so boring. anything more fun for core?",
 ]
 
 
