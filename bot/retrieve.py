@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,13 @@ from bot.models import Passage
 
 log = logging.getLogger(__name__)
 
+# The time a question is asked for ("during marathon training", "while training for a marathon", "in
+# my race season"): in a strength question, a not-covered topic there is its setting.
+SETTING = re.compile(
+    r"\b(?:during|while|throughout|in|through)\s+(?:(?:my|a|the|this|our)\s+)?(?:\w+\s+){0,3}?"
+    r"(?:training|build(?:up)?|block|season|prep|cycle)(?:\s+for\s+(?:(?:a|an|the|my)\s+)?\w+)?\b",
+    re.IGNORECASE,
+)
 MIN_WINDOW_CHARS = 200
 __all__ = ["RARE_MAX", "TERM_ZIPF", "Retrieval", "Retriever", "Window", "fuse", "standardise", "stats_of"]
 
@@ -561,16 +569,20 @@ class Retriever:
         topic = list(
             dict.fromkeys([*self.topic_terms(query), *self.vocabulary.without_generic(self._expanded(query))])
         )
+        strength = concern or names_exercise or self._uses_strength_word(query)
+        # "how often should I lift during marathon training?": in a strength question, a not-covered
+        # topic named only as the time it is asked for is its setting, not its subject.
+        about = SETTING.sub(" ", query) if strength else query
         return Retrieval(
             best_dense=best_dense,
             topic_terms=tuple(topic),
             shared_terms=tuple(t for t in topic if t in shown),
             specific_terms=tuple(t for t in self.terms(query) if t in shown),
-            strength_question=concern or names_exercise or self._uses_strength_word(query),
+            strength_question=strength,
             concern_question=concern,
             scored=scored,
             windows=tuple(windows),
-            off_topic=tuple(self.not_covered.found(query)),
+            off_topic=tuple(self.not_covered.found(about)),
             gone=self.gone(query),
             names_exercise=names_exercise,
         )

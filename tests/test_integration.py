@@ -205,6 +205,9 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         # The answer says what decided it: the topic, and how close it was against the passages.
         assert answer.coverage is not None and answer.coverage.topic
         assert answer.coverage.topic_score is not None
+    # Marathon training as the time a strength question is asked for is its setting, not its subject.
+    assert coach.ask("how often should I lift per week during marathon training").answered
+    assert not coach.ask("what should i eat during marathon training").answered
     # Racing kit is kit, whether or not the member says "shoes".
     assert not coach.ask("do carbon plates make you faster?").answered
     # The follow-up is about food, whatever the turn before was about.
