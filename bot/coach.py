@@ -295,10 +295,15 @@ class Coach:
         ]
 
     def query(self, question: str, history: Sequence[str]) -> str:
-        """The text to search for: a follow-up ("what helps with that?") is joined to the last turn."""
-        if history and self.is_follow_up(question):
-            return f"{history[-1]} {question}"
-        return question
+        """The text to search for: a follow-up ("what helps with that?") is joined to the turn that set
+        the conversation's subject: the last turn, or, when that was a follow-up itself ("how many sets
+        of those?"), the turn it went on from."""
+        if not history or not self.is_follow_up(question):
+            return question
+        k = len(history) - 1
+        while k > 0 and self.is_follow_up(history[k]):
+            k -= 1
+        return f"{history[k]} {question}"
 
     def is_follow_up(self, question: str) -> bool:
         """A short question that goes on from the last turn: it opens on a connective ("and for
