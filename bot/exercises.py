@@ -79,6 +79,11 @@ RECOMMENDS = re.compile(
     r"ideal|effective|key|targets?)\b"
 )
 
+# What a sentence holds up as the contrast to what it recommends, up to the clause's end.
+CONTRASTED = re.compile(
+    r"\b(?:unlike|rather\s+than|instead\s+of|as\s+opposed\s+to|compared\s+(?:to|with))\b[^,.;:]*"
+)
+
 # Words shared by too many concerns to count on their own in a partial match.
 GENERIC_CONCERN_WORDS = frozenset(
     {
@@ -184,6 +189,16 @@ def specific_names(names: Matcher, body: str) -> dict[str, str]:
     }
 
 
+def speaks_well(sentence: str, named: set[str], named_in: Callable[[str], set[str]]) -> set[str]:
+    """Of the exercises `named` in `sentence`, those it speaks well of: not in a warning, nor held up
+    as the contrast ("Unlike a rear squat, the bar grasped in front of the body helps..." recommends
+    no squat). `named_in` names the exercises in a text."""
+    text = sentence.lower()
+    if not named or not RECOMMENDS.search(text) or WARNING.search(text):
+        return set()
+    return named & named_in(CONTRASTED.sub(" ", text)) if CONTRASTED.search(text) else named
+
+
 class _Facts:
     """What one article names: its specific names, the exercises each section names, and those each
     sentence names (worked out when a passage first holds the sentence)."""
@@ -239,10 +254,8 @@ class _Facts:
     def recommending(self, row: int) -> set[str]:
         """The exercises sentence `row` names and speaks well of."""
         if row not in self._recommending:
-            named = self.named(row)
-            text = self.body[self.starts[row] : self.ends[row]].lower()
-            good = bool(named) and RECOMMENDS.search(text) and not WARNING.search(text)
-            self._recommending[row] = named if good else set()
+            text = self.body[self.starts[row] : self.ends[row]]
+            self._recommending[row] = speaks_well(text, self.named(row), self.named_in)
         return self._recommending[row]
 
 
@@ -444,9 +457,8 @@ class Suggester:
             ex = self.catalog.exercises[slug]
             concern = by_slug[slug].concern if slug in by_slug else None
             named = slug in named_now or slug in named_before
-            out.append(
-                Suggestion(exercise=ex, citation=self._citation(slug, seen), concern=concern, named=named)
-            )
+            citation = self._citation(slug, seen, named)
+            out.append(Suggestion(exercise=ex, citation=citation, concern=concern, named=named))
         return out
 
     def _specific_first(self, chosen: list[str], named: Sequence[str], quoted: set[str]) -> list[str]:
@@ -586,13 +598,20 @@ class Suggester:
                 total += self.w.named_in_section / p.rank
         return total
 
-    def _citation(self, slug: str, seen: Sequence[Seen]) -> int | None:
-        """The rank of the first passage that recommends `slug`, else the first that names it (in its
-        text or its heading)."""
-        for p, quoted, _, _ in seen:
-            if slug in quoted:
+    def _citation(self, slug: str, seen: Sequence[Seen], asked: bool = False) -> int | None:
+        """The rank of the first passage that recommends `slug` (quotes its card's source, sits under its
+        heading, or has a sentence speaking well of it); for an exercise the member `asked` about, else
+        the first that names it. None when no passage found does: the coach then cites the passage
+        its card quotes, not one that only mentions it ("Unlike a rear squat...")."""
+        for p, quoted, _, heading in seen:
+            if slug in quoted or slug in heading:
                 return p.rank
-        for p, _, named, heading in seen:
-            if slug in named or slug in heading:
+        for p, *_ in seen:
+            if slug in self._recommended_in(p):
+                return p.rank
+        for p, _, named, _ in seen:
+            # A passage of an article the index does not hold has no sentences to judge: its mention counts.
+            facts = self._facts_of(p.article.id)
+            if slug in named and (asked or facts is None or not facts.starts):
                 return p.rank
         return None

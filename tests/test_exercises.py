@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.chunking import sentence_spans
 from bot.exercises import Suggester
 from bot.knowledge import load_articles, load_catalog
 from bot.models import Passage
@@ -223,3 +224,20 @@ def test_the_weights_come_from_settings(knowledge: Path) -> None:
 def test_the_first_exercise_named_is_the_subject(suggester: Suggester) -> None:
     question = "how is the runner deadlift different from a normal deadlift?"
     assert slugs(suggester.suggest(question, (), []))[:2] == ["runner-deadlift", "deadlift"]
+
+
+def test_a_card_cites_a_passage_recommending_it_not_one_holding_it_up_as_the_contrast(
+    knowledge: Path,
+) -> None:
+    """ "Unlike a rear squat, the bar grasped in front of the body helps..." recommends no squat: a
+    Squat card the member's concern asks for is not "recommended in" that passage (the coach then cites
+    the passage its card quotes)."""
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, _ = load_catalog(knowledge / "exercises", articles)
+    spans = [(a.id, s.start, s.end) for a in articles for s in sentence_spans(a.body)]
+    words = lambda text: [w.rstrip("s") for w in text.lower().replace("?", " ").split()]  # noqa: E731
+    suggester = Suggester(catalog, words, limit=3, articles=articles, sentences=spans)
+    hinge = passage(suggester, knowledge, "runner-deadlift", "The deadlift is the perfect hip-hinge")
+    assert "Unlike a rear squat" in hinge.text
+    found = {s.exercise.slug: s for s in suggester.suggest("how do i get better knee stability", (), [hinge])}
+    assert "squat" in found and found["squat"].citation is None
