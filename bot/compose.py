@@ -116,6 +116,7 @@ def compose(
                 "reason.j2",
                 concern=s.concern,
                 named=s.named,
+                discussed=s.discussed,
                 citation=s.citation,
                 source=a.title
                 if s.exercise.sources and (a := articles.get(s.exercise.sources[0].article_id))

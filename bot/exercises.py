@@ -403,6 +403,7 @@ class Suggester:
         elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
             around = [*around, *self.names(history[-1])]  # "they hurt my knees, what can I do instead?"
         named_now = [s for s in self.names(question) if s not in around]
+        said = {*named_now, *self.names(" ".join(history))}  # what the member named in words
         if focus and focus not in named_now:
             named_now.append(focus)
         named_before = [s for s in self.names(" ".join(history)) if s not in named_now and s not in around]
@@ -456,9 +457,14 @@ class Suggester:
         for slug in chosen[: self.limit]:
             ex = self.catalog.exercises[slug]
             concern = by_slug[slug].concern if slug in by_slug else None
-            named = slug in named_now or slug in named_before
-            citation = self._citation(slug, seen, named)
-            out.append(Suggestion(exercise=ex, citation=citation, concern=concern, named=named))
+            asked = slug in named_now or slug in named_before
+            discussed = slug == focus and slug not in said  # "how many reps?" of the card before
+            citation = self._citation(slug, seen, asked)
+            out.append(
+                Suggestion(
+                    ex, citation=citation, concern=concern, named=asked and not discussed, discussed=discussed
+                )
+            )
         return out
 
     def _specific_first(self, chosen: list[str], named: Sequence[str], quoted: set[str]) -> list[str]:

@@ -119,6 +119,9 @@ class Suggestion:
     concern: str | None = None
     # Whether the member named the exercise (now or earlier in the conversation).
     named: bool = False
+    # Whether it is the exercise under discussion, which a follow-up ("how many reps?") asks about
+    # without naming it.
+    discussed: bool = False
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
         "not_covered.discord.j2": templates.render("not_covered.discord.j2", coverage=gone),
         "safety.md.j2": templates.render("safety.md.j2", safety=Safety(("chest pain",), "emergency")),
         "safety.discord.j2": templates.render("safety.discord.j2", safety=safety),
-        "reason.j2": templates.render("reason.j2", concern="hip drop", citation=2, source=None),
+        "reason.j2": templates.render("reason.j2", concern="hip drop", citation=2, source=None)
+        + templates.render("reason.j2", concern=None, named=False, discussed=True, citation=2, source=None),
         "disclaimer.discord.j2": templates.render("disclaimer.discord.j2"),
         "exercise_card.md.j2": c.card(ex),
         "exercise_card.discord.j2": c.card(ex, "discord", reason="For weak glutes."),
@@ -86,6 +87,7 @@ def test_every_template_renders_with_realistic_data(settings: Settings) -> None:
     assert all(text.strip() for text in rendered.values())
     assert "physiotherapist" in rendered["answer.md.j2"]
     assert "emergency" in rendered["safety.md.j2"]
+    assert rendered["reason.j2"].endswith("The exercise we were discussing, in [2].")
     assert (
         "Glute Bridge" in rendered["exercise_card.md.j2"]
         and "club guidance" in rendered["exercise_card.md.j2"]

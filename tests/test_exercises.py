@@ -241,3 +241,13 @@ def test_a_card_cites_a_passage_recommending_it_not_one_holding_it_up_as_the_con
     assert "Unlike a rear squat" in hinge.text
     found = {s.exercise.slug: s for s in suggester.suggest("how do i get better knee stability", (), [hinge])}
     assert "squat" in found and found["squat"].citation is None
+
+
+def test_the_exercise_under_discussion_is_not_one_the_member_named(suggester: Suggester) -> None:
+    """ "how many reps?" after a Power Raise card asks about it, but the member never named it."""
+    [first, *_] = suggester.suggest("how many reps?", ("my hips drop when i run",), [], focus="power-raise")
+    assert first.exercise.slug == "power-raise" and first.discussed and not first.named
+    [named, *_] = suggester.suggest(
+        "how many reps of power raises?", ("my hips drop",), [], focus="power-raise"
+    )
+    assert named.named and not named.discussed
