@@ -40,7 +40,9 @@ from bot.models import Passage, Sentence, Sentences
 LEANING = re.compile(
     r"^[\s\"'“‘(]*(?:this|that|these|those|it|its|it[’']s|they|them|their|there[’']s|so|but|also|however|"
     r"thus|therefore|hence|and|or|then|which|such|both|he|she|his|her|here|again|still|yet|instead|"
-    r"otherwise|plus|as a result|in addition|on the other hand)\b",
+    r"otherwise|plus|as a result|in addition|on the other hand)\b"
+    # ...or on a short opening phrase and then one: "Once comfortable, they can move on to Hip Thrusts".
+    r"|^[\s\"'“‘(]*[a-z]+(?:\s+[a-z]+){0,3},\s+(?:this|that|these|those|it|they|them|their|he|she)\b",
     re.IGNORECASE,
 )
 # A section's first sentence opening on one of these speaks of the heading's subject ("## The Pawback" /

@@ -90,10 +90,10 @@ def test_a_sentence_opening_its_section_on_this_is_shown_under_its_heading() -> 
 
 def test_fragments_asides_and_leaning_sentences_never_stand_alone() -> None:
     a, spans = article(
-        "Sort of. How does this even make sense? It gets worse with fatigue.\n\n"
+        "Sort of. How does this even make sense? It gets worse with fatigue. Once tired, they drop more.\n\n"
         "Weak glutes let the pelvis drop on the swing side during stance."
     )
-    scores = np.array([9.0, 9.0, 9.0, 1.0])
+    scores = np.array([9.0, 9.0, 9.0, 9.0, 1.0])
     # Only the last sentence stands on its own, however high the others score.
     pool = [c for c in summary.candidates([whole(a)], spans, scores, limit=40) if not c.pair]
     picked = summary.select("why does my pelvis drop?", pool, words())
