@@ -274,8 +274,8 @@ def question_kind(text: str) -> Kind:
 
 # A new part starts at a question mark or semicolon, or at a comma or "and" followed by a question word.
 PART_BREAK = re.compile(
-    r"[?;]+\s*|,\s*(?=(?:and\s+)?(?:how|what|why|which|when|should|can|do|is|are|any)\b)|"
-    r"\s+and\s+(?=(?:how|what|why|which|when|should)\b)",
+    r"[?;]+\s*|,\s*(?=(?:and\s+)?(?:also\s+)?(?:how|what|why|which|when|should|can|do|is|are|any)\b)|"
+    r"\s+and\s+(?:also\s+)?(?=(?:how|what|why|which|when|should)\b)",
     re.IGNORECASE,
 )
 

@@ -202,3 +202,8 @@ def test_a_label_is_the_subject_and_a_list_of_three_makes_parts() -> None:
     assert summary.question_parts("how do i do a squat, deadlift and lunge?") == [
         "how do i do a squat, deadlift and lunge?"
     ]
+    # "and also what..." starts a part of its own.
+    assert summary.question_parts("what is the pawback and also how do i do it?") == [
+        "what is the pawback",
+        "how do i do it",
+    ]
