@@ -2,9 +2,11 @@
 
 Each flag is a small set of patterns. A match does not count when a negation comes just before it in
 the same clause ("no swelling", "never felt a pop"), a word of prevention ("how do I prevent stress
-fractures?") or someone else's injury ("a mate of mine got a stress fracture"), or when the clause speaks of a resolved past problem ("I had numbness years ago but it's fine now"). Misspelt or disguised words still match: digits
-standing for letters inside a word ("p0p", "sw0llen") are read as letters, and the patterns are also
-tried with doubled letters squeezed out of both sides ("numbbness", "popp", "swolllen").
+fractures?") or someone else's injury ("a mate of mine got a stress fracture"), or when the clause
+speaks of a resolved past problem ("I had numbness years ago but it's fine now"). Misspelt or
+disguised words still match: digits standing for letters inside a word ("p0p", "sw0llen") are read as
+letters, a flag word with two letters swapped ("pian", "wieght") as that word, and the patterns are
+also tried with doubled letters squeezed out of both sides ("numbbness", "popp", "swolllen").
 """
 
 from __future__ import annotations
@@ -41,7 +43,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "swelling or bruising": (
         PROFESSIONAL,
-        r"\bswell(?:ing|ed|s)?\b|\bswollen\b|\bpuff(?:y|ed\s+up)\b|\bbruis(?:e|ed|ing)\b",
+        r"\bswell(?:ing|ed|s)?\b|\bswollen\b|\bpuff(?:y|ed\s+up)\b|\bbruis(?:e|ed|ing)\b"
+        r"|\bballoon(?:ed|ing)?\b|\bblew\s+up\b|\bblown\s+up\b",
     ),
     "pain at rest or at night": (
         PROFESSIONAL,
@@ -63,6 +66,10 @@ FLAGS: dict[str, tuple[str, str]] = {
         PROFESSIONAL,
         r"\bfractur(?:e|ed|es)\b|\bbroken\s+(?:bone|foot|leg|ankle|toe)s?\b"
         r"|\bbroke\s+(?:my|a)\s+(?:bone|foot|leg|ankle|toe)\b",
+    ),
+    "a joint that will not bend or straighten": (
+        PROFESSIONAL,
+        r"(?:won'?t|can'?t|cannot|can\s+not|doesn'?t|does\s+not|will\s+not)\s+(?:\w+\s+)?(?:bend|straighten)\b",
     ),
     "a tear or rupture": (
         PROFESSIONAL,
@@ -111,11 +118,31 @@ PATTERN_DOUBLED = re.compile(r"(?<!\\)([a-z])\1")
 SQUEEZED: dict[str, str] = {name: PATTERN_DOUBLED.sub(r"\1", pattern) for name, (_, pattern) in FLAGS.items()}
 
 
+# Words of the flags that a typo with two letters swapped ("pian", "wieght", "nubm") still means.
+KEY_WORDS = frozenset(
+    """pain weight numb numbness swollen swelling bruised bruising sharp tingling tingly chest dizzy faint
+    fainted popped torn tear fracture night stabbing shooting bear walk""".split()  # noqa: SIM905
+)
+WORD = re.compile(r"[a-z]{3,}")
+
+
+def unswapped(word: str) -> str:
+    """`word`, or the flag word it spells with two neighbouring letters swapped."""
+    if word in KEY_WORDS:
+        return word
+    for i in range(len(word) - 1):
+        swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        if swapped in KEY_WORDS:
+            return swapped
+    return word
+
+
 def readable(text: str) -> str:
     """The question as a reader would take it: lower case, straight apostrophes, digits-for-letters
-    inside words read as letters."""
+    inside words read as letters, and flag words with two letters swapped read as meant."""
     text = text.lower().replace("’", "'")
-    return DISGUISED.sub(lambda m: "".join(LEET[c] for c in m.group()), text)
+    text = DISGUISED.sub(lambda m: "".join(LEET[c] for c in m.group()), text)
+    return WORD.sub(lambda m: unswapped(m.group()), text)
 
 
 def _clauses(text: str) -> list[str]:

@@ -16,6 +16,8 @@ ESCALATE = [
     ("I got chest pain during intervals, should I keep lifting?", "emergency"),
     ("I felt dizzy and nearly fainted after hill repeats", "emergency"),
     ("does a stress fracture mean i should stop deadlifts", "see-professional"),
+    ("rolled my ankle and it ballooned, what can i lift meanwhile?", "see-professional"),
+    ("my knee won't fully straighten since the fall, are lunges ok?", "see-professional"),
     ("my calf is swollen hot and red after a long flight, ok to do calf raises?", "emergency"),
 ]
 ORDINARY = [
@@ -33,6 +35,8 @@ ORDINARY = [
     "can lifting help prevent stress fractures?",
     "a mate of mine got a stress fracture last year, does lifting make bones tougher?",
     "lol im numb to planks, theyre so boring. anything more fun for core?",
+    "the front of my hips feel locked up after deadlifts",
+    "my knees bend too much when i land, is that bad?",
 ]
 
 
@@ -55,6 +59,8 @@ def test_ordinary_questions_are_not_alarmed(question: str) -> None:
         "numbbness in my foot after long runs",
         "heard a popp in my calf",
         "my ankle is swolllen and bru1sed",
+        "i cant put any wieght on my foot since sunday",
+        "sharp pian on the inside of my shin",
     ],
 )
 def test_misspelt_or_disguised_red_flags_still_match(question: str) -> None:
