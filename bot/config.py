@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     suggest_named_earlier: float = Field(2.5, description="One named earlier in the conversation.")
     suggest_concern_full: float = Field(2.0, description="Every word of one of its concerns is named.")
     suggest_concern_partial: float = Field(1.0, description="Half or more of a concern's words are.")
+    suggest_concern_more: float = Field(0.5, description="Each further concern of it named in full.")
     suggest_quote_in_passage: float = Field(1.5, description="A found passage quotes its source.")
     suggest_named_in_heading: float = Field(2.0, description="A found passage sits under its heading.")
     suggest_named_in_passage: float = Field(1.25, description="A found passage names it.")

@@ -51,6 +51,12 @@ SOMETHING_ELSE = re.compile(
     r"\b(?:anything|what)\s+(?:else|missing|i'?m\s+missing)\b|\bwhat\s+am\s+i\s+missing\b"
     r"|\bin\s+addition\s+to\b|\bbesides\b|\bother\s+than\b|\binstead\b(?!\s+of)"
 )
+# "i can squat 2x bodyweight but my gait analysis still says weak glutes": the exercises named before
+# the member says they have not helped are what they already do, not the answer.
+NOT_HELPING = re.compile(
+    r"\b(?:but|yet|and|n)\s+(?:my|i)\b[^.?!]*?\b(?:still|hasn'?t\s+(?:changed|improved|helped)|"
+    r"not\s+(?:working|helping|improving|changing))\b|\bnothing'?s?\s+(?:chang|work|help)\w*"
+)
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
 # turn before, which are then the setting of the question.
 AFTER_THEM = re.compile(r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that)\b")
@@ -75,13 +81,13 @@ CLAUSE_BREAK = re.compile(r"[.;!?\n]+|\bbut\b")
 # stability", "I recommend pairing it with single leg stability work like the hip airplane".
 RECOMMENDS = re.compile(
     r"\b(?:recommend\w*|great|good\s+(?:for|place|way|idea)|helps?|benefit\w*|essential|improv\w*|"
-    r"build\w*|strengthen\w*|perfect|excellent|fantastic|best|should|try|include|add(?:ing)?|"
+    r"build\w*|strengthen\w*|perfect|excellent|fantastic|(?<!at )best|should|try|include|add(?:ing)?|"
     r"ideal|effective|key|targets?)\b"
 )
 
 # What a sentence holds up as the contrast to what it recommends, up to the clause's end.
 CONTRASTED = re.compile(
-    r"\b(?:unlike|rather\s+than|instead\s+of|as\s+opposed\s+to|compared\s+(?:to|with))\b[^,.;:]*"
+    r"\b(?:unlike|rather\s+than|instead\s+of|as\s+opposed\s+to|compared\s+(?:to|with)|different\s+(?:from|than))\b[^,.;:]*"
 )
 
 # Words shared by too many concerns to count on their own in a partial match.
@@ -116,6 +122,8 @@ class Weights:
     named_earlier: float
     concern_full: float
     concern_partial: float
+    # Each further concern of the card that the member names in full.
+    concern_more: float
     quote_in_passage: float
     named_in_heading: float
     named_in_passage: float
@@ -155,8 +163,11 @@ class Names(Matcher):
         squats?"), never as its subject; in a question asking what else to do ("anything missing?"),
         every exercise it names."""
         norm = normalise_text(text)
-        if self.pattern is not None and SOMETHING_ELSE.search(text.lower().replace("’", "'")):
+        lowered = text.lower().replace("’", "'")
+        if self.pattern is not None and SOMETHING_ELSE.search(lowered):
             return self(text)
+        if self.pattern is not None and (tried := NOT_HELPING.search(lowered)):
+            return self(lowered[: tried.start()])
         if self.pattern is None or not WHAT_TO_DO.search(norm):
             return []
         setting: dict[str, bool] = {}
@@ -361,7 +372,9 @@ class Suggester:
         return facts.in_section(p.start) if facts is not None else set()
 
     def _concern_score(self, slug: str, words: set[str]) -> tuple[float, str | None]:
-        best, label = 0.0, None
+        """The best of the card's concerns the member names, and more for each further one named in
+        full ("hip drop and weak glutes": the cards for both come before those for one)."""
+        best, label, full = 0.0, None, 0
         for concern, cterms in self._concerns[slug]:
             if not cterms:
                 continue
@@ -376,9 +389,10 @@ class Suggester:
                 if share >= 0.5 and len(cterms) > 1
                 else 0.0
             )
+            full += share == 1
             if score > best:
                 best, label = score, concern
-        return best, label
+        return best + self.w.concern_more * max(0, full - 1), label
 
     def suggest(
         self,

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from bot.chunking import sentence_spans
-from bot.exercises import Suggester
+from bot.exercises import Suggester, speaks_well
 from bot.knowledge import load_articles, load_catalog
 from bot.models import Passage
 
@@ -251,3 +251,31 @@ def test_the_exercise_under_discussion_is_not_one_the_member_named(suggester: Su
         "how many reps of power raises?", ("my hips drop",), [], focus="power-raise"
     )
     assert named.named and not named.discussed
+
+
+def test_a_sentence_speaks_well_of_an_exercise_only_where_it_recommends_it() -> None:
+    named = {"deadlift", "squat"}
+    names = lambda text: {n for n in named if n in text.lower()}  # noqa: E731
+    assert speaks_well("The deadlift is the best lift for the posterior chain.", {"deadlift"}, names)
+    # "at best" is no praise; a contrast is not what is recommended.
+    assert not speaks_well(
+        "The Deadlift is a lift runners neglect, because it is difficult at best.", {"deadlift"}, names
+    )
+    hips = "Hip thrusts build speed, different from the vertical movement required for squats and deadlifts."
+    assert not speaks_well(hips, named, names)
+
+
+def test_what_the_member_already_does_without_result_is_not_the_answer(suggester: Suggester) -> None:
+    """ "I can squat 2x bodyweight but my hips still drop": the squat is what they do; the answer is
+    something else."""
+    found = slugs(suggester.suggest("i can squat 2x bodyweight but my hips still drop when i run", (), []))
+    assert found and not any("squat" in slug for slug in found)
+    # Asking about squats themselves still puts them first.
+    assert slugs(suggester.suggest("are squats still worth doing for runners?", (), []))[0] == "squat"
+
+
+def test_a_card_for_more_of_the_members_concerns_comes_first(suggester: Suggester) -> None:
+    """ "hip drop and weak glutes": a card for both comes before one for weak glutes alone."""
+    [first, *_] = suggester.suggest("my hips drop and i have weak glutes", (), [])
+    concerns = set(first.exercise.concerns)
+    assert {"hip drop", "weak glutes"} <= concerns
