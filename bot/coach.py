@@ -280,18 +280,25 @@ class Coach:
         # Runner words are expanded with the articles' words before embedding ("hammies" -> hamstrings);
         # a follow-up is also embedded on its own, to tell what it is about ("what should I eat before
         # that?" is about food, whatever came before).
-        own = [q for (q, _), query in zip(cleaned, queries, strict=True) if query != q]
+        own = [
+            loaded.retriever.query_text(q)
+            for (q, _), query in zip(cleaned, queries, strict=True)
+            if query != q
+        ]
         encoded = self.embedder.encode([*(loaded.retriever.query_text(q) for q in queries), *own])
-        vectors, alone = encoded[: len(queries)], iter(encoded[len(queries) :])
+        vectors, rest = encoded[: len(queries)], iter(encoded[len(queries) :])
+        # A follow-up's own vector, or the question's where it is no follow-up.
+        alone = [
+            next(rest) if query != q else vec
+            for (q, _), query, vec in zip(cleaned, queries, vectors, strict=True)
+        ]
         found = [
-            replace(hits, topic_meaning=loaded.retriever.topic_match(next(alone) if query != q else vec))
-            for (q, _), query, vec, hits in zip(
-                cleaned, queries, vectors, loaded.retriever.search_vectors(queries, vectors), strict=True
-            )
+            replace(hits, topic_meaning=loaded.retriever.topic_match(own_vec))
+            for own_vec, hits in zip(alone, loaded.retriever.search_vectors(queries, vectors), strict=True)
         ]
         return [
-            self._answer(loaded, q, h, query, vec, hits, discussed)
-            for (q, h), query, vec, hits in zip(cleaned, queries, vectors, found, strict=True)
+            self._answer(loaded, q, h, query, vec, hits, discussed, own_vec)
+            for (q, h), query, vec, hits, own_vec in zip(cleaned, queries, vectors, found, alone, strict=True)
         ]
 
     def query(self, question: str, history: Sequence[str]) -> str:
@@ -330,7 +337,10 @@ class Coach:
         vector: np.ndarray,
         found: Retrieval,
         discussed: bool = True,
+        alone: np.ndarray | None = None,
     ) -> Answer:
+        """The answer to `question`, found by `query` (embedded as `vector`); `alone` is the question's
+        own vector where it is a follow-up joined to an earlier turn."""
         safety = red_flags(question)
         if safety is None and query != question:
             safety = red_flags(history[-1])
@@ -348,7 +358,10 @@ class Coach:
             suggestions = loaded.suggester.suggest(question, context, passages, vector, focus=focus)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
-        sentences = self._summarise(loaded, question, context, top, vector, found) if top else []
+        # The earlier turn found the subject's passages; which of their sentences answers a follow-up
+        # ("how deep do I go on it?") is for the follow-up's own words to tell.
+        own = alone if context and alone is not None else vector
+        sentences = self._summarise(loaded, question, context, top, own, found) if top else []
         passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
         cited = {s.citation for s in sentences}
         spans = {p.article.id: loaded.sentence_spans.of(p.article.id) for p in passages}

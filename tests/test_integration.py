@@ -189,6 +189,18 @@ def test_every_citation_a_member_reads_points_at_a_source_shown(real_env: dict[s
             assert f"\n[{rank}] **" in answer.text or f"[{rank}]" in see_also, (question, rank)
 
 
+def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
+    """The earlier turn finds the subject's passages; the follow-up's own words pick the sentence that
+    answers it ("so what do I combine it with?" after asking about the power raise)."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    answer = coach.ask(
+        "so what do i combine it with?", ("is the power raise enough on its own for weak hips?",)
+    )
+    assert answer.sentences[0].text.startswith("I recommend pairing it with single leg stability work")
+
+
 def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise(
     real_env: dict[str, str],
 ) -> None:
