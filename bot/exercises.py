@@ -461,6 +461,12 @@ class Suggester:
         scored.sort(key=lambda s: -s.score)
         best_quotes = seen[0][1] if seen else set()
         chosen = self._specific_first([s.slug for s in scored], named_now, best_quotes)
+        concerned = {
+            s.slug
+            for s in scored
+            if s.concern is not None and not set(self._terms(s.concern)) <= GENERIC_CONCERN_WORDS
+        }
+        chosen = self._version_for_concern(chosen, [*named_now, *named_before], concerned)
         chosen = self._variants(question, chosen)
         troubled = self._troubled(question, chosen, passages, history)
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
@@ -491,6 +497,22 @@ class Suggester:
             if base is None or slug in named or slug not in quoted or base in quoted:
                 continue
             if out.index(base) < out.index(slug):
+                out.remove(slug)
+                out.insert(out.index(base), slug)
+        return out
+
+    def _version_for_concern(self, chosen: list[str], named: Sequence[str], concerned: set[str]) -> list[str]:
+        """A version of a named exercise whose card is for what the member says, in their words, goes
+        before it: "squats, and once I want to add weight?" gets the Box Squat ("adding weight to
+        squats") first."""
+        out = list(chosen)
+        for slug in chosen:
+            if slug not in concerned or slug in named:
+                continue
+            base = next(
+                (n for n in named if n in out and n not in concerned and self._variant_of(slug, [n])), None
+            )
+            if base is not None and out.index(base) < out.index(slug):
                 out.remove(slug)
                 out.insert(out.index(base), slug)
         return out

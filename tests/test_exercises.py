@@ -279,3 +279,14 @@ def test_a_card_for_more_of_the_members_concerns_comes_first(suggester: Suggeste
     [first, *_] = suggester.suggest("my hips drop and i have weak glutes", (), [])
     concerns = set(first.exercise.concerns)
     assert {"hip drop", "weak glutes"} <= concerns
+
+
+def test_the_version_for_what_the_member_says_goes_before_the_exercise_named(suggester: Suggester) -> None:
+    """Squats named, then "once I want to add weight?": the Box Squat's card is for adding weight to
+    squats, so it goes first; "how do I learn to squat?" gets the Air Squat's."""
+    heavier = slugs(
+        suggester.suggest("and once i want to start adding weight?", ("how do i do squats?",), [])
+    )
+    assert heavier[0] == "box-squat"
+    learn = slugs(suggester.suggest("never done a squat, how do i go about learning to squat?", (), []))
+    assert learn[0] == "air-squat"
