@@ -39,7 +39,10 @@ ABOUT_AN_EXERCISE = re.compile(
     r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead)\b",
     re.IGNORECASE,
 )
-ANAPHORA = re.compile(r"\b(?:that|this|it|its|it's|those|these|them|they|there|one|ones)\b", re.IGNORECASE)
+ANAPHORA = re.compile(
+    r"\b(?:that|this|it|its|it's|those|these|them|they|there|one|ones|else)\b|\bthen\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
 
 
 def quote_passage(index: Index, exercise: Exercise) -> Passage | None:

@@ -62,6 +62,9 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     assert c.query("Why do lunges beat squats for runners?", conversation.history).startswith("Why")
     easier = c.ask("is there an easier version?", ("How do I do a hip thrust?",))
     assert easier.exercises and easier.exercises[0].exercise.slug == "glute-bridge"
+    # "else" and a closing "then" point back too.
+    assert c.is_follow_up("Where else should I be looking, then?")
+    assert c.is_follow_up("what should i do then?")
     # A follow-up to a follow-up goes on from the turn that set the subject.
     chain = ("what should beginners start with, glute bridges?", "how many sets of those")
     assert c.query("and when am i ready to move on from them?", chain).startswith(chain[0])
