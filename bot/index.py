@@ -481,7 +481,16 @@ def load_build(folder: Path, model_id: str | None = None) -> Index:
         try:
             index = _read_build(folder, manifest)
             problem: Exception | None = None
-        except (IndexUnusable, OSError, ValueError, KeyError, TypeError, RecursionError, RuntimeError) as exc:
+        except (
+            IndexUnusable,
+            OSError,
+            EOFError,
+            ValueError,
+            KeyError,
+            TypeError,
+            RecursionError,
+            RuntimeError,
+        ) as exc:  # an empty .npy file raises EOFError
             problem = exc
         for name in FILES:
             try:
@@ -597,7 +606,7 @@ def read_derived(index: Index, kind: str, name: str) -> np.ndarray | None:
             log.warning("%s is damaged (checksum mismatch); recomputing it", path)
             return None
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, EOFError, ValueError):
         return None
 
 

@@ -92,6 +92,19 @@ def read_only(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
     return make
 
 
+@pytest.mark.parametrize("name", ["sentences.npy", "chunk_spans.npy", "layout/section.npy"])
+def test_an_empty_array_file_is_damage_that_heals_not_an_abort(settings: Settings, name: str) -> None:
+    """A zero-byte .npy (a full disk, a crash mid-write) makes numpy raise EOFError, which the command
+    line would turn into a bare "Aborted.": it is damage like any other, and the next ask heals it."""
+    c = coach(settings)
+    assert c.ask(QUESTION).answered
+    (live(settings) / name).write_bytes(b"")
+    with pytest.raises(IndexUnusable, match="damaged"):
+        load(settings.index_dir, "hash")
+    assert coach(settings).ask(QUESTION).answered
+    assert load(settings.index_dir, "hash").chunks
+
+
 @pytest.mark.parametrize("damage", ["bad-bytes", "directory", "empty", "outside", "dangling-name"])
 def test_an_unreadable_current_is_replaced_and_the_next_two_asks_answer(
     settings: Settings, damage: str
