@@ -668,7 +668,8 @@ class Retriever:
         lo, hi = refs.rows(refs.article_ids[int(refs.article[i])])
         first = lo + int(np.searchsorted(refs.start[lo:hi], refs.end[i] - limit, side="left"))
         last = lo + int(np.searchsorted(refs.start[lo:hi], refs.start[i] + limit, side="left"))
-        rows = range(max(first, lo), min(last, hi))
+        # Always `i` itself, even when it alone is longer than `limit` (a run-on sentence).
+        rows = range(min(max(first, lo), i), max(min(last, hi), i + 1))
         return range(
             next(j for j in rows if section[j] == section[i]),
             1 + max(j for j in rows if section[j] == section[i]),

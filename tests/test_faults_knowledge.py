@@ -171,3 +171,18 @@ def test_coach_index_lists_skipped_files_on_every_run(env: Settings) -> None:
     assert "0-weak-hips-copy.md: has the same text" in checked.stderr and "weak-hips-and-glutes.md:" not in (
         checked.stderr
     )
+
+
+def test_an_article_of_one_run_on_sentence_does_not_break_answers(settings: Settings) -> None:
+    """A pasted paragraph with no full stop is one sentence longer than a passage may be: questions on
+    its words are answered, from passages within the limit, not crashed."""
+    from bot.coach import Coach
+
+    run_on = "hamstring glute tendon calf " * 40
+    (settings.articles_dir / "runon.md").write_text(
+        f'---\ntitle: "Run On"\n---\n## Line\n\n{run_on}\n', encoding="utf-8"
+    )
+    coach = Coach(settings, embedder=HashEmbedder(model_id="hash"))
+    answer = coach.ask("why do my hamstring and calf tendons hurt?")
+    assert answer.answered
+    assert all(len(p.text) <= settings.chunk_chars for p in answer.passages)
