@@ -16,6 +16,7 @@ import click
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]Error:[/] {message}", highlight=False)
+    err.print(f"[bold red]Error:[/] {escape(str(message))}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -69,7 +70,7 @@ def clean_errors() -> Iterator[None]:
 def make_coach(config: Settings) -> Coach:
     from bot.coach import Coach
 
-    return Coach(config, notify=lambda message: err.print(f"[dim]{message}[/]", highlight=False))
+    return Coach(config, notify=lambda message: err.print(f"[dim]{escape(message)}[/]", highlight=False))
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
@@ -264,7 +265,7 @@ def chat(no_log: Annotated[bool, NO_LOG] = False) -> None:
             try:
                 answer = coach.ask(question, conversation.history)
             except CoachError as exc:
-                err.print(f"[red]{exc}[/]", highlight=False)
+                err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
                 continue
             conversation.add(answer.question)
             logged(answer)
@@ -307,7 +308,7 @@ def index(
         blocked = [p for p in fresh.problems if p.path == config.index_dir]
         for problem in fresh.problems:
             label = "Warning:" if problem in blocked else "Skipped"
-            err.print(f"[yellow]{label}[/] {problem}", highlight=False)
+            err.print(f"[yellow]{label}[/] {escape(str(problem))}", highlight=False)
         manifest = fresh.index.manifest
         articles = len(manifest["articles"])
         chunks = sum(a["chunks"] for a in manifest["articles"].values())
@@ -325,13 +326,14 @@ def index(
         )
         for label, ids in (("added", r.added), ("changed", r.changed), ("removed", r.removed)):
             if ids:
-                out.print(f"  {label}: {', '.join(ids)}")
+                out.print(f"  {label}: {', '.join(ids)}", markup=False)
         if r.retired:
             shown = ", ".join(r.retired[:RETIRED_SHOWN]) + (", ..." if len(r.retired) > RETIRED_SHOWN else "")
             out.print(
                 f"  {len(r.retired)} words no article uses any more ({shown}): "
                 "questions about them are now refused",
                 highlight=False,
+                markup=False,
             )
 
 
@@ -369,7 +371,7 @@ def sources(
         table.add_column("link" if key == "url" else key, overflow="fold", ratio=1)
     table.add_column("chunks", justify="right", no_wrap=True)
     for r in rows:
-        table.add_row(r["id"], r["title"], *(r[key] or "" for key in extra), str(r["chunks"]))
+        table.add_row(*(escape(str(r[key] or "")) for key in ("id", "title", *extra)), str(r["chunks"]))
     out.print(table)
 
 
@@ -388,7 +390,7 @@ def exercises(
             for ex in sorted(catalog.exercises.values(), key=lambda e: e.name.lower()):
                 easier = catalog.exercises[ex.easier].name if ex.easier else ""
                 harder = catalog.exercises[ex.harder].name if ex.harder else ""
-                table.add_row(ex.name, ex.level, ", ".join(ex.concerns[:3]), easier, harder)
+                table.add_row(*map(escape, (ex.name, ex.level, ", ".join(ex.concerns[:3]), easier, harder)))
             out.print(table)
             return
         exercise = coach.exercise(name)
@@ -422,8 +424,8 @@ def evaluate_file(
             table.add_row(key.replace("_", " "), "n/a" if value is None else str(value))
     out.print(table)
     for miss in report.misses:
-        out.print(f"[bold]{miss['id']}[/] {miss['question']}", highlight=False)
-        out.print(f"   [yellow]{'; '.join(miss['problems'])}[/]", highlight=False)
+        out.print(f"[bold]{escape(str(miss['id']))}[/] {escape(str(miss['question']))}", highlight=False)
+        out.print(f"   [yellow]{escape('; '.join(miss['problems']))}[/]", highlight=False)
 
 
 @app.command()
@@ -462,11 +464,11 @@ def add(
             d = draft(path, config, title=title, force=force)
         except AddError as exc:
             failed += 1
-            err.print(f"[bold red]Not added:[/] {exc}", highlight=False)
+            err.print(f"[bold red]Not added:[/] {escape(str(exc))}", highlight=False)
             continue
         write(d)
         added += 1
-        out.print(f"Added {d.source.name} as {d.target} ({d.title!r}).", highlight=False)
+        out.print(f"Added {d.source.name} as {d.target} ({d.title!r}).", highlight=False, markup=False)
         covered = newly_covered(config, d.target)
         for topic, article in covered:
             err.print(
@@ -478,7 +480,9 @@ def add(
         topics = list(dict.fromkeys(topic for topic, _ in covered))
         if topics and (yes or (sys.stdin.isatty() and typer.confirm(f"Remove {topics} from the list?"))):
             for topic in remove_topics(config, topics):
-                out.print(f"Removed {topic!r} from knowledge/not-covered.yaml.", highlight=False)
+                out.print(
+                    f"Removed {topic!r} from knowledge/not-covered.yaml.", highlight=False, markup=False
+                )
     if added:
         index(force=False)
     if failed:
@@ -500,10 +504,10 @@ def check(
         return
     problems = lint(config)
     for problem in problems:
-        err.print(f"[red]✗[/] {problem}", highlight=False)
+        err.print(f"[red]✗[/] {escape(str(problem))}", highlight=False)
     if problems:
         fail(f"{len(problems)} problem(s) in {config.knowledge_dir}")
-    out.print(f"[green]✓[/] {config.knowledge_dir}: articles and exercise catalog are valid.")
+    out.print(f"[green]✓[/] {escape(str(config.knowledge_dir))}: articles and exercise catalog are valid.")
 
 
 def _show_chunks(config: Settings, name: str) -> None:
@@ -542,7 +546,9 @@ def _show_chunks(config: Settings, name: str) -> None:
     )
     for i, c in enumerate(pieces, start=1):
         tokens = embedder.count_tokens(embed_text(article.title, c.heading, c.text))
-        table.add_row(str(i), c.heading, str(len(c.text)), str(tokens), c.text[:60].replace("\n", " "))
+        table.add_row(
+            str(i), escape(c.heading), str(len(c.text)), str(tokens), escape(c.text[:60].replace("\n", " "))
+        )
     out.print(table)
 
 
@@ -600,10 +606,10 @@ def report(
         return
     unanswered = Table("times", "question", "last asked", title="Unanswered questions")
     for u in found.unanswered:
-        unanswered.add_row(str(u.count), u.question, u.last_asked)
+        unanswered.add_row(str(u.count), escape(u.question), u.last_asked)
     disliked = Table("👎", "👍", "question", "answer ids", title="Answers rated 👎")
     for d in found.disliked:
-        disliked.add_row(str(d.down), str(d.up), d.question, ", ".join(d.answers))
+        disliked.add_row(str(d.down), str(d.up), escape(d.question), escape(", ".join(d.answers)))
     out.print(unanswered if found.unanswered else "No unanswered questions logged.")
     out.print(disliked if found.disliked else "No answers rated 👎.")
 

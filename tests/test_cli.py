@@ -262,3 +262,18 @@ def test_command_line_questions_go_to_the_log_marked_as_such(env: Settings) -> N
     again = json.loads(runner.invoke(app, ["report", "--json"]).stdout)
     assert again["unanswered"][0]["count"] == 3
     assert runner.invoke(app, ["report", "--source", "slack"]).exit_code == 1
+
+
+def test_square_brackets_in_titles_and_problems_are_text_not_terminal_markup(env: Settings, tmp_path) -> None:
+    """ "[/i]" or "[part 1/2]" in a title, or in a YAML error, is shown as written: no crash, no text
+    dropped."""
+    source = tmp_path / "in.md"
+    source.write_text('---\ntitle: "Squats [/i] for runners [part 1/2]"\n---\n## S\n\nSquats help runners.\n')
+    added = runner.invoke(app, ["add", "--yes", str(source)])
+    assert added.exit_code == 0, added.output
+    assert "Squats [/i] for runners [part 1/2]" in added.output
+    listed = runner.invoke(app, ["sources"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and "Squats [/i] for runners [part 1/2]" in listed.output
+    (env.knowledge_dir / "not-covered.yaml").write_text("- [/b]: x: y\n")
+    checked = runner.invoke(app, ["check"])
+    assert checked.exit_code == 1 and "[/b]" in checked.output and "Traceback" not in checked.output
