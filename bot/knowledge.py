@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -405,19 +405,59 @@ def load_catalog(folder: Path, articles: Iterable[Article] = ()) -> tuple[Catalo
     problems: list[Problem] = []
     if not folder.is_dir():
         return Catalog({}), [Problem(folder, "exercise folder not found")]
+    cards: list[Exercise] = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
         loaded = load_exercise(path)
         if isinstance(loaded, Problem):
             problems.append(loaded)
         else:
-            exercises[loaded.slug] = loaded
+            cards.append(loaded)
+    for card in _own_names_first(cards):
+        kept, clash = _unclashed(card, exercises)
+        if clash:
+            problems.append(clash)
+        if kept is not None:
+            exercises[kept.slug] = kept
+    articles = list(articles)
     problems.extend(check_catalog(exercises, articles))
+    if articles:  # a quote no article holds is never shown as the article's words
+        by_id = {a.id: a for a in articles}
+        for slug, ex in list(exercises.items()):
+            sources = tuple(
+                src
+                for src in ex.sources
+                if (a := by_id.get(src.article_id)) is not None and find_quote(src.quote, a.body)
+            )
+            if sources != ex.sources:
+                exercises[slug] = replace(ex, sources=sources)
     # A card whose links dangle still loads; the link is dropped so nothing points nowhere.
     for slug, ex in list(exercises.items()):
-        easier = ex.easier if ex.easier in exercises else None
-        harder = ex.harder if ex.harder in exercises else None
+        easier = ex.easier if ex.easier in exercises and ex.easier != slug else None
+        harder = ex.harder if ex.harder in exercises and ex.harder != slug else None
         if (easier, harder) != (ex.easier, ex.harder):
-            from dataclasses import replace
-
             exercises[slug] = replace(ex, easier=easier, harder=harder)
     return Catalog(exercises), problems
+
+
+def _own_names_first(cards: list[Exercise]) -> list[Exercise]:
+    """Cards whose file is named after the exercise ("glute-bridge.md": "Glute Bridge") first: when
+    two cards claim a name, the one it belongs to keeps it."""
+    own = [c for c in cards if normalise_text(c.slug.replace("-", " ")) == normalise_text(c.name)]
+    return own + [c for c in cards if c not in own]
+
+
+def _unclashed(card: Exercise, taken: Mapping[str, Exercise]) -> tuple[Exercise | None, Problem | None]:
+    """`card` without the aliases another card already uses, or None when its name is another card's
+    (a copied card must not hide the real one); with the problem to report."""
+    owner = {normalise_text(n): ex.slug for ex in taken.values() for n in (ex.name, *ex.aliases)}
+    path = Path(f"{card.slug}.md")
+    if (other := owner.get(normalise_text(card.name))) is not None:
+        return None, Problem(path, f"name {card.name!r} is already used by {other}.md; the card is skipped")
+    clashes = [a for a in card.aliases if normalise_text(a) in owner]
+    if not clashes:
+        return card, None
+    aliases = tuple(a for a in card.aliases if a not in clashes)
+    named = ", ".join(f"{a!r} ({owner[normalise_text(a)]}.md)" for a in clashes)
+    return replace(card, aliases=aliases), Problem(
+        path, f"aliases already used by other cards are ignored: {named}"
+    )

@@ -112,6 +112,32 @@ def test_catalog_reports_broken_links_and_unknown_quotes(knowledge: Path) -> Non
     assert catalog.exercises["glute-bridge"].harder is None
 
 
+def test_a_copied_card_never_hides_the_real_one_and_a_made_up_quote_is_never_shown(knowledge: Path) -> None:
+    folder = knowledge / "exercises"
+    bridge = (folder / "glute-bridge.md").read_text(encoding="utf-8")
+    # A copy saved under another file name, with aliases taken from other cards.
+    copy = bridge.replace("aliases: [", 'aliases: ["hip thrust", "deadlift", ')
+    (folder / "a-copy.md").write_text(copy, "utf-8")
+    made_up = bridge.replace('name: "Glute Bridge"', 'name: "Moon Curl"')
+    (folder / "moon-curl.md").write_text(
+        made_up.replace(
+            "sources:\n", 'sources:\n  - article: "runner-deadlift"\n    quote: "No article says this."\n', 1
+        ),
+        "utf-8",
+    )
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, problems = load_catalog(folder, articles)
+    assert "a-copy" not in catalog.exercises
+    assert any("name 'Glute Bridge' is already used by glute-bridge.md" in p.message for p in problems)
+    assert (
+        catalog.find("glute bridge").slug == "glute-bridge"
+        and catalog.find("hip thrust").slug == "hip-thrust"
+    )
+    moon = catalog.exercises["moon-curl"]
+    assert moon.sources and all("No article says this" not in s.quote for s in moon.sources)
+    assert any("quote not found" in p.message for p in problems)
+
+
 def test_a_card_quote_is_found_by_one_rule_whatever_its_punctuation() -> None:
     from bot.knowledge import find_quote
 
