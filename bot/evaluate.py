@@ -73,22 +73,41 @@ def read_cases(path: Path) -> list[Case]:
             continue
         try:
             row = json.loads(line)
-            cases.append(
-                Case(
-                    id=str(row.get("id", number)),
-                    question=str(row["question"]),
-                    history=[str(h) for h in row.get("history", [])],
-                    gold=[str(g) for g in row.get("gold", [])],
-                    exercises=[str(e) for e in row.get("exercises", [])],
-                    answerable=bool(row.get("answerable", True)),
-                    safety=bool(row.get("safety", False)),
-                )
+        except (ValueError, RecursionError) as exc:
+            raise EvalFileError(f"{path.name} line {number} is not JSON: {exc}") from exc
+        problem = _row_problem(row)
+        if problem:
+            raise EvalFileError(f"{path.name} line {number}: {problem}")
+        cases.append(
+            Case(
+                id=str(row.get("id", number)),
+                question=row["question"],
+                history=list(row.get("history", [])),
+                gold=list(row.get("gold", [])),
+                exercises=list(row.get("exercises", [])),
+                answerable=row.get("answerable", True),
+                safety=row.get("safety", False),
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise EvalFileError(f"{path.name} line {number} is not a question object: {exc}") from exc
+        )
     if not cases:
         raise EvalFileError(f"{path.name} holds no questions")
     return cases
+
+
+def _row_problem(row: object) -> str | None:
+    """What is wrong with one question object, in the terms of the README's question-file format."""
+    if not isinstance(row, dict):
+        return "not a question object ({...})"
+    if not isinstance(row.get("question"), str) or not row["question"].strip():
+        return '"question" must be a non-empty text'
+    for key in ("history", "gold", "exercises"):
+        value = row.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f'"{key}" must be a list of texts'
+    for key in ("answerable", "safety"):
+        if not isinstance(row.get(key, False), bool):
+            return f'"{key}" must be true or false'
+    return None
 
 
 def gold_rank(answer: Answer, gold: list[str], depth: int = 3) -> int | None:

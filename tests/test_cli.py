@@ -206,6 +206,17 @@ def test_eval_prints_figures_and_json(env: Settings, tmp_path) -> None:
     bad.write_text("not json\n", encoding="utf-8")
     broken = runner.invoke(app, ["eval", str(bad)])
     assert broken.exit_code == 1 and "line 1" in broken.stderr
+    # A field of the wrong type is named, not scored letter by letter or read as true.
+    for row, message in [
+        ('{"question": "why do my hips drop?", "gold": "a sentence"}', '"gold" must be a list of texts'),
+        ('{"question": "hips?", "exercises": "glute bridge"}', '"exercises" must be a list of texts'),
+        ('{"question": "hips?", "safety": "no"}', '"safety" must be true or false'),
+        ('{"question": 42}', '"question" must be a non-empty text'),
+        ("[1, 2]", "not a question object"),
+    ]:
+        bad.write_text(row + "\n", encoding="utf-8")
+        wrong = runner.invoke(app, ["eval", str(bad)])
+        assert wrong.exit_code == 1 and f"line 1: {message}" in wrong.stderr, wrong.output
 
 
 def test_chat_skips_blank_lines_and_ends_on_exit(env: Settings) -> None:
