@@ -322,7 +322,13 @@ def index(
         r = fresh.report
         out.print(
             f"Indexed {r.articles} articles, {r.chunks} chunks: {len(r.added)} added, {len(r.changed)} changed, "
-            f"{len(r.removed)} removed, {r.unchanged} unchanged in {r.seconds:.1f} s."
+            f"{len(r.removed)} removed, {r.unchanged} unchanged"
+            + (
+                f" ({again} embedded again)"
+                if (again := r.embedded - len(r.added) - len(r.changed)) > 0
+                else ""
+            )
+            + f" in {r.seconds:.1f} s."
         )
         for label, ids in (("added", r.added), ("changed", r.changed), ("removed", r.removed)):
             if ids:

@@ -153,6 +153,9 @@ class UpdateReport:
     seconds: float
     # Words no article uses any more since this build (questions on them are refused).
     retired: tuple[str, ...] = ()
+    # Articles embedded in this build: the added and changed ones, or all of them when forced (or
+    # when the model or the chunking changed).
+    embedded: int = 0
 
     @property
     def touched(self) -> bool:
@@ -190,12 +193,15 @@ def build(
     settings: Settings,
     previous: Index | None = None,
     progress: Progress | None = None,
+    reuse: bool = True,
 ) -> tuple[Index, UpdateReport]:
-    """A new index for `articles`, reusing `previous` vectors of articles whose content is unchanged."""
+    """A new index for `articles`, reusing `previous` vectors of articles whose content is unchanged
+    (unless not `reuse`: every article is embedded again)."""
     began = time.perf_counter()
     params = chunk_params(settings, embedder)
     reusable = (
-        previous is not None
+        reuse
+        and previous is not None
         and previous.manifest.get("model") == embedder.model_id
         and previous.manifest.get("chunking") == params
     )
@@ -241,7 +247,9 @@ def build(
     )
     ids = {a.id for a in articles}
     added = tuple(sorted(a.id for a in articles if a.id not in old_hashes))
-    changed = tuple(sorted(a.id for a in todo if a.id in old_hashes))
+    changed = tuple(
+        sorted(a.id for a in todo if a.id in old_hashes and old_hashes[a.id].get("hash") != a.content_hash)
+    )
     removed = tuple(sorted(set(old_hashes) - ids))
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -286,7 +294,8 @@ def build(
         added=added,
         changed=changed,
         removed=removed,
-        unchanged=len(keep),
+        unchanged=sum(1 for a in articles if a.id in old_hashes and a.id not in changed),
+        embedded=len(todo),
         seconds=time.perf_counter() - began,
         retired=tuple(sorted(word for stem, (word, _) in retired.items() if stem not in earlier)),
     )
@@ -840,7 +849,7 @@ def refresh(
             "which may be stale; run `coach index` where the folder can be written",
         )
         return Refresh(previous, None, (*problems, stale), None)
-    index, report = build(articles, embedder, settings, previous=previous, progress=progress)
+    index, report = build(articles, embedder, settings, previous=previous, progress=progress, reuse=not force)
     index.manifest["knowledge_state"] = state
     index.manifest["problems"] = [{"path": str(p.path), "message": p.message} for p in problems]
     if blocked is None:

@@ -76,6 +76,17 @@ def test_an_interrupted_build_leaves_the_previous_index_usable(settings: Setting
     assert [c.id for c in after.chunks] == [c.id for c in before.chunks]
 
 
+def test_force_embeds_every_article_again(settings: Settings) -> None:
+    refresh(settings, HashEmbedder(model_id="hash"))
+    counting = CountingEmbedder()
+    same = refresh(settings, counting)
+    assert same.report is None and not counting.seen  # up to date: nothing embedded
+    forced = refresh(settings, counting, force=True)
+    assert forced.report is not None and forced.report.embedded == forced.report.articles
+    assert forced.report.unchanged == forced.report.articles and not forced.report.changed
+    assert len(counting.seen) >= forced.report.chunks
+
+
 def test_damage_and_other_models_are_detected_and_rebuilt(settings: Settings) -> None:
     refresh(settings, HashEmbedder(model_id="hash"))
     with pytest.raises(IndexUnusable, match="model"):
