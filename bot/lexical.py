@@ -109,8 +109,10 @@ def load_word_list(path: Path, name: str) -> tuple[Any, str | None]:
 
     A missing file is no problem (None, None); a broken or misshapen one gives (None, the reason).
     """
-    if not path.is_file():
+    if not path.exists():
         return None, None
+    if not path.is_file():
+        return None, "is not a file"
     import yaml
 
     from bot.knowledge import MAX_ARTICLE_BYTES, yaml_loader
@@ -122,10 +124,34 @@ def load_word_list(path: Path, name: str) -> tuple[Any, str | None]:
         # The same bounded loader as article front matter: no alias bomb, no runaway nesting.
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
-        return None, f"cannot be read: {exc}"
+        return None, f"cannot be read: {' '.join(str(exc).split())}"  # one line, not PyYAML's seven
     if data is not None and not isinstance(data, kind):
         return None, shape
-    return data, None
+    return _texts_only(data)
+
+
+def _texts_only(data: Any) -> tuple[Any, str | None]:
+    """`data` without the entries that are not text (a number, a null, a nested list...), and which
+    ones were dropped: one bad entry must not spoil the rest."""
+    dropped: list[Any] = []
+    if isinstance(data, list):
+        kept: Any = [t for t in data if isinstance(t, str) and t.strip()]
+        dropped = [t for t in data if not (isinstance(t, str) and t.strip())]
+    elif isinstance(data, dict):
+        kept = {}
+        for key, values in data.items():
+            words = [values] if isinstance(values, str) else values if isinstance(values, list) else None
+            good = [w for w in words or [] if isinstance(w, str) and w.strip()]
+            if not isinstance(key, str) or words is None or len(good) != len(words):
+                dropped.append(key)
+            if isinstance(key, str) and good:
+                kept[key] = good
+    else:
+        return data, None
+    if not dropped:
+        return kept, None
+    shown = ", ".join(repr(d) for d in dropped[:5]) + (", ..." if len(dropped) > 5 else "")
+    return kept, f"entries that are not text are ignored: {shown}"
 
 
 def read_word_list(path: Path, name: str) -> Any:

@@ -176,6 +176,15 @@ def test_a_word_list_alias_bomb_is_refused_by_name(env: Settings) -> None:
     assert "synonyms.yaml: cannot be read: uses more than 10 YAML aliases" in result.stderr
 
 
+def test_check_names_word_list_entries_that_are_not_text(env: Settings) -> None:
+    (env.knowledge_dir / "synonyms.yaml").write_text("hammies: [hamstrings, 42, null]\n", encoding="utf-8")
+    (env.knowledge_dir / "not-covered.yaml").write_text("- shoes\n- 42\n- [a, b]\n", encoding="utf-8")
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "synonyms.yaml: entries that are not text are ignored: 'hammies'" in result.stderr
+    assert "not-covered.yaml: entries that are not text are ignored: 42, ['a', 'b']" in result.stderr
+
+
 def test_add_yes_takes_a_covered_topic_off_the_list(env: Settings, tmp_path) -> None:
     source = tmp_path / "stretching.md"
     source.write_text(STRETCHING, encoding="utf-8")

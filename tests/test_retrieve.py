@@ -109,6 +109,10 @@ def test_synonyms_expand_runner_words(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("- just a list\n")
     assert Synonyms.load(Vocabulary(), broken).expand("hammies") == []
+    # Entries that are not text are dropped, not read as the words "42" and "None".
+    junk = tmp_path / "junk.yaml"
+    junk.write_text("hammies: [hamstrings, 42, null, {a: b}]\n7: [x]\nbutt: glutes\n")
+    assert Synonyms.load(Vocabulary(), junk).expand("my hammies and butt") == ["hamstrings", "glutes"]
 
 
 def test_passages_are_verbatim_short_and_ranked(corpus: tuple[Retriever, Settings]) -> None:
