@@ -150,6 +150,7 @@ def check(settings: Settings) -> list[Problem]:
         keep = indexed_ids(settings.index_dir)
         articles, article_problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
         problems.extend(article_problems)
+        problems.extend(_shared_titles(articles))
         if not articles:
             problems.append(Problem(settings.articles_dir, "holds no readable article"))
     _, catalog_problems = load_catalog(settings.exercises_dir, articles)
@@ -224,6 +225,20 @@ def remove_topics(settings: Settings, topics: Sequence[str]) -> list[str]:
         tmp.write_text("".join(kept), encoding="utf-8")
         os.replace(tmp, path)
     return removed
+
+
+def _shared_titles(articles: Sequence[Article]) -> list[Problem]:
+    """Articles whose title another article already has (`coach add` refuses them; a file copied into
+    the folder by hand is caught here): a member could not tell the two sources apart."""
+    first: dict[str, Article] = {}
+    out = []
+    for a in sorted(articles, key=lambda a: a.path.name):
+        key = " ".join(a.title.lower().split())
+        if key in first:
+            out.append(Problem(a.path, f"has the same title as {first[key].path.name} ({a.title!r})"))
+        else:
+            first[key] = a
+    return out
 
 
 def _check_word_lists(settings: Settings) -> list[Problem]:

@@ -197,3 +197,25 @@ def test_add_yes_takes_a_covered_topic_off_the_list(env: Settings, tmp_path) -> 
     assert "- stretching\n" not in after and "- static stretch\n" in after
     assert after.count("#") == before.count("#")  # comments kept
     assert runner.invoke(app, ["check"]).exit_code == 0
+
+
+def test_check_names_a_second_article_with_the_same_title(env: Settings) -> None:
+    original = env.articles_dir / "runner-deadlift.md"
+    (env.articles_dir / "copy-of-deadlift.md").write_text(
+        original.read_text(encoding="utf-8").replace("## ", "## Copied: ", 1), encoding="utf-8"
+    )
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert (
+        "runner-deadlift.md: has the same title as copy-of-deadlift.md ('The Runner Deadlift')"
+        in result.stderr
+    )
+
+
+def test_check_without_an_articles_folder_says_so_once(env: Settings) -> None:
+    import shutil
+
+    shutil.rmtree(env.articles_dir)
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1
+    assert "articles folder not found" in result.stderr and "cites unknown article" not in result.stderr
