@@ -129,8 +129,11 @@ def _front_matter_handler() -> Any:
     return BoundedYAMLHandler()
 
 
-def _read_markdown(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[dict[str, Any], str] | Problem:
-    """Front matter and body of one Markdown file, or the problem that stops it loading."""
+def _read_markdown(
+    path: Path, max_bytes: int = MAX_ARTICLE_BYTES, first_key: str = "title"
+) -> tuple[dict[str, Any], str] | Problem:
+    """Front matter and body of one Markdown file, or the problem that stops it loading (`first_key`:
+    the key its front matter must at least hold, named when it has none)."""
     import frontmatter
     import yaml
 
@@ -151,7 +154,9 @@ def _read_markdown(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[dict
     except UnicodeDecodeError as exc:
         return Problem(path, f"is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8")
     if not text.lstrip("\ufeff").startswith("---"):
-        return Problem(path, "has no front matter: start the file with a '---' block holding at least title:")
+        return Problem(
+            path, f"has no front matter: start the file with a '---' block holding at least {first_key}:"
+        )
     try:
         # parse, not loads: a Post is built with **metadata, which fails on keys that are not text.
         metadata, content = frontmatter.parse(text.lstrip("\ufeff"), handler=_front_matter_handler())
@@ -243,7 +248,7 @@ def _strings(value: Any) -> tuple[str, ...] | None:
 
 def load_exercise(path: Path) -> Exercise | Problem:
     """Read and validate one exercise card (links and quotes are checked by `check_catalog`)."""
-    read = _read_markdown(path)
+    read = _read_markdown(path, first_key="name")
     if isinstance(read, Problem):
         return read
     meta, body = read

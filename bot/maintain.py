@@ -61,8 +61,14 @@ def _yaml_string(value: str) -> str:
 
 def read_source(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[str, str | None]:
     """The file's text, and the title a .txt file proposes (its first line)."""
+    if "://" in str(path) or str(path).startswith(("http:/", "https:/")):
+        raise AddError(f"{path}: is a web address; save the article as a .md or .txt file and add that")
+    if path.is_dir():
+        raise AddError(f"{path}: is a folder; add the article files in it one by one")
     if not path.is_file():
         raise AddError(f"{path}: no such file")
+    if path.suffix.lower() not in (".md", ".txt"):
+        raise AddError(f"{path.name}: only .md (with front matter) and .txt files can be added")
     try:
         with path.open("rb") as fh:
             raw = fh.read(max_bytes + 1)

@@ -219,3 +219,24 @@ def test_check_without_an_articles_folder_says_so_once(env: Settings) -> None:
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 1
     assert "articles folder not found" in result.stderr and "cites unknown article" not in result.stderr
+
+
+def test_add_says_why_a_web_address_a_folder_or_a_pdf_cannot_be_added(env: Settings, tmp_path) -> None:
+    pdf = tmp_path / "plan.pdf"
+    pdf.write_bytes(b"%PDF-1.4 \x89\xff")
+    for target, reason in [
+        ("https://example.org/a.md", "is a web address"),
+        (str(tmp_path), "is a folder"),
+        (str(pdf), "only .md (with front matter) and .txt files can be added"),
+    ]:
+        result = runner.invoke(app, ["add", target])
+        assert result.exit_code == 1 and reason in result.stderr, result.output
+
+
+def test_an_empty_exercise_card_asks_for_its_name(env: Settings) -> None:
+    (env.knowledge_dir / "exercises" / "empty.md").write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["check"])
+    assert (
+        "empty.md: has no front matter: start the file with a '---' block holding at least name:"
+        in result.stderr
+    )
