@@ -143,6 +143,9 @@ class Coach:
             self.notify(f"Warning: {problem}" if is_index else f"Skipped {problem}")
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
+        if not catalog.exercises and not quiet:
+            # Every card gone is worth a word: answers would silently stop suggesting exercises.
+            self.notify(f"Warning: no exercise card could be loaded from {self.settings.exercises_dir}")
         # One exercise matcher for retrieval, the suggester and the articles' specific names.
         names = Names(catalog)
         retriever = Retriever(index, self.embedder, self.settings, catalog, names)

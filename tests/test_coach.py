@@ -134,3 +134,13 @@ def test_a_damaged_record_of_removed_words_costs_no_answer(settings: Settings) -
     again = coach(settings)
     assert again.ask("are hill sprints good for strength?").answered  # the broken entries say nothing
     assert again.ask("do sprinters need strength?").coverage.removed_article == "Gone"
+
+
+def test_answers_without_any_exercise_card_say_so(settings: Settings) -> None:
+    import shutil
+
+    shutil.rmtree(settings.exercises_dir)
+    notes: list[str] = []
+    c = Coach(settings, embedder=HashEmbedder(model_id="hash"), notify=notes.append)
+    assert c.ask("how do I do the runner deadlift?").answered
+    assert any("no exercise card could be loaded" in n for n in notes)
