@@ -216,7 +216,12 @@ def load_articles(
         raise KnowledgeError(f"knowledge folder not found: {folder} (set COACH_KNOWLEDGE_DIR)")
     loaded: list[Article] = []
     problems: list[Problem] = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+        if not path.is_file():
+            if path.suffix.lower() in (".md", ".txt"):  # named like an article, but not one to read
+                why = "is a link to nothing" if path.is_symlink() and not path.exists() else "is not a file"
+                problems.append(Problem(path, f"{why}; skipped"))
+            continue
         article = load_article(path, max_bytes)
         if isinstance(article, Problem):
             problems.append(article)

@@ -156,3 +156,15 @@ def test_the_matcher_finds_names_in_any_form_the_longest_first(knowledge: Path) 
     text = "Squats, squatting, the Single-Leg Hip Thrust and runner deadlifts; then deadlifting. Squatted?"
     assert names.all(text) == ["squat", "squat", "single-leg-hip-thrust", "runner-deadlift", "deadlift"]
     assert names("hip thrusts or hip thrust") == ["hip-thrust"] and names("squatter") == []
+
+
+def test_a_link_to_nothing_or_a_folder_named_like_an_article_is_reported(knowledge: Path) -> None:
+    articles_dir = knowledge / "articles"
+    (articles_dir / "gone.md").symlink_to(articles_dir / "nowhere.md")
+    (articles_dir / "drafts.md").mkdir()
+    articles, problems = load_articles(articles_dir)
+    assert len(articles) == 5
+    assert {(p.path.name, p.message) for p in problems} >= {
+        ("gone.md", "is a link to nothing; skipped"),
+        ("drafts.md", "is not a file; skipped"),
+    }
