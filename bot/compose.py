@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bot import summary
 from bot.models import Answer, Article, Coverage, Passage, Safety, Sentence, Suggestion
 
 MAX_TITLES = 5  # article titles a "not covered" answer names
@@ -126,11 +127,22 @@ def compose(
         for s in suggestions
     ]
     by_rank = {p.rank: p for p in passages}
+    # "How many sets?" that no passage found answers with a number: the first card's dose, said to be
+    # the club's guidance, not the articles'.
+    card_dose = (
+        suggestions[0]
+        if suggestions
+        and suggestions[0].exercise.dose
+        and summary.asks_for_numbers(question)
+        and not summary.gives_numbers([*(s.text for s in sentences), *(p.text for p in passages)])
+        else None
+    )
     data = {
         "question": question,
         "safety": safety,
         "sentences": sentences,
         "see_also": [by_rank[r] for r in see_also if r in by_rank],
+        "card_dose": card_dose,
     }
     if answered:
         text = templates.render("answer.md.j2", exercises=suggestions, passages=shown, full=False, **data)
@@ -153,6 +165,7 @@ def compose(
         text=text,
         history=tuple(history),
         coverage=coverage,
+        card_dose=card_dose,
     )
 
 
@@ -169,4 +182,5 @@ def full_markdown(templates: Templates, answer: Answer) -> str:
         exercises=answer.exercises,
         passages=answer.passages,
         full=True,
+        card_dose=answer.card_dose,
     )

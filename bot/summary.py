@@ -266,6 +266,29 @@ def leans_back(text: str) -> bool:
     return bool(LEANING.match(text)) or stripped[:1].islower()
 
 
+# "how many sets and reps?": a question after numbers an exercise card's dose can give.
+NUMBERS_ASKED = re.compile(r"\b(?:sets?|reps?|repetitions?)\b", re.IGNORECASE)
+
+
+def asks_for_numbers(question: str) -> bool:
+    """Whether a question asks how many sets or reps (the amount a card's dose states)."""
+    return question_kind(question) is Kind.AMOUNT and NUMBERS_ASKED.search(question) is not None
+
+
+# A number of something a dose counts: "two to three breaths", "5 sets", "low reps".
+NUMBER_STATED = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty|dozen)"
+    r"(?:\s*(?:-|to|or)\s*\w+)?\s+(?:sets?|reps?|repetitions?|times?|seconds?|minutes?|breaths?|days?|"
+    r"weeks?|sessions?|workouts?|pounds?|kg|kilos?)\b|\b(?:low|high)\s+reps\b",
+    re.IGNORECASE,
+)
+
+
+def gives_numbers(texts: Iterable[str]) -> bool:
+    """Whether any of `texts` states a number of sets, reps, times or the like."""
+    return any(NUMBER_STATED.search(t) for t in texts)
+
+
 def question_kind(text: str) -> Kind:
     """The kind of answer a question (or one part of it) asks for."""
     lowered = " ".join(text.lower().split())

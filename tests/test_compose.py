@@ -1,10 +1,11 @@
+from dataclasses import replace
 from pathlib import Path
 
 from bot.coach import Coach
 from bot.compose import MAX_TITLES, Templates, compose
 from bot.config import Settings
 from bot.embedding import HashEmbedder
-from bot.models import Article, Coverage, Passage, Safety, Sentence
+from bot.models import Article, Coverage, Passage, Safety, Sentence, Suggestion
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,3 +154,37 @@ def test_see_also_names_each_source_once_with_its_article() -> None:
     data = {"question": "how?", "sentences": [lead], "see_also": others, "passages": []}
     md = templates.render("answer.md.j2", safety=None, exercises=[], full=False, **data)
     assert "_See also:_ [2], [3] The Runner Deadlift — Performing the Runner Deadlift; [4] Weak Hips" in md
+
+
+def test_sets_and_reps_no_passage_gives_come_from_the_card_said_to_be_the_clubs(settings: Settings) -> None:
+    """ "How many sets and reps?" that no passage answers with a number: the first card's dose, named
+    as the club's card, in Markdown and in Discord; a passage with numbers needs no such line."""
+    c = coach(settings)
+    ex = c.exercise("hip thrust")
+    assert ex is not None and ex.dose
+    article = next(iter(c.loaded.index.articles.values()))
+    words = Passage(1, "Hip Thrusts require horizontal force.", article, "", 1.0, 0, 37)
+    lead = Sentence("Hip Thrusts require horizontal force.", 1, article.id, 0, 37)
+    templates = Templates(ROOT / "prompts")
+    args = (
+        templates,
+        "how many sets and reps for hip thrusts?",
+        (),
+        True,
+        [words],
+        [lead],
+        [Suggestion(ex)],
+        None,
+        {},
+    )
+    answer = compose(*args)
+    assert answer.card_dose is not None
+    note = f"the club's card for **Hip Thrust** suggests {ex.dose}"
+    assert note in answer.text
+    discord = templates.render(
+        "answer.discord.j2", safety=None, sentences=[lead], see_also=[], card_dose=answer.card_dose
+    )
+    assert note in discord
+    counted = replace(words, text="Do three sets of eight hip thrusts.")
+    assert compose(templates, *args[1:4], [counted], *args[5:]).card_dose is None
+    assert compose(templates, "why do hip thrusts help?", *args[2:]).card_dose is None

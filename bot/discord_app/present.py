@@ -119,6 +119,7 @@ class Presenter:
                 sentences=a.sentences,
                 see_also=a.see_also,
                 passages=a.passages,
+                card_dose=a.card_dose,
             ),
             fields=self.source_fields(a.shown),
             footer=self.text("disclaimer.discord.j2"),
