@@ -194,6 +194,10 @@ def load_article(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> Article | Pr
     body = body.strip("\n")
     if not body.strip():
         return Problem(path, "has an empty body: the article text goes below the front matter")
+    from bot.chunking import HEADING
+
+    if not HEADING.sub("", body).strip():
+        return Problem(path, "has only headings: the article text goes under them")
     return Article(
         id=path.stem,
         title=title.strip(),

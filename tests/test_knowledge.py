@@ -168,3 +168,14 @@ def test_a_link_to_nothing_or_a_folder_named_like_an_article_is_reported(knowled
         ("gone.md", "is a link to nothing; skipped"),
         ("drafts.md", "is not a file; skipped"),
     }
+
+
+def test_an_article_of_headings_only_is_reported(knowledge: Path) -> None:
+    (knowledge / "articles" / "outline.md").write_text(
+        '---\ntitle: "Outline"\n---\n## One\n\n## Two\n', "utf-8"
+    )
+    articles, problems = load_articles(knowledge / "articles")
+    assert len(articles) == 5
+    assert ("outline.md", "has only headings: the article text goes under them") in {
+        (p.path.name, p.message) for p in problems
+    }
