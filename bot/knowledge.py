@@ -256,7 +256,7 @@ def _strings(value: Any) -> tuple[str, ...] | None:
 
 
 def load_exercise(path: Path) -> Exercise | Problem:
-    """Read and validate one exercise card (links and quotes are checked by `check_catalog`)."""
+    """Read and validate one exercise card (links and quotes are checked by `load_catalog`)."""
     read = _read_markdown(path, first_key="name")
     if isinstance(read, Problem):
         return read
@@ -389,28 +389,34 @@ class Matcher:
         ]
 
 
-def check_catalog(exercises: dict[str, Exercise], articles: Iterable[Article]) -> list[Problem]:
-    """Links between exercises and quotes from articles that do not hold."""
-    by_id = {a.id: a for a in articles}
+def _mended(
+    ex: Exercise, slugs: Collection[str], by_id: Mapping[str, Article]
+) -> tuple[Exercise, list[Problem]]:
+    """`ex` without what does not hold (a link to an unknown card or to itself, a source quote no
+    article holds: nothing points nowhere, and no made-up quote is shown as an article's words), with
+    the problems to report. With no articles read there is nothing to check quotes against."""
+    path = Path(f"{ex.slug}.md")
     problems = []
-    for ex in exercises.values():
-        path = Path(f"{ex.slug}.md")
-        for kind, target in (("easier", ex.easier), ("harder", ex.harder)):
-            if target and target not in exercises:
-                problems.append(Problem(path, f"{kind} links to unknown exercise {target!r}"))
-        for src in ex.sources if by_id else ():  # no articles read: nothing to check quotes against
-            article = by_id.get(src.article_id)
-            if article is None:
-                problems.append(Problem(path, f"cites unknown article {src.article_id!r}"))
-            elif find_quote(src.quote, article.body) is None:
-                problems.append(Problem(path, f"quote not found in {src.article_id}: {src.quote[:60]!r}"))
-        if (
-            ex.dosage
-            and ex.dosage_is_quote
-            and not any(find_quote(ex.dosage, a.body) for a in by_id.values())
-        ):
-            problems.append(Problem(path, "dosage is marked as a quote but no article says it"))
-    return problems
+    for kind, target in (("easier", ex.easier), ("harder", ex.harder)):
+        if target and target not in slugs:
+            problems.append(Problem(path, f"{kind} links to unknown exercise {target!r}"))
+    held = []
+    for src in ex.sources if by_id else ():
+        article = by_id.get(src.article_id)
+        if article is None:
+            problems.append(Problem(path, f"cites unknown article {src.article_id!r}"))
+        elif find_quote(src.quote, article.body) is None:
+            problems.append(Problem(path, f"quote not found in {src.article_id}: {src.quote[:60]!r}"))
+        else:
+            held.append(src)
+    if ex.dosage and ex.dosage_is_quote and not any(find_quote(ex.dosage, a.body) for a in by_id.values()):
+        problems.append(Problem(path, "dosage is marked as a quote but no article says it"))
+    easier = ex.easier if ex.easier in slugs and ex.easier != ex.slug else None
+    harder = ex.harder if ex.harder in slugs and ex.harder != ex.slug else None
+    sources = tuple(held) if by_id else ex.sources
+    if (easier, harder, sources) != (ex.easier, ex.harder, ex.sources):
+        ex = replace(ex, easier=easier, harder=harder, sources=sources)
+    return ex, problems
 
 
 def load_catalog(folder: Path, articles: Iterable[Article] = ()) -> tuple[Catalog, list[Problem]]:
@@ -426,30 +432,19 @@ def load_catalog(folder: Path, articles: Iterable[Article] = ()) -> tuple[Catalo
             problems.append(loaded)
         else:
             cards.append(loaded)
+    owner: dict[str, str] = {}  # each name and alias taken (normalised) -> the card that holds it
     for card in _own_names_first(cards):
-        kept, clash = _unclashed(card, exercises)
+        kept, clash = _unclashed(card, owner)
         if clash:
             problems.append(clash)
         if kept is not None:
             exercises[kept.slug] = kept
-    articles = list(articles)
-    problems.extend(check_catalog(exercises, articles))
-    if articles:  # a quote no article holds is never shown as the article's words
-        by_id = {a.id: a for a in articles}
-        for slug, ex in list(exercises.items()):
-            sources = tuple(
-                src
-                for src in ex.sources
-                if (a := by_id.get(src.article_id)) is not None and find_quote(src.quote, a.body)
-            )
-            if sources != ex.sources:
-                exercises[slug] = replace(ex, sources=sources)
-    # A card whose links dangle still loads; the link is dropped so nothing points nowhere.
+            owner.update((normalise_text(n), kept.slug) for n in (kept.name, *kept.aliases))
+    by_id = {a.id: a for a in articles}
+    slugs = set(exercises)
     for slug, ex in list(exercises.items()):
-        easier = ex.easier if ex.easier in exercises and ex.easier != slug else None
-        harder = ex.harder if ex.harder in exercises and ex.harder != slug else None
-        if (easier, harder) != (ex.easier, ex.harder):
-            exercises[slug] = replace(ex, easier=easier, harder=harder)
+        exercises[slug], mended = _mended(ex, slugs, by_id)  # a card with a broken link still loads
+        problems.extend(mended)
     return Catalog(exercises), problems
 
 
@@ -460,10 +455,10 @@ def _own_names_first(cards: list[Exercise]) -> list[Exercise]:
     return own + [c for c in cards if c not in own]
 
 
-def _unclashed(card: Exercise, taken: Mapping[str, Exercise]) -> tuple[Exercise | None, Problem | None]:
-    """`card` without the aliases another card already uses, or None when its name is another card's
-    (a copied card must not hide the real one); with the problem to report."""
-    owner = {normalise_text(n): ex.slug for ex in taken.values() for n in (ex.name, *ex.aliases)}
+def _unclashed(card: Exercise, owner: Mapping[str, str]) -> tuple[Exercise | None, Problem | None]:
+    """`card` without the aliases another card already uses (`owner`: each name and alias taken, as
+    `normalise_text` gives it, and its card), or None when its name is another card's (a copied card
+    must not hide the real one); with the problem to report."""
     path = Path(f"{card.slug}.md")
     if (other := owner.get(normalise_text(card.name))) is not None:
         return None, Problem(path, f"name {card.name!r} is already used by {other}.md; the card is skipped")
