@@ -303,7 +303,7 @@ class Coach:
             for own_vec, hits in zip(alone, loaded.retriever.search_vectors(queries, vectors), strict=True)
         ]
         return [
-            self._answer(loaded, q, h, query, vec, hits, discussed, own_vec)
+            self._answer(loaded, q, h, query, vec, own_vec, hits, discussed)
             for (q, h), query, vec, hits, own_vec in zip(cleaned, queries, vectors, found, alone, strict=True)
         ]
 
@@ -341,12 +341,12 @@ class Coach:
         history: Sequence[str],
         query: str,
         vector: np.ndarray,
+        alone: np.ndarray,
         found: Retrieval,
         discussed: bool = True,
-        alone: np.ndarray | None = None,
     ) -> Answer:
         """The answer to `question`, found by `query` (embedded as `vector`); `alone` is the question's
-        own vector where it is a follow-up joined to an earlier turn."""
+        own vector (`vector` itself unless it is a follow-up joined to an earlier turn)."""
         safety = red_flags(question)
         if safety is None and query != question:
             safety = red_flags(history[-1])
@@ -366,8 +366,7 @@ class Coach:
         top = passages[: self.settings.top_k]
         # The earlier turn found the subject's passages; which of their sentences answers a follow-up
         # ("how deep do I go on it?") is for the follow-up's own words to tell.
-        own = alone if context and alone is not None else vector
-        sentences = self._summarise(loaded, question, context, top, own, found) if top else []
+        sentences = self._summarise(loaded, question, context, top, alone, found) if top else []
         passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
         cited = {s.citation for s in sentences}
         spans = {p.article.id: loaded.sentence_spans.of(p.article.id) for p in passages}

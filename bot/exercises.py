@@ -417,10 +417,11 @@ class Suggester:
         elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
             around = [*around, *self.names(history[-1])]  # "they hurt my knees, what can I do instead?"
         named_now = [s for s in self.names(question) if s not in around]
-        said = {*named_now, *self.names(" ".join(history))}  # what the member named in words
+        earlier = self.names(" ".join(history))
+        said = {*named_now, *earlier}  # what the member named in words
         if focus and focus not in named_now:
             named_now.append(focus)
-        named_before = [s for s in self.names(" ".join(history)) if s not in named_now and s not in around]
+        named_before = [s for s in earlier if s not in named_now and s not in around]
         if ONE_LEGGED.search(question.lower()):
             # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
             # one counts as mentioned earlier.
@@ -460,13 +461,13 @@ class Suggester:
                 scored.append(_Scored(slug, score, concern if in_words else None))
         scored.sort(key=lambda s: -s.score)
         best_quotes = seen[0][1] if seen else set()
-        chosen = self._specific_first([s.slug for s in scored], named_now, best_quotes)
+        chosen = self._versions_first([s.slug for s in scored], named_now, best_quotes)
         concerned = {
             s.slug
             for s in scored
             if s.concern is not None and not set(self._terms(s.concern)) <= GENERIC_CONCERN_WORDS
         }
-        chosen = self._version_for_concern(chosen, [*named_now, *named_before], concerned)
+        chosen = self._versions_first(chosen, [*named_now, *named_before], concerned)
         chosen = self._variants(question, chosen)
         troubled = self._troubled(question, chosen, passages, history)
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
@@ -487,30 +488,17 @@ class Suggester:
             )
         return out
 
-    def _specific_first(self, chosen: list[str], named: Sequence[str], quoted: set[str]) -> list[str]:
-        """A version of an exercise the member names goes before it when the best passage recommends
-        that version (quotes its card's source) and not the one named: "a couple of squats before a
-        run, as a warm-up?" gets the Bouncy Bodyweight Squat the passage on warming up recommends."""
+    def _versions_first(self, chosen: list[str], named: Sequence[str], fitting: set[str]) -> list[str]:
+        """A version of an exercise the member names goes before it when the version fits and the one
+        named does not (`fitting`): the version the best passage recommends ("a couple of squats before
+        a run, as a warm-up?": the Bouncy Bodyweight Squat), or the one whose card is for what the
+        member says ("squats, and once I want to add weight?": the Box Squat, for adding weight)."""
         out = list(chosen)
         for slug in chosen:
-            base = next((n for n in named if n in out and self._variant_of(slug, [n])), None)
-            if base is None or slug in named or slug not in quoted or base in quoted:
-                continue
-            if out.index(base) < out.index(slug):
-                out.remove(slug)
-                out.insert(out.index(base), slug)
-        return out
-
-    def _version_for_concern(self, chosen: list[str], named: Sequence[str], concerned: set[str]) -> list[str]:
-        """A version of a named exercise whose card is for what the member says, in their words, goes
-        before it: "squats, and once I want to add weight?" gets the Box Squat ("adding weight to
-        squats") first."""
-        out = list(chosen)
-        for slug in chosen:
-            if slug not in concerned or slug in named:
+            if slug not in fitting or slug in named:
                 continue
             base = next(
-                (n for n in named if n in out and n not in concerned and self._variant_of(slug, [n])), None
+                (n for n in named if n in out and n not in fitting and self._variant_of(slug, [n])), None
             )
             if base is not None and out.index(base) < out.index(slug):
                 out.remove(slug)

@@ -182,8 +182,8 @@ class Answer:
     # The Markdown a member reads (`compose.full_markdown` gives every passage in full).
     text: str = ""
     history: tuple[str, ...] = field(default=())
-    # For "how many sets and reps?" when no quoted sentence gives a number: the first card, whose
-    # dose (the club's guidance, not the articles') is offered instead.
+    # For "how many sets and reps?" when no passage found gives a number: the first card, whose dose
+    # (the club's guidance, not the articles') is offered instead.
     card_dose: Suggestion | None = None
 
 

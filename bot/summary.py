@@ -599,13 +599,9 @@ def trimmed(
     groups: list[list[int]] = []
     for s in mine:
         lo = max(inside[0], _sentence_at(spans, s.start) - before)
-        hi = _sentence_at(spans, s.end - 1)
-        while (
-            hi < min(inside[-1], _sentence_at(spans, s.end - 1) + after)
-            and spans[hi + 1][1] - spans[lo][0] <= room
-        ):
+        cited = hi = _sentence_at(spans, s.end - 1)
+        while hi < min(inside[-1], cited + after) and spans[hi + 1][1] - spans[lo][0] <= room:
             hi += 1
-        cited = _sentence_at(spans, s.end - 1)
         if groups and lo <= groups[-1][1] + 1:
             groups[-1][1] = max(groups[-1][1], hi)
             groups[-1][2] = max(groups[-1][2], cited)
