@@ -104,7 +104,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     settings = settings_of(real_env)
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
-    assert len(reports) == 12
+    assert len(reports) == 13
     for report in reports:
         assert report.long_passages == 0 and report.unquoted_passages == 0
         assert report.dangling_leads == 0
@@ -187,6 +187,25 @@ def test_every_citation_a_member_reads_points_at_a_source_shown(real_env: dict[s
         see_also = answer.text.partition("_See also:_")[2].partition("\n")[0]
         for rank in map(int, re.findall(r"\[(\d+)\]", answer.text)):
             assert f"\n[{rank}] **" in answer.text or f"[{rank}]" in see_also, (question, rank)
+
+
+def test_running_like_gym_work_gets_the_lunge(real_env: dict[str, str]) -> None:
+    """The hemipelvi article advises gym work that "looks" like running, in asymmetrical stances, and
+    ends on the lunge: asked how to make the gym more running-like, the first card is the Lunge, citing
+    that advice. Asked what holds a running posture, the Squat cites "bridging and squats"."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    answer = coach.ask("how do i make my gym sessions more running-like")
+    [first, *_] = answer.exercises
+    assert first.exercise.name == "Lunge"
+    assert first.citation is not None
+    cited = next(p for p in answer.passages if p.rank == first.citation)
+    assert "asymmetrical" in cited.text
+    posture = coach.ask("what builds the strength to hold a flexed running posture?")
+    squat = next(s for s in posture.exercises if s.exercise.name == "Squat")
+    cited = next(p for p in posture.passages if p.rank == squat.citation)
+    assert "bridging and squats" in cited.text
 
 
 def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
