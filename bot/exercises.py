@@ -256,6 +256,13 @@ class _Facts:
                 return self._in_section[k]
         return set()
 
+    def section_rows(self, at: int) -> range:
+        """Rows of the sentences in the section holding offset `at`."""
+        for start, end in self._sections:
+            if start <= at < end:
+                return range(bisect_left(self.starts, start), bisect_left(self.starts, end))
+        return range(0)
+
     def named(self, row: int) -> set[str]:
         """The exercises sentence `row` names."""
         if row not in self._named:
@@ -459,7 +466,10 @@ class Suggester:
             if score >= self.w.min_score and supported:
                 # The reason names a concern only in the member's own words.
                 scored.append(_Scored(slug, score, concern if in_words else None))
-        scored.sort(key=lambda s: -s.score)
+        # Equal evidence: the card the passages bring up first (the best passage, then the earliest
+        # mention in it) comes first; "Dr Uhan recommends the power raise" before "pairing it with...".
+        order = self._mention_order(seen)
+        scored.sort(key=lambda s: (-round(s.score, 6), order.get(s.slug, (len(seen) + 1, 0, 0))))
         best_quotes = seen[0][1] if seen else set()
         chosen = self._versions_first([s.slug for s in scored], named_now, best_quotes)
         concerned = {
@@ -584,6 +594,28 @@ class Suggester:
             quoted |= {slug for slug, quotes in self._quotes.items() if any(q in text for q in quotes)}
             return quoted, self._named_in(p.article.id, p.text)
         return quoted, set().union(*(facts.named(i) for i in self._rows(p, facts)))
+
+    def _mention_order(self, seen: Sequence[Seen]) -> dict[str, tuple[int, int, int]]:
+        """(rank, 0, offset) of the first mention of each card in the passages (its quote, the heading a
+        passage sits under, or a sentence naming it), else (rank, 1, offset) in a passage's section."""
+        out: dict[str, tuple[int, int, int]] = {}
+        for p, quoted, _, heading in seen:
+            facts = self._facts_of(p.article.id)
+            for slug in heading:
+                out.setdefault(slug, (p.rank, 0, p.start))
+            found = [
+                (0, start, slug)
+                for slug, aid, start, end in self._quote_spans
+                if slug in quoted and aid == p.article.id and p.start <= start and end <= p.end
+            ]
+            if facts is not None:
+                found += [(0, facts.starts[i], slug) for i in self._rows(p, facts) for slug in facts.named(i)]
+                found += [
+                    (1, facts.starts[i], slug) for i in facts.section_rows(p.start) for slug in facts.named(i)
+                ]
+            for outside, start, slug in sorted(found):
+                out.setdefault(slug, (p.rank, outside, start))
+        return out
 
     def _recommended_in(self, p: Passage) -> set[str]:
         """Exercises a sentence of the passage names and speaks well of."""

@@ -290,3 +290,13 @@ def test_the_version_for_what_the_member_says_goes_before_the_exercise_named(sug
     assert heavier[0] == "box-squat"
     learn = slugs(suggester.suggest("never done a squat, how do i go about learning to squat?", (), []))
     assert learn[0] == "air-squat"
+
+
+def test_equal_evidence_goes_to_the_card_the_passage_brings_up_first(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    # The power raise, the hip airplane and the single-leg deadlift are all for weak hips, and the
+    # passage quotes the cards of all three: the one it recommends first leads, not the first by name.
+    p = passage(suggester, knowledge, "weak-hips-and-glutes", "Dr Uhan recommends the power raise")
+    found = suggester.suggest("what can i do for weak hips", (), [p])
+    assert slugs(found)[:3] == ["power-raise", "hip-airplane", "single-leg-deadlift"]
