@@ -70,6 +70,8 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     assert c.query("and when am i ready to move on from them?", chain).startswith(chain[0])
     # Chat words ("tho") are no topic: "they" are the squats of the turn before, which hurt.
     assert c.is_follow_up("they hurt my knees tho, what can i do instead")
+    # "mine" is the member's own, no topic: "during it" is the runner deadlift they just asked about.
+    assert c.is_follow_up("what do i do w my shoulders during it? mine kinda roll forward")
     instead = c.ask("they hurt my knees tho, what can i do instead", ("are squats good for runners?",))
     assert not any("squat" in s.exercise.slug for s in instead.exercises)
     for turn in ["a", "b", "c", "d"]:
