@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -178,9 +179,51 @@ class Topics:
     def load(cls, vocabulary: Vocabulary, path: Path) -> Topics:
         return cls(vocabulary, [str(t) for t in read_word_list(path, NOT_COVERED_FILE) or []])
 
-    def found(self, text: str) -> list[str]:
-        """The listed topics `text` mentions (distinct, in order)."""
-        return list(dict.fromkeys(find_phrases(self._vocabulary.phrase(text), self._phrases)))
+    def found(self, text: str, typos: bool = False) -> list[str]:
+        """The listed topics `text` mentions (distinct, in order); with `typos` (a member's question),
+        a one-word topic also when misspelt ("streches" is stretching): an unknown word one letter off
+        its stem."""
+        words = self._vocabulary.words(text)
+        stems = self._vocabulary.stem(words)
+        found = find_phrases(stems, self._phrases)
+        for word, stem in zip(words, stems, strict=True) if typos else ():
+            if len(word) >= MIN_TYPO and stem not in self._phrases and unknown(word):
+                found += [topic for key, topic in self._single if one_edit(stem, key)]
+        return list(dict.fromkeys(found))
+
+    @functools.cached_property
+    def _single(self) -> list[tuple[str, str]]:
+        """(stem, topic) of the one-word topics long enough to tell a misspelling of them."""
+        return [(k[0], t) for key, entries in self._phrases.items() for k, t in entries if len(k) == 1]
+
+
+# Words at least this long may be misspellings of a one-word topic.
+MIN_TYPO = 5
+# Below this Zipf frequency a word is not English a reader would know: a misspelling, or a rare term.
+UNKNOWN_ZIPF = 1.0
+
+
+def unknown(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en") < UNKNOWN_ZIPF
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether `a` and `b` differ by one letter added, dropped, changed, or two neighbours swapped."""
+    if a == b or abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < MIN_TYPO - 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long[k]), len(short))
+    return short[i:] == long[i + 1 :]
 
 
 class Synonyms:

@@ -582,7 +582,7 @@ class Retriever:
             concern_question=concern,
             scored=scored,
             windows=tuple(windows),
-            off_topic=tuple(self.not_covered.found(about)),
+            off_topic=tuple(self.not_covered.found(about, typos=True)),
             gone=self.gone(query),
             names_exercise=names_exercise,
         )

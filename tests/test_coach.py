@@ -54,6 +54,17 @@ def test_refused_questions_show_no_passage_and_no_exercise(settings: Settings) -
     assert "don't cover" in answer.text
 
 
+def test_a_misspelt_not_covered_topic_is_still_that_topic(settings: Settings) -> None:
+    c = coach(settings)
+    stretches = c.ask("should i hold my hamstring and quad streches before or after runs?")
+    assert not stretches.answered and stretches.coverage.topic == "stretching"
+    assert c.loaded.retriever.not_covered.found("how much proteen after a long run", typos=True) == [
+        "protein"
+    ]
+    # A word the articles or any reader know is no misspelling, however close: "glutes" is not "gels".
+    assert c.loaded.retriever.not_covered.found("weak glutes and hip drop", typos=True) == []
+
+
 def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     c = coach(settings)
     conversation = Conversation(max_turns=3)
