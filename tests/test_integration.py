@@ -93,10 +93,10 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 
 
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
-    """eval/unseen-*.jsonl: 485 questions written from the articles alone, by writers who never saw the
+    """eval/unseen-*.jsonl: 525 questions written from the articles alone, by writers who never saw the
     code or its answers. Hard guarantees, plus floors a little under today's pooled figures (hit@3
-    0.91, MRR 0.85, answer hit 0.79, lead hit 0.67 over 383 retrieval questions; the first card right
-    for 174 of 214 questions; 478 of 485 questions refused or answered as they should be), and what a
+    0.91, MRR 0.85, answer hit 0.80, lead hit 0.67 over 411 retrieval questions; the first card right
+    for 202 of 236 questions; 518 of 525 questions refused or answered as they should be), and what a
     member reads: no dangling lead, a median answer of at most 1,500 characters and none over 3,000."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
@@ -118,11 +118,11 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     assert hit3 >= 0.85 and mrr >= 0.78
     answer_hit = sum(r.answer_hit * r.retrieval_questions for r in reports) / questions
     lead_hit = sum(r.lead_hit * r.retrieval_questions for r in reports) / questions
-    assert answer_hit >= 0.74 and lead_hit >= 0.62
+    assert answer_hit >= 0.76 and lead_hit >= 0.63
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
     first = [tuple(map(int, r.exercise_first.split("/"))) for r in reports]
-    assert sum(a for a, _ in first) >= 0.75 * sum(b for _, b in first)
+    assert sum(a for a, _ in first) >= 0.80 * sum(b for _, b in first)
 
 
 def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
