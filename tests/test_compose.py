@@ -156,6 +156,20 @@ def test_see_also_names_each_source_once_with_its_article() -> None:
     assert "_See also:_ [2], [3] The Runner Deadlift — Performing the Runner Deadlift; [4] Weak Hips" in md
 
 
+def test_a_source_whose_excerpt_is_the_quote_says_so_instead_of_showing_nothing() -> None:
+    templates = Templates(ROOT / "prompts")
+    body = "When you are halfway up, pinch the glutes to finish."
+    deadlift = Article("rd", "The Runner Deadlift", body, Path("rd.md"), "h")
+    lead = Sentence(body, 1, "rd", 0, len(body))
+    excerpt = Passage(1, body, deadlift, "Performing the Runner Deadlift", 1.0, 0, len(body))
+    data = {"question": "how?", "sentences": [lead], "see_also": [], "passages": [excerpt]}
+    md = templates.render("answer.md.j2", safety=None, exercises=[], full=False, **data)
+    assert "[1] **The Runner Deadlift** — _Performing the Runner Deadlift_ (quoted above)" in md
+    assert md.count(body) == 1
+    full = templates.render("answer.md.j2", safety=None, exercises=[], full=True, **data)
+    assert "(quoted above)" not in full and full.count(body) == 2
+
+
 def test_sets_and_reps_no_passage_gives_come_from_the_card_said_to_be_the_clubs(settings: Settings) -> None:
     """ "How many sets and reps?" that no passage answers with a number: the first card's dose, named
     as the club's card, in Markdown and in Discord; a passage with numbers needs no such line."""
