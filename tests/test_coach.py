@@ -81,6 +81,9 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     assert c.query("and when am i ready to move on from them?", chain).startswith(chain[0])
     # Chat words ("tho") are no topic: "they" are the squats of the turn before, which hurt.
     assert c.is_follow_up("they hurt my knees tho, what can i do instead")
+    # "else" and "instead" are no topic either: "they" are the deadlifts, which hurt.
+    assert c.is_follow_up("they kill my lower back tho, what can i do instead")
+    assert c.is_follow_up("those make my lower back sore, anything else?")
     # "mine" is the member's own, no topic: "during it" is the runner deadlift they just asked about.
     assert c.is_follow_up("what do i do w my shoulders during it? mine kinda roll forward")
     instead = c.ask("they hurt my knees tho, what can i do instead", ("are squats good for runners?",))
