@@ -2,6 +2,7 @@
 
 Covered when the passages found share a topic word with the question and either that word is
 one of the articles' own rare terms ("TFL", "hemipelvis": in at most `retrieve.RARE_MAX` sentences), the
+passages name a catalogued exercise the question names ("what's the 100-up?"), the
 closest chunk is semantically close (cosine >= `min_dense`), or the question is plainly about
 strength training (a strength word, a catalogued exercise or one of its concerns) and the chunk
 is at least loosely related (cosine >= `min_dense_with_terms`). A question about a topic listed in
@@ -39,7 +40,7 @@ def covered(found: Retrieval, settings: Settings) -> bool:
             and closeness - found.best_dense >= settings.topic_meaning_margin
         ):
             return False  # closer in meaning to a not-covered topic than to any passage
-    if found.specific_terms:
+    if found.specific_terms or found.name_shown:
         return True
     if found.best_dense >= settings.min_dense:
         return True

@@ -212,6 +212,8 @@ class Retrieval:
     gone: tuple[tuple[str, str], ...] = ()
     # Whether the question names a catalogued exercise.
     names_exercise: bool = False
+    # Whether the passages found name it too.
+    name_shown: bool = False
 
     @property
     def sentence_scores(self) -> np.ndarray | None:
@@ -309,8 +311,12 @@ class Retriever:
         self._concerns: list[tuple[frozenset[str], np.ndarray]] = []
         self._concern_terms: set[frozenset[str]] = set()
         self.names = names or Matcher(catalog or Catalog({}))
+        self._name_stems: dict[str, frozenset[str]] = {}
         if catalog is None:
             return
+        self._name_stems = {
+            ex.slug: frozenset(self.vocabulary.stems(ex.name)) for ex in catalog.exercises.values()
+        }
         quoted: dict[str, set[int]] = {}
         sentences = self.index.sentences
         for slug, aid, start, end in self.names.quotes(self.index.articles):
@@ -564,7 +570,11 @@ class Retriever:
             for i in range(win.first, win.last + 1):
                 shown |= self._sentence_stems(i)
         concern = self.concern_question(query)
-        names_exercise = bool(self.names(query))
+        named = self.names(query)
+        names_exercise = bool(named)
+        # An exercise the question names and the passages found name too ("what's the 100-up?"): the
+        # articles speak of it, whatever the cosine of a name the model does not know.
+        name_shown = any(self._name_stems.get(slug) and self._name_stems[slug] <= shown for slug in named)
         # The question's topic words, and the article words its runner words stand for.
         topic = list(
             dict.fromkeys([*self.topic_terms(query), *self.vocabulary.without_generic(self._expanded(query))])
@@ -585,6 +595,7 @@ class Retriever:
             off_topic=tuple(self.not_covered.found(about, typos=True)),
             gone=self.gone(query),
             names_exercise=names_exercise,
+            name_shown=name_shown,
         )
 
     def gone(self, query: str) -> tuple[tuple[str, str], ...]:

@@ -208,6 +208,16 @@ def test_running_like_gym_work_gets_the_lunge(real_env: dict[str, str]) -> None:
     assert "bridging and squats" in cited.text
 
 
+def test_an_exercise_the_passages_found_name_is_covered_whatever_its_cosine(real_env: dict[str, str]) -> None:
+    """MiniLM knows no "100-up", so no passage is close to "whats the 100 up drill" in meaning (cosine
+    0.19); the articles name the drill all the same, and the question is answered from them."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask("whats the 100 up drill")
+    assert answer.answered and "100-Up" in answer.passages[0].text
+    assert answer.exercises and answer.exercises[0].exercise.name == "100-Up"
+
+
 def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
     """The earlier turn finds the subject's passages; the follow-up's own words pick the sentence that
     answers it ("so what do I combine it with?" after asking about the power raise)."""
