@@ -251,6 +251,11 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     assert not coach.ask("what should i eat during marathon training").answered
     # Racing kit is kit, whether or not the member says "shoes".
     assert not coach.ask("do carbon plates make you faster?").answered
+    # Stitches, icing and dead legs are no strength training, though they share its words (side, legs).
+    for question in ["side stitch every run, how to stop it", "should i ice my knees after long runs"]:
+        assert not coach.ask(question).answered, question
+    assert not coach.ask("legs feel dead lately").answered
+    assert coach.ask("will strength training make my legs big and heavy?").answered
     # The follow-up is about food, whatever the turn before was about.
     assert not coach.ask("what should i eat before that?", ["how do i start deadlifting"]).answered
     assert coach.ask("how heavy should I go on the runner deadlift?").answered
