@@ -478,6 +478,8 @@ class Suggester:
             if s.concern is not None and not set(self._terms(s.concern)) <= GENERIC_CONCERN_WORDS
         }
         chosen = self._versions_first(chosen, [*named_now, *named_before], concerned)
+        if focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
+            chosen = [focus, *(s for s in chosen if s != focus)]
         chosen = self._variants(question, chosen)
         troubled = self._troubled(question, chosen, passages, history)
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]

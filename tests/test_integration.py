@@ -264,3 +264,7 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     reps = coach.ask("how many reps tho", ["no barbell at home tho, anything bodyweight?"])
     assert before.exercises and reps.exercises
     assert reps.exercises[0].exercise.slug == before.exercises[0].exercise.slug
+    # ...also when the turn before was a follow-up itself, and the passages speak of another version.
+    chat = ("how do i do hip thrusts", "what about on one leg?")
+    assert coach.ask(chat[1], chat[:1]).exercises[0].exercise.slug == "single-leg-hip-thrust"
+    assert coach.ask("how many reps tho", chat).exercises[0].exercise.slug == "single-leg-hip-thrust"
