@@ -45,14 +45,23 @@ SYNONYMS_FILE = "synonyms.yaml"
 NOT_COVERED_FILE = "not-covered.yaml"
 
 
+# Words whose Snowball stem is another English word: "lunges" would match "lung ventilation".
+KEEP_STEM = {"lunge": "lunge", "lunges": "lunge", "lunging": "lunge", "lunged": "lunge"}
+
+
 class Vocabulary:
     """Stemmed words of questions and passages, with negated words dropped from questions."""
 
     def __init__(self) -> None:
         import Stemmer
 
-        self.stem = Stemmer.Stemmer("english").stemWords
+        self._stem = Stemmer.Stemmer("english").stemWords
         self.generic = frozenset(self.stem(sorted(GENERIC)))
+
+    def stem(self, words: Sequence[str]) -> list[str]:
+        """The stems of `words`, but for words the stemmer would take for another word ("lunges" is
+        not "lung")."""
+        return [KEEP_STEM.get(w, s) for w, s in zip(words, self._stem(words), strict=True)]
 
     def words(self, text: str) -> list[str]:
         return [w.replace("’", "'").split("'")[0] for w in WORD.findall(text.lower())]

@@ -99,6 +99,12 @@ def test_negated_words_are_not_topics() -> None:
     assert "run" not in vocab.topic("running with weak glutes")
 
 
+def test_lunges_are_not_lungs() -> None:
+    vocab = Vocabulary()
+    assert vocab.stems("lunges and lunging") == ["lunge", "lunge"]
+    assert vocab.stems("lung ventilation") == ["lung", "ventil"]
+
+
 def test_synonyms_expand_runner_words(tmp_path: Path) -> None:
     path = tmp_path / "synonyms.yaml"
     path.write_text("hammies: [hamstrings]\nbutt: [glutes, buttocks]\nfinishing kick: [sprint]\n")
