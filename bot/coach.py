@@ -269,7 +269,10 @@ class Coach:
         good: list[tuple[int, str, tuple[str, ...]]] = []
         for at, (question, history) in enumerate(items):
             try:
-                good.append((at, self.check_question(question), self.check_history(history)))
+                # A misspelt exercise name is read as meant ("hip thursts"), as red-flag words are.
+                mend = self.loaded.suggester.names.mended
+                asked, before = self.check_question(question), self.check_history(history)
+                good.append((at, mend(asked), tuple(mend(turn) for turn in before)))
                 out.append(None)
             except CoachError as exc:
                 out.append(exc)

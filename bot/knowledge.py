@@ -337,6 +337,7 @@ class Matcher:
         longer = [name.split() for name in self.slugs if " " in name]
         self._first = {words[0] for words in longer}
         self._second = {words[1] + end for words in longer for end in ("", *FORMS)}
+        self._name_words: frozenset[str] | None = None  # for `mended`, worked out on first use
 
     def all(self, text: str) -> list[str]:
         """Slugs of every mention in `text`, repeats included (what `pattern` finds, word by word)."""
@@ -378,6 +379,24 @@ class Matcher:
     def __call__(self, text: str) -> list[str]:
         """Slugs named in `text`, in order of first mention."""
         return list(dict.fromkeys(self.all(text)))
+
+    def mended(self, text: str) -> str:
+        """`text` with the misspelt words of exercise names spelt right ("hip thursts" is hip thrusts):
+        a word no reader knows, one letter off exactly one word of the catalog's names."""
+        from bot.lexical import MIN_TYPO, one_edit, unknown
+
+        if self._name_words is None:
+            self._name_words = frozenset(w for name in self.slugs for w in name.split() if len(w) >= MIN_TYPO)
+        known = self._name_words
+
+        def spelt(m: re.Match[str]) -> str:
+            word = m.group().lower()
+            if len(word) < MIN_TYPO or word in known or not unknown(word):
+                return m.group()
+            near = [w for w in known if one_edit(word, w)]
+            return near[0] if len(near) == 1 else m.group()
+
+        return re.sub(r"[A-Za-z]+", spelt, text)
 
     def quotes(self, articles: Mapping[str, Article]) -> list[tuple[str, str, int, int]]:
         """(slug, article id, start, end) of every card quote found in `articles`."""

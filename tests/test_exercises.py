@@ -66,6 +66,14 @@ def test_a_plural_of_a_name_is_the_name(suggester: Suggester) -> None:
     assert suggester.names("box squats or lunges?") == ["box-squat", "lunge"]
 
 
+def test_a_misspelt_name_is_read_as_meant(suggester: Suggester) -> None:
+    mended = suggester.names.mended("how many reps n sets for hip thursts? and my runner dedlift form")
+    assert mended == "how many reps n sets for hip thrusts? and my runner deadlift form"
+    assert suggester.names(mended) == ["hip-thrust", "runner-deadlift"]
+    # Words a reader knows stay as they are, however close to a name ("thirsts", "bridges").
+    assert suggester.names.mended("it thirsts, it bridges") == "it thirsts, it bridges"
+
+
 def test_a_passage_under_an_exercise_heading_suggests_that_exercise(
     suggester: Suggester, knowledge: Path
 ) -> None:

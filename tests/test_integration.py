@@ -218,6 +218,15 @@ def test_an_exercise_the_passages_found_name_is_covered_whatever_its_cosine(real
     assert answer.exercises and answer.exercises[0].exercise.name == "100-Up"
 
 
+def test_a_misspelt_exercise_gets_its_own_card_and_dose(real_env: dict[str, str]) -> None:
+    """ "hip thursts" is the hip thrust: its card comes first, with its own dose, not the Deadlift's."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask("how many reps n sets for hip thursts")
+    assert answer.exercises[0].exercise.slug == "hip-thrust"
+    assert answer.card_dose is None or answer.card_dose.exercise.slug == "hip-thrust"
+
+
 def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
     """The earlier turn finds the subject's passages; the follow-up's own words pick the sentence that
     answers it ("so what do I combine it with?" after asking about the power raise)."""
