@@ -103,10 +103,12 @@ SOMEONE_ELSE = re.compile(
     r"\s+(?:got|had|has|gets|broke|tore)\b[^.]{0,30}$"
 )
 PAST = re.compile(
-    r"\b(?:used\s+to|years?\s+ago|months\s+ago|last\s+(?:year|season)|in\s+the\s+past|once\s+had)\b"
+    r"\b(?:used\s+to|(?:yrs?|years?|months?)\s+ago|last\s+(?:yr|year|season|summer|winter|spring|autumn|fall)|"
+    r"in\s+the\s+past|once\s+had)\b"
 )
 RESOLVED = re.compile(
-    r"\b(?:fine\s+now|all\s+good\s+now|healed|recovered|gone\s+now|no\s+longer|better\s+now|resolved|cleared\s+up)\b"
+    r"\b(?:fine\s+now|all\s+good\s+now|healed|recovered|gone\s+now|no\s+longer|better\s+now|resolved|cleared\s+up|"
+    r"cleared\s+(?:by|to|for)|(?:the\s+)?all\s+clear|signed\s+off)\b"
 )
 CLAUSE = re.compile(r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bbut\b")
 # A digit between letters stands for the letter it looks like: "p0p", "sw0llen", "bru1sed".
