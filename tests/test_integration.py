@@ -227,6 +227,16 @@ def test_a_misspelt_exercise_gets_its_own_card_and_dose(real_env: dict[str, str]
     assert answer.card_dose is None or answer.card_dose.exercise.slug == "hip-thrust"
 
 
+def test_a_noob_is_sent_to_the_beginners_card(real_env: dict[str, str]) -> None:
+    """ "noob" and "never lifted" are the articles' "new to the gym": the Glute Bridge comes first."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask(
+        "total noob here never lifted, where do i even start for running strength"
+    )
+    assert answer.exercises[0].exercise.slug == "glute-bridge"
+
+
 def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
     """The earlier turn finds the subject's passages; the follow-up's own words pick the sentence that
     answers it ("so what do I combine it with?" after asking about the power raise)."""
