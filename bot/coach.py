@@ -270,8 +270,8 @@ class Coach:
         for at, (question, history) in enumerate(items):
             try:
                 # A misspelt exercise name is read as meant ("hip thursts"), as red-flag words are.
-                mend = self.loaded.suggester.names.mended
                 asked, before = self.check_question(question), self.check_history(history)
+                mend = self.loaded.suggester.names.mended
                 good.append((at, mend(asked), tuple(mend(turn) for turn in before)))
                 out.append(None)
             except CoachError as exc:
