@@ -836,6 +836,8 @@ def refresh(
         return Refresh(previous, None, stored, reason)
     keep = set(previous.manifest["articles"]) if previous is not None else indexed_ids(index_dir)
     articles, problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
+    if previous is not None:
+        articles, problems = _last_good(articles, problems, previous)
     if not articles:
         raise KnowledgeError(f"no readable article in {settings.articles_dir}")
     if previous is not None and reason is None and not force:
@@ -864,6 +866,27 @@ def refresh(
         index_dir, f"cannot be written ({blocked}): the index was built in memory for this run only"
     )
     return Refresh(index, report, (*problems, memory), reason)
+
+
+def _last_good(
+    articles: list[Article], problems: list[Problem], previous: Index
+) -> tuple[list[Article], list[Problem]]:
+    """An indexed article whose file is still there but no longer loads (a bad byte, broken front
+    matter, an unreadable file) stays as it was last indexed, with a problem saying so: one bad save
+    must not take its answers, nor the words only it used, from the library. Deleting the file removes
+    it; a copy of another article is skipped as before."""
+    loaded = {a.id for a in articles}
+    kept: list[Article] = []
+    out: list[Problem] = []
+    for p in problems:
+        old = previous.articles.get(p.path.stem)
+        if old is None or old.id in loaded or "same text as" in p.message or not p.path.exists():
+            out.append(p)
+            continue
+        kept.append(old)
+        loaded.add(old.id)
+        out.append(Problem(p.path, f"{p.message}; answering from its last indexed version until it is fixed"))
+    return sorted([*articles, *kept], key=lambda a: a.id), out
 
 
 def _stored_problems(manifest: dict[str, Any]) -> tuple[Problem, ...] | None:

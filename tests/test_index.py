@@ -109,3 +109,27 @@ def test_an_older_format_is_rebuilt(settings: Settings) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest))
     rebuilt = refresh(settings, HashEmbedder(model_id="hash"))
     assert rebuilt.report is not None and "format" in (rebuilt.reason or "")
+
+
+def test_an_article_that_no_longer_loads_keeps_its_last_indexed_version(settings: Settings) -> None:
+    """A bad byte saved into an article must not cost members its answers, nor make the coach refuse
+    questions on the words only it used ("no article speaks of ... since it was removed")."""
+    embedder = CountingEmbedder()
+    first = refresh(settings, embedder)
+    path = settings.articles_dir / "runner-deadlift.md"
+    good = first.index.articles["runner-deadlift"].body
+    raw = path.read_bytes()
+    at = raw.index(b"Most trail")
+    path.write_bytes(raw[:at] + b"\x96" + raw[at:])
+    embedder.seen.clear()
+    broken = refresh(settings, embedder)
+    assert broken.index.articles["runner-deadlift"].body == good
+    assert embedder.seen == []  # nothing changed, nothing re-embedded
+    [problem] = [p for p in broken.problems if p.path == path]
+    assert "not UTF-8" in problem.message and "last indexed version" in problem.message
+    assert "retired" not in broken.index.manifest
+    # Deleting the file is what removes an article.
+    path.unlink()
+    gone = refresh(settings, embedder)
+    assert "runner-deadlift" not in gone.index.articles
+    assert gone.report is not None and gone.report.removed == ("runner-deadlift",)
