@@ -220,7 +220,11 @@ def load_articles(
         raise KnowledgeError(f"knowledge folder not found: {folder} (set COACH_KNOWLEDGE_DIR)")
     loaded: list[Article] = []
     problems: list[Problem] = []
-    for path in sorted(p for p in folder.iterdir() if not p.name.startswith(".")):
+    try:
+        paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise KnowledgeError(f"cannot read the knowledge folder {folder} ({exc.strerror or exc})") from exc
+    for path in paths:
         if not path.is_file():
             if path.suffix.lower() in (".md", ".txt"):  # named like an article, but not one to read
                 why = "is a link to nothing" if path.is_symlink() and not path.exists() else "is not a file"
@@ -445,7 +449,13 @@ def load_catalog(folder: Path, articles: Iterable[Article] = ()) -> tuple[Catalo
     if not folder.is_dir():
         return Catalog({}), [Problem(folder, "exercise folder not found")]
     cards: list[Exercise] = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+    try:
+        paths = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    except OSError as exc:
+        return Catalog({}), [
+            Problem(folder, f"cannot be read ({exc.strerror or exc}); no exercise card loads")
+        ]
+    for path in paths:
         loaded = load_exercise(path)
         if isinstance(loaded, Problem):
             problems.append(loaded)

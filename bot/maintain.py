@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.index import indexed_ids
 from bot.knowledge import (
     MAX_ARTICLE_BYTES,
+    KnowledgeError,
     load_article,
     load_articles,
     load_catalog,
@@ -154,10 +155,15 @@ def check(settings: Settings) -> list[Problem]:
     else:
         # The articles already indexed keep their place against a copy, as `coach index` does.
         keep = indexed_ids(settings.index_dir)
-        articles, article_problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
+        try:
+            articles, article_problems = load_articles(
+                settings.articles_dir, keep, settings.max_article_bytes
+            )
+        except KnowledgeError as exc:  # the folder cannot be listed
+            article_problems = [Problem(settings.articles_dir, str(exc))]
         problems.extend(article_problems)
         problems.extend(_shared_titles(articles))
-        if not articles:
+        if not articles and not any(p.path == settings.articles_dir for p in article_problems):
             problems.append(Problem(settings.articles_dir, "holds no readable article"))
     _, catalog_problems = load_catalog(settings.exercises_dir, articles)
     problems.extend(catalog_problems)

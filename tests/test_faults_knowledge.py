@@ -186,3 +186,30 @@ def test_an_article_of_one_run_on_sentence_does_not_break_answers(settings: Sett
     answer = coach.ask("why do my hamstring and calf tendons hurt?")
     assert answer.answered
     assert all(len(p.text) <= settings.chunk_chars for p in answer.passages)
+
+
+def test_an_unreadable_knowledge_folder_is_one_clear_line(
+    env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder the coach may not list (its permissions changed) is named in one line, never a
+    traceback; an unreadable exercise folder leaves answers without cards, and `check` says why."""
+    real = Path.iterdir
+    blocked = {env.articles_dir}
+
+    def iterdir(self: Path):
+        if self in blocked:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    for command in (["ask", "why do my hips drop?"], ["check"], ["index"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code != 0 and isinstance(result.exception, SystemExit), command
+        assert "cannot read the knowledge folder" in result.output and "Permission denied" in result.output
+        assert "Traceback" not in result.output
+    blocked.clear()
+    blocked.add(env.knowledge_dir / "exercises")
+    _, problems = load_catalog(env.knowledge_dir / "exercises")
+    assert problems and "cannot be read (Permission denied)" in problems[0].message
+    checked = runner.invoke(app, ["check"])
+    assert "cannot be read (Permission denied)" in checked.output
