@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.models import Article, Exercise, Problem, SourceQuote
+from bot.text import printable
 
 ARTICLE_FIELDS = ("title", "author", "source", "url", "published")
 LEVELS = ("beginner", "intermediate", "advanced")
@@ -150,7 +151,7 @@ def _read_markdown(
     if len(raw) > max_bytes:
         return Problem(path, f"is over {max_bytes:,} bytes, the limit (COACH_MAX_ARTICLE_BYTES)")
     try:
-        text = raw.decode("utf-8")
+        text = printable(raw.decode("utf-8"))  # a terminal escape in an article never reaches a terminal
     except UnicodeDecodeError as exc:
         return Problem(path, f"is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8")
     if not text.lstrip("\ufeff").startswith("---"):

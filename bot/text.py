@@ -1,6 +1,7 @@
 """Outside text: the one place where a question and its history, from the command line, standard
 input, a JSON line or Discord, are decoded and cleaned before anything else reads them. (Articles
-are read by `bot.knowledge`, which refuses a file that is not UTF-8 and names it.)
+are read by `bot.knowledge`, which refuses a file that is not UTF-8 and names it, and drops the
+control characters of one that is, with `printable`.)
 
 Invalid bytes become U+FFFD (never an exception), lone surrogates are replaced the same way (the
 tokenizer refuses them), and control and format characters (zero-width ones and joiners included)
@@ -29,6 +30,12 @@ def clean(text: str) -> str:
     text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     kept = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) not in REMOVED)
     return " ".join(kept.split())
+
+
+def printable(text: str) -> str:
+    """An article's text without control characters (terminal escapes, bells, NUL): its line breaks and
+    tabs stay, and so does everything a writer typed."""
+    return "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
 
 
 def cap(text: str, limit: int) -> str:

@@ -13,6 +13,7 @@ from bot.embedding import HashEmbedder
 from bot.index import refresh
 from bot.knowledge import MAX_YAML_ALIASES, load_article, load_articles, load_catalog
 from bot.maintain import AddError, check, draft
+from bot.models import Problem
 
 runner = CliRunner()
 GOOD = "---\ntitle: Hip Hinge Basics\n---\nThe hip hinge is the isolated movement of a stable trunk at the hip.\n"
@@ -213,3 +214,15 @@ def test_an_unreadable_knowledge_folder_is_one_clear_line(
     assert problems and "cannot be read (Permission denied)" in problems[0].message
     checked = runner.invoke(app, ["check"])
     assert "cannot be read (Permission denied)" in checked.output
+
+
+def test_control_characters_in_an_article_never_reach_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "esc.md"
+    path.write_bytes(
+        b'---\ntitle: "Skipping"\n---\n## Skipping rope\n\n'
+        b"Skipping rope \x1b[2J\x1b]0;HACKED\x07\x1b[8m builds springy calves.\x00\tReally.\r\n"
+    )
+    article = load_article(path)
+    assert not isinstance(article, Problem)
+    assert "\x1b" not in article.body and "\x07" not in article.body and "\x00" not in article.body
+    assert "Skipping rope [2J]0;HACKED[8m builds springy calves.\tReally." in article.body
