@@ -143,6 +143,9 @@ class Coach:
             self.notify(f"Warning: {problem}" if is_index else f"Skipped {problem}")
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
+        for problem in () if quiet else catalog_problems:
+            # A card with a field missing is left out of every answer: worth a word, as a skipped article.
+            self.notify(f"Warning: exercise card {problem}")
         if not catalog.exercises and not quiet:
             # Every card gone is worth a word: answers would silently stop suggesting exercises.
             self.notify(f"Warning: no exercise card could be loaded from {self.settings.exercises_dir}")

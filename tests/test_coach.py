@@ -160,3 +160,15 @@ def test_answers_without_any_exercise_card_say_so(settings: Settings) -> None:
     c = Coach(settings, embedder=HashEmbedder(model_id="hash"), notify=notes.append)
     assert c.ask("how do I do the runner deadlift?").answered
     assert any("no exercise card could be loaded" in n for n in notes)
+
+
+def test_a_broken_exercise_card_is_named_when_answering(settings: Settings) -> None:
+    card = settings.exercises_dir / "hip-thrust.md"
+    card.write_text(
+        "".join(line for line in card.read_text().splitlines(True) if not line.startswith("cue:"))
+    )
+    notes: list[str] = []
+    c = Coach(settings, embedder=HashEmbedder(model_id="hash"), notify=notes.append)
+    answer = c.ask("are hip thrusts good for sprinters?")
+    assert all(s.exercise.slug != "hip-thrust" for s in answer.exercises)
+    assert "Warning: exercise card hip-thrust.md: is missing cue" in notes
