@@ -236,8 +236,10 @@ class Coach:
         if not isinstance(question, str):
             raise CoachError("Please send the question as text.")
         text = clean(question)
-        if not text or not any(ch.isalnum() for ch in text):
+        if not text:
             raise CoachError("Please type a question: it was empty.")
+        if not any(ch.isalnum() for ch in text):
+            raise CoachError("Please type a question in words: it had no letters or digits.")
         if len(text) > self.settings.max_question_chars:
             raise CoachError(
                 f"That question is {len(text)} characters long; please keep it under "

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.coach import Coach
+from bot.coach import Coach, CoachError
 from bot.knowledge import normalise_text
 from bot.models import Answer
 from bot.summary import leans_back
@@ -68,6 +68,7 @@ def read_cases(path: Path) -> list[Case]:
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalFileError(f"cannot read {path}: {exc}") from exc
     cases = []
+    seen: dict[str, int] = {}  # id -> its line
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -76,11 +77,15 @@ def read_cases(path: Path) -> list[Case]:
         except (ValueError, RecursionError) as exc:
             raise EvalFileError(f"{path.name} line {number} is not JSON: {exc}") from exc
         problem = _row_problem(row)
+        case_id = str(row.get("id", number)) if isinstance(row, dict) else ""
+        if not problem and case_id in seen:
+            problem = f'the id "{case_id}" is used again (first on line {seen[case_id]})'
         if problem:
             raise EvalFileError(f"{path.name} line {number}: {problem}")
+        seen[case_id] = number
         cases.append(
             Case(
-                id=str(row.get("id", number)),
+                id=case_id,
                 question=row["question"],
                 history=list(row.get("history", [])),
                 gold=list(row.get("gold", [])),
@@ -107,7 +112,25 @@ def _row_problem(row: object) -> str | None:
     for key in ("answerable", "safety"):
         if not isinstance(row.get(key, False), bool):
             return f'"{key}" must be true or false'
+    if any(not normalise_text(g) for g in row.get("gold", [])):
+        return '"gold" holds an empty quote'
     return None
+
+
+def check_cases(coach: Coach, cases: list[Case]) -> None:
+    """Raise `EvalFileError` for a question the coach would refuse to read (empty once cleaned, too
+    long) or an expected exercise no card is called, naming the question's id: a typo must not skew
+    the figures nor stop the run halfway."""
+    for case in cases:
+        try:
+            coach.check_question(case.question)
+        except CoachError as exc:
+            raise EvalFileError(f'question "{case.id}": {exc}') from exc
+        unknown = [name for name in case.exercises if coach.exercise(name) is None]
+        if unknown:
+            raise EvalFileError(
+                f'question "{case.id}": no exercise card is called {", ".join(map(repr, unknown))}'
+            )
 
 
 def gold_rank(answer: Answer, gold: list[str], depth: int = 3) -> int | None:
@@ -139,6 +162,7 @@ def discord_first_message(coach: Coach, answer: Answer) -> int:
 
 
 def evaluate(coach: Coach, cases: list[Case]) -> Report:
+    check_cases(coach, cases)
     answers = coach.ask_many([(c.question, c.history) for c in cases])
     report = Report(questions=len(cases))
     markdown: list[int] = []

@@ -126,6 +126,9 @@ def test_empty_question_is_one_clear_line(env: Settings, question: str) -> None:
     result = runner.invoke(app, ["ask", question])
     assert result.exit_code == 1
     assert result.stderr.strip() == "Error: Please type a question: it was empty."
+    emoji = runner.invoke(app, ["ask", "\U0001f3c3\U0001f4a8?"])
+    assert emoji.exit_code == 1
+    assert emoji.stderr.strip() == "Error: Please type a question in words: it had no letters or digits."
 
 
 def test_missing_knowledge_folder_is_one_clear_line(
@@ -217,6 +220,22 @@ def test_eval_prints_figures_and_json(env: Settings, tmp_path) -> None:
         bad.write_text(row + "\n", encoding="utf-8")
         wrong = runner.invoke(app, ["eval", str(bad)])
         assert wrong.exit_code == 1 and f"line 1: {message}" in wrong.stderr, wrong.output
+    # A second line with the same id, or an empty gold quote, would count twice or as a miss.
+    for rows, message in [
+        (
+            '{"id": "a", "question": "hips?"}\n{"id": "a", "question": "knees?"}',
+            'line 2: the id "a" is used again',
+        ),
+        ('{"question": "hips?", "gold": [" "]}', 'line 1: "gold" holds an empty quote'),
+        ('{"id": "e1", "question": "\\ud83c\\udfc3"}', 'question "e1": Please type a question in words'),
+        (
+            '{"id": "e2", "question": "hips?", "exercises": ["nonexistent thing"]}',
+            "no exercise card is called",
+        ),
+    ]:
+        bad.write_text(rows + "\n", encoding="utf-8")
+        wrong = runner.invoke(app, ["eval", str(bad)])
+        assert wrong.exit_code == 1 and message in wrong.stderr, wrong.output
 
 
 def test_chat_skips_blank_lines_and_ends_on_exit(env: Settings) -> None:
