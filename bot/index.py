@@ -198,7 +198,8 @@ def build(
     reuse: bool = True,
 ) -> tuple[Index, UpdateReport]:
     """A new index for `articles`, reusing `previous` vectors of articles whose content is unchanged
-    (unless not `reuse`: every article is embedded again)."""
+    (unless not `reuse`: every article is embedded again, and the words removed articles took with
+    them are forgotten)."""
     began = time.perf_counter()
     params = chunk_params(settings, embedder)
     reusable = (
@@ -285,8 +286,9 @@ def build(
     )
     vocabulary = Vocabulary()
     index.layout = layout.derive(index, vocabulary)
-    earlier = layout.retired_of(previous.manifest.get("retired")) if previous is not None else {}
-    gone = [previous.articles[a] for a in (*removed, *changed) if previous and a in previous.articles]
+    # A forced rebuild starts afresh: it forgets the words removed articles took with them.
+    earlier = layout.retired_of(previous.manifest.get("retired")) if previous is not None and reuse else {}
+    gone = [previous.articles[a] for a in (*removed, *changed) if previous and reuse and a in previous.articles]
     retired = layout.retired_words(gone, earlier, index.layout.lexical, vocabulary)
     if retired:
         manifest["retired"] = retired

@@ -606,7 +606,9 @@ class Retriever:
         found = {}
         for word, stem in zip(words, self.vocabulary.stem(words), strict=True):
             entry = self.retired.get(stem)
-            if entry is not None and stem not in found:
+            # A runner word the synonyms map to the articles' own words ("cadence": stride rate) is
+            # still spoken of, whatever article once used it too.
+            if entry is not None and stem not in found and not self.synonyms.expand_stems([stem]):
                 found[stem] = (word, entry[1])
         return tuple(found.values())
 

@@ -172,3 +172,21 @@ def test_a_broken_exercise_card_is_named_when_answering(settings: Settings) -> N
     answer = c.ask("are hip thrusts good for sprinters?")
     assert all(s.exercise.slug != "hip-thrust" for s in answer.exercises)
     assert "Warning: exercise card hip-thrust.md: is missing cue" in notes
+
+
+def test_a_short_lived_draft_takes_no_word_from_the_library(settings: Settings) -> None:
+    """A draft that used "cadence" (a runner word the synonyms map to "stride rate") is added and
+    deleted: questions on cadence are not refused for its leaving; and `coach index --force` forgets
+    every word removed articles took with them."""
+    from bot.index import refresh
+
+    draft = settings.articles_dir / "draft.md"
+    draft.write_text('---\ntitle: "Draft notes"\n---\nTODO cadence drills and sprints.\n', encoding="utf-8")
+    coach(settings).ask("why do my hips drop?")
+    draft.unlink()
+    c = coach(settings)
+    assert c.ask("how do I improve my cadence?").coverage.removed_article is None
+    (settings.articles_dir / "lower-body-exercises-for-runners.md").unlink()
+    assert coach(settings).ask("are hill sprints good for strength?").coverage.removed_article
+    refresh(settings, HashEmbedder(model_id="hash"), force=True)
+    assert coach(settings).ask("are hill sprints good for strength?").coverage.removed_article is None
