@@ -288,7 +288,9 @@ def build(
     index.layout = layout.derive(index, vocabulary)
     # A forced rebuild starts afresh: it forgets the words removed articles took with them.
     earlier = layout.retired_of(previous.manifest.get("retired")) if previous is not None and reuse else {}
-    gone = [previous.articles[a] for a in (*removed, *changed) if previous and reuse and a in previous.articles]
+    gone = [
+        previous.articles[a] for a in (*removed, *changed) if previous and reuse and a in previous.articles
+    ]
     retired = layout.retired_words(gone, earlier, index.layout.lexical, vocabulary)
     if retired:
         manifest["retired"] = retired

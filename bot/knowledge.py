@@ -181,7 +181,11 @@ def load_article(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> Article | Pr
         return read
     meta, body = read
     title = meta.get("title")
+    if title is not None and not isinstance(title, str):
+        return Problem(path, f'has a title that is not text ({title!r}): quote it, title: "..."')
     if not isinstance(title, str) or not title.strip():
+        if not meta and body.lstrip("\ufeff \n").startswith("---"):  # the block never closed
+            return Problem(path, "has front matter with no closing '---' line")
         return Problem(path, "is missing a title in its front matter")
     fields: dict[str, str | None] = {}
     for name in ARTICLE_FIELDS[1:]:

@@ -255,14 +255,17 @@ def _shared_titles(articles: Sequence[Article]) -> list[Problem]:
 
 def _check_word_lists(settings: Settings) -> list[Problem]:
     """knowledge/synonyms.yaml must map words to lists; knowledge/not-covered.yaml must list topics."""
-    from bot.lexical import WORD_LISTS, load_word_list
+    from bot.lexical import NOT_COVERED_FILE, WORD_LISTS, load_word_list
 
     out = []
     for name in WORD_LISTS:
         path = settings.knowledge_dir / name
-        _, problem = load_word_list(path, name)
+        data, problem = load_word_list(path, name)
         if problem:
             out.append(Problem(path, problem))
+        elif name == NOT_COVERED_FILE and not data:
+            # Without it no question is refused by topic: "which shoes for deadlifts?" gets answered.
+            out.append(Problem(path, "is missing or lists no topic: no question is refused by its topic"))
     return out
 
 

@@ -226,3 +226,30 @@ def test_control_characters_in_an_article_never_reach_a_terminal(tmp_path: Path)
     assert not isinstance(article, Problem)
     assert "\x1b" not in article.body and "\x07" not in article.body and "\x00" not in article.body
     assert "Skipping rope [2J]0;HACKED[8m builds springy calves.\tReally." in article.body
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "---\ntitle: Hips\nThe hip hinge is the isolated movement.\n",
+            "has front matter with no closing '---' line",
+        ),
+        (
+            "---\ntitle: 12345\n---\nThe hip hinge is the isolated movement.\n",
+            "has a title that is not text (12345)",
+        ),
+        ("---\nauthor: Someone\n---\nThe hip hinge is the isolated movement.\n", "is missing a title"),
+    ],
+)
+def test_front_matter_mistakes_are_named_for_what_they_are(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "hips.md"
+    path.write_text(text, encoding="utf-8")
+    problem = load_article(path)
+    assert isinstance(problem, Problem) and message in problem.message
+
+
+def test_check_warns_when_no_topic_is_listed_as_not_covered(env: Settings) -> None:
+    (env.knowledge_dir / "not-covered.yaml").write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["check"])
+    assert result.exit_code == 1 and "lists no topic" in result.output
