@@ -12,6 +12,7 @@ from bot.coach import Coach, CoachError
 from bot.knowledge import normalise_text
 from bot.models import Answer
 from bot.summary import leans_back
+from bot.text import clean
 
 
 class EvalFileError(Exception):
@@ -85,9 +86,9 @@ def read_cases(path: Path) -> list[Case]:
         seen[case_id] = number
         cases.append(
             Case(
-                id=case_id,
-                question=row["question"],
-                history=list(row.get("history", [])),
+                id=clean(case_id),  # as the coach reads a question: no terminal escape reaches the report
+                question=clean(row["question"]),
+                history=[clean(turn) for turn in row.get("history", [])],
                 gold=list(row.get("gold", [])),
                 exercises=list(row.get("exercises", [])),
                 answerable=row.get("answerable", True),

@@ -220,6 +220,10 @@ def test_eval_prints_figures_and_json(env: Settings, tmp_path) -> None:
         bad.write_text(row + "\n", encoding="utf-8")
         wrong = runner.invoke(app, ["eval", str(bad)])
         assert wrong.exit_code == 1 and f"line 1: {message}" in wrong.stderr, wrong.output
+    # Terminal escapes in a question file never reach the terminal through the list of misses.
+    bad.write_text('{"id": "x\\u001b[2J", "question": "why do my hips \\u001b]0;HACKED\\u0007drop?"}\n')
+    shown = runner.invoke(app, ["eval", str(bad)])
+    assert shown.exit_code == 0 and "\x1b" not in shown.output and "\x07" not in shown.output
     # A second line with the same id, or an empty gold quote, would count twice or as a miss.
     for rows, message in [
         (
