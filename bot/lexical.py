@@ -195,9 +195,10 @@ class Topics:
         words = self._vocabulary.words(text)
         stems = self._vocabulary.stem(words)
         found = find_phrases(stems, self._phrases)
-        for word, stem in zip(words, stems, strict=True) if typos else ():
-            if len(word) >= MIN_TYPO and stem not in self._phrases and unknown(word):
-                found += [topic for key, topic in self._single if one_edit(stem, key)]
+        if typos:
+            for word, stem in zip(words, stems, strict=True):
+                if len(word) >= MIN_TYPO and stem not in self._phrases and unknown(word):
+                    found += [topic for key, topic in self._single if one_edit(stem, key)]
         return list(dict.fromkeys(found))
 
     @functools.cached_property
@@ -213,6 +214,7 @@ UNKNOWN_ZIPF = 1.0
 
 
 def unknown(word: str) -> bool:
+    """Whether `word` is rarer in English than `UNKNOWN_ZIPF` (about once in ten million words)."""
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en") < UNKNOWN_ZIPF
