@@ -48,9 +48,8 @@ from bot.embedding import Embedder, store_model, use_stored_model
 from bot.lexical import Vocabulary
 from bot.models import Article, Chunk, Problem, SentenceRef, Sentences, article_ranges
 
-FORMAT_VERSION = (
-    6  # 5: sentence spans as arrays, a FAISS index of sentences, the layout saved; 6: lunge stems
-)
+# 5: sentence spans as arrays, a FAISS index of sentences, the layout saved; 6: "lunges" stem to lunge.
+FORMAT_VERSION = 6
 FILES = (
     "chunk_spans.npy",
     "chunk_headings.json",
