@@ -237,6 +237,16 @@ def test_a_noob_is_sent_to_the_beginners_card(real_env: dict[str, str]) -> None:
     assert answer.exercises[0].exercise.slug == "glute-bridge"
 
 
+def test_arm_swing_gets_the_card_its_article_ties_to_the_arms(real_env: dict[str, str]) -> None:
+    """The Runner Deadlift article's "Strong Arms" section: the arm swing rests on strong shoulder
+    blades, which the lift trains. Before, a crossover question got the Power Raise (a calf raise)."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask("arm swing matters?? my coach says i cross over")
+    [first, *_] = answer.exercises
+    assert first.exercise.name == "Runner Deadlift" and "arm swing" in first.reason
+
+
 def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
     """The earlier turn finds the subject's passages; the follow-up's own words pick the sentence that
     answers it ("so what do I combine it with?" after asking about the power raise)."""
