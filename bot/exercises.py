@@ -14,6 +14,7 @@ import numpy as np
 from bot.chunking import sections
 from bot.config import Settings
 from bot.knowledge import Catalog, Matcher, normalise_text
+from bot.lexical import NEGATORS
 from bot.models import Article, Passage, Sentences, Suggestion
 
 Terms = Callable[[str], list[str]]
@@ -148,6 +149,11 @@ class _Scored:
     concern: str | None
     # What makes the card worth showing: the member named it or its concern, or a passage recommends it.
     supported: bool = True
+
+
+def unnegated(text: str) -> str:
+    """`text` without its negating words, so that the word each negates still counts."""
+    return " ".join(w for w in text.split() if w.lower() not in NEGATORS)
 
 
 def concern_list(catalog: Catalog) -> list[tuple[str, str]]:
@@ -303,8 +309,11 @@ class Suggester:
         self._quotes = {
             slug: [normalise_text(src.quote) for src in ex.sources] for slug, ex in catalog.exercises.items()
         }
+        # A concern's words all count, a negated one too: "glutes not firing" is about firing, and read
+        # as a question ("not firing" dropped) it would be about glutes alone, claimed by any glute question.
         self._concerns = {
-            slug: [(c, set(terms(c))) for c in ex.concerns] for slug, ex in catalog.exercises.items()
+            slug: [(c, set(terms(unnegated(c))), unnegated(c) != c) for c in ex.concerns]
+            for slug, ex in catalog.exercises.items()
         }
         self._concern_rows = concern_list(catalog)
         # The single-leg version of an exercise, where the catalog has one ("Single-Leg Hip Thrust").
@@ -378,14 +387,17 @@ class Suggester:
         facts = self._facts_of(p.article.id)
         return facts.in_section(p.start) if facts is not None else set()
 
-    def _concern_score(self, slug: str, words: set[str]) -> tuple[float, str | None]:
+    def _concern_score(
+        self, slug: str, words: set[str], said: set[str] | None = None
+    ) -> tuple[float, str | None]:
         """The best of the card's concerns the member names, and more for each further one named in
         full ("hip drop and weak glutes": the cards for both come before those for one)."""
         best, label, full = 0.0, None, 0
-        for concern, cterms in self._concerns[slug]:
+        for concern, cterms, negated in self._concerns[slug]:
             if not cterms:
                 continue
-            shared = cterms & words
+            # "my glutes are not firing" names "glutes not firing" with the word its negation drops.
+            shared = cterms & (said if negated and said is not None else words)
             share = len(shared) / len(cterms)
             if share < 1 and shared <= GENERIC_CONCERN_WORDS:
                 continue  # "strength" alone does not make "grip strength" a match
@@ -437,6 +449,7 @@ class Suggester:
             named_before = [*swapped, *(self._one_legged.get(s, s) for s in named_before)]
         seen = [(p, *self._evidence(p)) for p in passages]
         words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
+        said_words = words | set(self._terms(unnegated(question)))
         similar = self._similar_concerns(vector)
         # A passage recommends a card when it quotes the card's source, has a sentence that names the
         # exercise and speaks well of it, or sits under a heading that names it (it is about doing it).
@@ -446,7 +459,7 @@ class Suggester:
         for slug in self.catalog.exercises:
             if slug in around or self._variant_of(slug, around):
                 continue  # what the member already does (or a version of it) is not "what after it?"
-            score, concern = self._concern_score(slug, words)
+            score, concern = self._concern_score(slug, words, said_words)
             in_words = score >= self.w.concern_full  # every word of the concern is in the member's words
             close = similar.get(slug, (0.0, ""))
             if close[0] > score:

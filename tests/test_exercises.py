@@ -308,3 +308,18 @@ def test_equal_evidence_goes_to_the_card_the_passage_brings_up_first(
     p = passage(suggester, knowledge, "weak-hips-and-glutes", "Dr Uhan recommends the power raise")
     found = suggester.suggest("what can i do for weak hips", (), [p])
     assert slugs(found)[:3] == ["power-raise", "hip-airplane", "single-leg-deadlift"]
+
+
+def test_a_negated_concern_is_claimed_only_by_what_it_negates(knowledge: Path) -> None:
+    """Read as a question, "glutes not firing" would lose "firing" to its negation and be named by any
+    question about glutes: "how many sets for glute bridges" was given "For glutes not firing"."""
+    from bot.lexical import Vocabulary
+
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, _ = load_catalog(knowledge / "exercises", articles)
+    real = Suggester(catalog, Vocabulary().topic, limit=3, articles=articles)
+    [bridge, *_] = real.suggest("how many sets for glute bridges", (), [])
+    assert bridge.exercise.slug == "glute-bridge" and bridge.concern is None
+    for question in ["my glutes are not firing", "my glutes dont fire"]:
+        found = real.suggest(question, (), [])
+        assert "glutes not firing" in {s.concern for s in found}, question
