@@ -484,7 +484,11 @@ class Suggester:
         order = self._mention_order(seen)
         scored.sort(key=lambda s: (-round(s.score, 6), order.get(s.slug, (len(seen) + 1, 0, 0))))
         best_quotes = seen[0][1] if seen else set()
-        chosen = self._versions_first([s.slug for s in scored], named_now, best_quotes)
+        # Not when the member weighs two exercises ("glute bridges or hip thrusts first?"): the answer is
+        # one of those two, not a version of either.
+        chosen = [s.slug for s in scored]
+        if len(named_now) == 1:
+            chosen = self._versions_first(chosen, named_now, best_quotes)
         concerned = {
             s.slug
             for s in scored

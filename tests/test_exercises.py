@@ -323,3 +323,17 @@ def test_a_negated_concern_is_claimed_only_by_what_it_negates(knowledge: Path) -
     for question in ["my glutes are not firing", "my glutes dont fire"]:
         found = real.suggest(question, (), [])
         assert "glutes not firing" in {s.concern for s in found}, question
+
+
+def test_weighing_two_exercises_gets_one_of_them_not_a_version(suggester: Suggester, knowledge: Path) -> None:
+    # The best passage recommends single-leg hip thrusts; a member choosing between glute bridges and
+    # hip thrusts still gets one of the two first.
+    found = [
+        replace(
+            passage(suggester, knowledge, "lower-body-exercises-for-runners", needle, rank),
+            heading="Hip Thrusts",
+        )
+        for rank, needle in enumerate(["Because speed is not a bilateral", "Many great butt exercises"], 1)
+    ]
+    chosen = slugs(suggester.suggest("hip thrusts or glute bridges first?", (), found))
+    assert chosen[0] in {"glute-bridge", "hip-thrust"}
