@@ -364,6 +364,15 @@ class Coach:
             # "how many reps tho" about the card just suggested is about that exercise, not about
             # training programmes in general (a not-covered topic it is close to in meaning).
             found = replace(found, topic_meaning=None)
+        # "how many sets of lunges, and which shoes should i wear?": the shoes are a part of their own,
+        # said to be not covered; the lunges are still answered.
+        asked, left_out = self._covered_parts(loaded, question) if safety is None else (question, [])
+        if left_out:  # the question's closeness to a not-covered topic is that part's too
+            found = replace(
+                found,
+                off_topic=tuple(t for t in found.off_topic if not any(t in u for u in left_out)),
+                topic_meaning=None,
+            )
         coverage = assess(found, self.settings)
         covered = coverage.covered
         passages = loaded.retriever.passages(found) if covered else []
@@ -374,7 +383,7 @@ class Coach:
         top = passages[: self.settings.top_k]
         # The earlier turn found the subject's passages; which of their sentences answers a follow-up
         # ("how deep do I go on it?") is for the follow-up's own words to tell.
-        sentences = self._summarise(loaded, question, context, top, alone, found) if top else []
+        sentences = self._summarise(loaded, asked, context, top, alone, found) if top else []
         passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
         cited = {s.citation for s in sentences}
         spans = {p.article.id: loaded.sentence_spans.of(p.article.id) for p in passages}
@@ -407,7 +416,30 @@ class Coach:
             see_also,
             shown,
             coverage,
+            left_out,
         )
+
+    def _covered_parts(self, loaded: Loaded, question: str) -> tuple[str, list[str]]:
+        """The question without its parts on a not-covered topic, and those topics: "should i squat
+        before runs and what should i eat after?" is answered on squats and says food is not covered."""
+        parts = summary.question_parts(question)
+        if len(parts) < 2:
+            return question, []
+        kept, left_out = [], []
+        for part in parts:
+            topics = loaded.retriever.not_covered.found(part, typos=True)
+            if topics and not loaded.suggester.names(part):
+                left_out += [t for t in topics if t not in left_out]
+            else:
+                kept.append(part)
+        # What is left must be plainly about strength training ("how many sets of lunges"), not the rest
+        # of a question on the topic ("best shoes for flat feet? my current pair is totally done").
+        label = summary.LABEL.match(question)
+        subject = label.group(0) if label else ""  # "runner deadlift: how low, ..."
+        if not left_out or not kept or not all(loaded.retriever.strength_question(subject + p) for p in kept):
+            return question, []
+        left_out = [t for t in left_out if not any(t != u and t in u for u in left_out)]  # "protein shake"
+        return subject + "? ".join(kept) + "?", left_out
 
     def _under_discussion(self, loaded: Loaded, question: str, history: Sequence[str]) -> str | None:
         """The exercise a follow-up about reps, sets, time or an easier or harder version is about:

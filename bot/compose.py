@@ -99,6 +99,7 @@ def compose(
     see_also: Sequence[int] = (),
     shown: Sequence[Passage] = (),
     coverage: Coverage | None = None,
+    left_out: Sequence[str] = (),
 ) -> Answer:
     """The finished answer: structured fields and the Markdown a member reads (the short answer, the
     passages it cites trimmed to the sentences around the cited ones, a "See also" line, compact
@@ -137,7 +138,9 @@ def compose(
         and not summary.gives_numbers([*(s.text for s in sentences), *(p.text for p in passages)])
         else None
     )
+    left_out = tuple(left_out) if answered and safety is None else ()
     data = {
+        "left_out": left_out,
         "question": question,
         "safety": safety,
         "sentences": sentences,
@@ -166,6 +169,7 @@ def compose(
         history=tuple(history),
         coverage=coverage,
         card_dose=card_dose,
+        left_out=left_out,
     )
 
 
@@ -183,4 +187,5 @@ def full_markdown(templates: Templates, answer: Answer) -> str:
         passages=answer.passages,
         full=True,
         card_dose=answer.card_dose,
+        left_out=answer.left_out,
     )

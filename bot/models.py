@@ -185,6 +185,9 @@ class Answer:
     # For "how many sets and reps?" when no passage found gives a number: the first card, whose dose
     # (the club's guidance, not the articles') is offered instead.
     card_dose: Suggestion | None = None
+    # Not-covered topics a part of the question asks about ("...and what should i eat after?"): that
+    # part is said to be not covered, not answered from a passage about something else.
+    left_out: tuple[str, ...] = ()
 
 
 def article_ranges(column: np.ndarray, article_ids: Sequence[str]) -> dict[str, tuple[int, int]]:

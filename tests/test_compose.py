@@ -170,6 +170,17 @@ def test_a_source_whose_excerpt_is_the_quote_says_so_instead_of_showing_nothing(
     assert "(quoted above)" not in full and full.count(body) == 2
 
 
+def test_a_left_out_part_is_said_in_both_front_ends() -> None:
+    templates = Templates(ROOT / "prompts")
+    lead = Sentence("A runner can never go wrong with a lunge.", 1, "a", 0, 41)
+    data = {"question": "lunges? and shoes?", "sentences": [lead], "see_also": [], "passages": []}
+    note = "The club's articles don't cover shoes, so that part of the question is not answered."
+    md = templates.render("answer.md.j2", safety=None, exercises=[], full=False, left_out=("shoes",), **data)
+    assert f"_{note}_" in md
+    discord = templates.render("answer.discord.j2", safety=None, left_out=("shoes",), **data)
+    assert f"*{note}*" in discord
+
+
 def test_sets_and_reps_no_passage_gives_come_from_the_card_said_to_be_the_clubs(settings: Settings) -> None:
     """ "How many sets and reps?" that no passage answers with a number: the first card's dose, named
     as the club's card, in Markdown and in Discord; a passage with numbers needs no such line."""

@@ -246,6 +246,24 @@ def test_arm_swing_gets_the_card_its_article_ties_to_the_arms(real_env: dict[str
     assert [s.exercise.name for s in answer.exercises][:1] == ["Runner Deadlift"]
 
 
+def test_a_part_on_a_not_covered_topic_is_said_to_be_not_covered(real_env: dict[str, str]) -> None:
+    """A question in parts, one of them on a not-covered topic: the rest is answered, and that part is
+    said to be not covered instead of refusing the whole or answering it from a stray sentence."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    lunges = coach.ask("how many sets of lunges, and which shoes should i wear?")
+    assert lunges.answered and lunges.left_out == ("shoes",)
+    assert (
+        "The club's articles don't cover shoes, so that part of the question is not answered." in lunges.text
+    )
+    labelled = coach.ask("runner deadlift: how low, how many sets, what protein shake after?")
+    assert labelled.answered and labelled.left_out == ("protein shake",) and len(labelled.sentences) <= 2
+    # What is left must be about strength training: the rest of a question on shoes is not.
+    assert not coach.ask("best shoes for flat feet? my current pair is totally done").answered
+    assert coach.ask("which shoes for deadlifts?").left_out == ()
+
+
 def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
     """The earlier turn finds the subject's passages; the follow-up's own words pick the sentence that
     answers it ("so what do I combine it with?" after asking about the power raise)."""

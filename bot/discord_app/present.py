@@ -120,6 +120,7 @@ class Presenter:
                 see_also=a.see_also,
                 passages=a.passages,
                 card_dose=a.card_dose,
+                left_out=a.left_out,
             ),
             fields=self.source_fields(a.shown),
             footer=self.text("disclaimer.discord.j2"),
