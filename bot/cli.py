@@ -114,6 +114,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         # What decided "covered or not": the closest passage, the not-covered topic and their scores.
         "coverage": None if answer.coverage is None else asdict(answer.coverage),
+        # Not-covered topics that a part of the question asked about, said to be not covered.
+        "left_out": list(answer.left_out),
     }
 
 

@@ -23,7 +23,9 @@ def test_ask_json_has_the_documented_shape(env: Settings) -> None:
         "text",
         "short_answer",
         "coverage",
+        "left_out",
     }
+    assert data["left_out"] == []
     assert data["coverage"]["covered"] is True and data["coverage"]["passage_score"] > 0
     assert data["short_answer"] and all(set(s) == {"text", "citation", "label"} for s in data["short_answer"])
     assert data["answered"] is True and data["safety"] is False

@@ -262,6 +262,9 @@ def test_a_part_on_a_not_covered_topic_is_said_to_be_not_covered(real_env: dict[
     # What is left must be about strength training: the rest of a question on shoes is not.
     assert not coach.ask("best shoes for flat feet? my current pair is totally done").answered
     assert coach.ask("which shoes for deadlifts?").left_out == ()
+    from bot.cli import answer_json
+
+    assert answer_json(lunges)["left_out"] == ["shoes"]
 
 
 def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> None:
