@@ -775,7 +775,8 @@ def _vectors(path: Path) -> np.ndarray | DiskRows:
 
 
 def knowledge_state(folder: Path) -> dict[str, list[int]]:
-    """Size and modification time of every file in the articles folder: cheap change detection."""
+    """Size, modification time and permissions of every file in the articles folder: cheap change
+    detection (a file made unreadable is read again, and named, rather than served unnoticed)."""
     try:
         paths = sorted(folder.iterdir())
     except OSError:
@@ -787,7 +788,7 @@ def knowledge_state(folder: Path) -> dict[str, list[int]]:
         except OSError:  # removed while we looked, or a dangling link
             continue
         if stat.S_ISREG(info.st_mode) and not path.name.startswith("."):
-            state[path.name] = [info.st_size, info.st_mtime_ns]
+            state[path.name] = [info.st_size, info.st_mtime_ns, stat.S_IMODE(info.st_mode)]
     return state
 
 

@@ -133,3 +133,14 @@ def test_an_article_that_no_longer_loads_keeps_its_last_indexed_version(settings
     gone = refresh(settings, embedder)
     assert "runner-deadlift" not in gone.index.articles
     assert gone.report is not None and gone.report.removed == ("runner-deadlift",)
+
+
+def test_a_file_made_unreadable_is_read_again_not_served_unnoticed(settings: Settings) -> None:
+    from bot.index import knowledge_state
+
+    before = knowledge_state(settings.articles_dir)
+    (settings.articles_dir / "runner-deadlift.md").chmod(0)
+    try:
+        assert knowledge_state(settings.articles_dir) != before
+    finally:
+        (settings.articles_dir / "runner-deadlift.md").chmod(0o644)
