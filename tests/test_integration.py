@@ -259,6 +259,8 @@ def test_a_part_on_a_not_covered_topic_is_said_to_be_not_covered(real_env: dict[
     )
     labelled = coach.ask("runner deadlift: how low, how many sets, what protein shake after?")
     assert labelled.answered and labelled.left_out == ("protein shake",) and len(labelled.sentences) <= 2
+    faster = coach.ask("how do i get faster at 5k, strength wise and also what intervals")
+    assert faster.answered and faster.left_out == ("intervals",)
     # What is left must be about strength training: the rest of a question on shoes is not.
     assert not coach.ask("best shoes for flat feet? my current pair is totally done").answered
     assert coach.ask("which shoes for deadlifts?").left_out == ()
