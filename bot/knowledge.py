@@ -392,7 +392,7 @@ class Matcher:
     def mended(self, text: str) -> str:
         """`text` with the misspelt words of exercise names spelt right ("hip thursts" is hip thrusts):
         a word no reader knows, one letter off exactly one word of the catalog's names."""
-        from bot.lexical import MIN_TYPO, one_edit, unknown
+        from bot.lexical import MIN_TYPO, misspelt
 
         if self._name_words is None:
             self._name_words = frozenset(w for name in self.slugs for w in name.split() if len(w) >= MIN_TYPO)
@@ -400,9 +400,7 @@ class Matcher:
 
         def spelt(m: re.Match[str]) -> str:
             word = m.group().lower()
-            if len(word) < MIN_TYPO or word in known or not unknown(word):
-                return m.group()
-            near = [w for w in known if one_edit(word, w)]
+            near = [] if word in known else misspelt(word, word, known)
             return near[0] if len(near) == 1 else m.group()
 
         return re.sub(r"[A-Za-z]+", spelt, text)

@@ -197,8 +197,9 @@ class Topics:
         found = find_phrases(stems, self._phrases)
         if typos:
             for word, stem in zip(words, stems, strict=True):
-                if len(word) >= MIN_TYPO and stem not in self._phrases and unknown(word):
-                    found += [topic for key, topic in self._single if one_edit(stem, key)]
+                if stem not in self._phrases:
+                    near = set(misspelt(word, stem, (key for key, _ in self._single)))
+                    found += [topic for key, topic in self._single if key in near]
         return list(dict.fromkeys(found))
 
     @functools.cached_property
@@ -218,6 +219,14 @@ def unknown(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en") < UNKNOWN_ZIPF
+
+
+def misspelt(word: str, form: str, known: Iterable[str]) -> list[str]:
+    """The `known` words that `form` (`word` itself, or its stem) is one letter off, when `word` may be
+    a misspelling: long enough, and a word no reader knows."""
+    if len(word) < MIN_TYPO or not unknown(word):
+        return []
+    return [k for k in known if one_edit(form, k)]
 
 
 def one_edit(a: str, b: str) -> bool:
