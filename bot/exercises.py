@@ -602,11 +602,7 @@ class Suggester:
 
     def _in_passage(self, p: Passage) -> tuple[set[str], set[str]]:
         """Cards whose quote lies in the passage, and exercises the passage's sentences name."""
-        quoted = {
-            slug
-            for slug, aid, start, end in self._quote_spans
-            if aid == p.article.id and p.start <= start and end <= p.end
-        }
+        quoted = {slug for _, slug in self._quote_starts(p)}
         facts = self._facts_of(p.article.id)
         if facts is None or not facts.starts:  # not an indexed article: read the text itself
             text = normalise_text(p.text)
@@ -614,19 +610,23 @@ class Suggester:
             return quoted, self._named_in(p.article.id, p.text)
         return quoted, set().union(*(facts.named(i) for i in self._rows(p, facts)))
 
+    def _quote_starts(self, p: Passage) -> list[tuple[int, str]]:
+        """(offset, slug) of each card quote that lies inside the passage."""
+        return [
+            (start, slug)
+            for slug, aid, start, end in self._quote_spans
+            if aid == p.article.id and p.start <= start and end <= p.end
+        ]
+
     def _mention_order(self, seen: Sequence[Seen]) -> dict[str, tuple[int, int, int]]:
         """(rank, 0, offset) of the first mention of each card in the passages (its quote, the heading a
         passage sits under, or a sentence naming it), else (rank, 1, offset) in a passage's section."""
         out: dict[str, tuple[int, int, int]] = {}
-        for p, quoted, _, heading in seen:
+        for p, _, _, heading in seen:
             facts = self._facts_of(p.article.id)
             for slug in heading:
                 out.setdefault(slug, (p.rank, 0, p.start))
-            found = [
-                (0, start, slug)
-                for slug, aid, start, end in self._quote_spans
-                if slug in quoted and aid == p.article.id and p.start <= start and end <= p.end
-            ]
+            found = [(0, start, slug) for start, slug in self._quote_starts(p)]
             if facts is not None:
                 found += [(0, facts.starts[i], slug) for i in self._rows(p, facts) for slug in facts.named(i)]
                 found += [
