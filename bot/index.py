@@ -879,12 +879,14 @@ def _last_good(
     matter, an unreadable file) stays as it was last indexed, with a problem saying so: one bad save
     must not take its answers, nor the words only it used, from the library. Deleting the file removes
     it; a copy of another article is skipped as before."""
+    from bot.knowledge import SAME_TEXT
+
     loaded = {a.id for a in articles}
     kept: list[Article] = []
     out: list[Problem] = []
     for p in problems:
         old = previous.articles.get(p.path.stem)
-        if old is None or old.id in loaded or "same text as" in p.message or not p.path.exists():
+        if old is None or old.id in loaded or p.message.startswith(SAME_TEXT) or not p.path.exists():
             out.append(p)
             continue
         kept.append(old)

@@ -17,6 +17,8 @@ from bot.models import Article, Exercise, Problem, SourceQuote
 from bot.text import printable
 
 ARTICLE_FIELDS = ("title", "author", "source", "url", "published")
+# What a copy of another article is told: it is skipped, never kept in the original's place.
+SAME_TEXT = "has the same text as"
 LEVELS = ("beginner", "intermediate", "advanced")
 MAX_ARTICLE_BYTES = 200_000  # the default of Settings.max_article_bytes
 # Front matter is a few key: value lines. Aliases and deep nesting are refused while the YAML is
@@ -249,7 +251,7 @@ def load_articles(
         if first is article:
             articles.append(article)
         else:
-            problems.append(Problem(article.path, f"has the same text as {first.path.name}; skipped"))
+            problems.append(Problem(article.path, f"{SAME_TEXT} {first.path.name}; skipped"))
     problems.sort(key=lambda p: p.path.name)
     return articles, problems
 

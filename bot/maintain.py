@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.index import indexed_ids
 from bot.knowledge import (
     MAX_ARTICLE_BYTES,
+    SAME_TEXT,
     KnowledgeError,
     load_article,
     load_articles,
@@ -111,7 +112,7 @@ def draft(path: Path, settings: Settings, title: str | None = None, force: bool 
         same_file = article.path.name == target.name
         score = similarity(checked.body, article.body)
         if score >= 0.999 and not same_file:
-            raise AddError(f"{path.name}: has the same text as {article.path.name}")
+            raise AddError(f"{path.name}: {SAME_TEXT} {article.path.name}")
         if score >= NEAR_DUPLICATE and not same_file and not force:
             raise AddError(
                 f"{path.name}: is a near-duplicate of {article.path.name} ({score:.0%} shared); use --force to add it anyway"
