@@ -481,7 +481,8 @@ class Suggester:
                 scored.append(_Scored(slug, score, concern if in_words else None))
         # Equal evidence: the card the passages bring up first (the best passage, then the earliest
         # mention in it) comes first; "Dr Uhan recommends the power raise" before "pairing it with...".
-        order = self._mention_order(seen)
+        tied = len({round(s.score, 6) for s in scored}) < len(scored)
+        order = self._mention_order(seen) if tied else {}  # scans sections: only when it decides
         scored.sort(key=lambda s: (-round(s.score, 6), order.get(s.slug, (len(seen) + 1, 0, 0))))
         best_quotes = seen[0][1] if seen else set()
         # Not when the member weighs two exercises ("glute bridges or hip thrusts first?"): the answer is
