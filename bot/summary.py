@@ -70,6 +70,7 @@ TIE = 0.01
 class Kind(StrEnum):
     """What a question (or one part of it) asks for."""
 
+    VERSION = "version"
     CONTRAST = "contrast"
     AMOUNT = "amount"
     WHY = "why"
@@ -82,6 +83,18 @@ class Kind(StrEnum):
 
 # The first pattern that matches decides the kind ("how many sets" is an amount, not a how-to).
 KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    # An easier or harder version of an exercise: "once those get easy?", "how do i make it harder".
+    # "my easy runs feel harder" is not one.
+    (
+        Kind.VERSION,
+        re.compile(
+            r"\b(?:harder|easier|simpler|tougher)\s+(?:version|variation|option|one|way|exercise)s?\b|"
+            r"\bmake (?:it|them|em|this|that|those|these)\s+(?:harder|easier|tougher|more challenging)\b|"
+            r"\b(?:too|getting|gets?|got|becomes?|becoming)\s+(?:too\s+|really\s+|kinda\s+)?easy\b|"
+            r"\beasy-ish\b|\bprogress(?:ion)?\b|\bregress|\bscale (?:it|them|up|down)\b|\blevel up\b|"
+            r"\bonce (?:it|its|it[’']s|they|those|that|these|i)\b[^?]{0,25}\b(?:easy|comfortable|add)"
+        ),
+    ),
     (
         Kind.CONTRAST,
         re.compile(
@@ -129,6 +142,13 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
 
 # What an answering sentence looks like, per kind of question.
 ROLES: dict[Kind, re.Pattern[str]] = {
+    # A way to scale an exercise up or down: a substitute, the next step, a level.
+    Kind.VERSION: re.compile(
+        r"\bsubstitut\w*|\bmove on\b|\bprogress\w*|\bscale\b|\bbeginners?\b|\bintermediate\b|"
+        r"\badvanced\b|\bonce comfortable\b|\bstart out\b|\bharder\b|\beasier\b|\badd(?:ing)? weight\b|"
+        r"\bvariations?\b|\bversions?\b|\bplace to start\b",
+        re.IGNORECASE,
+    ),
     # A definition is anchored on the term defined (see `defines`); these are its verbs.
     Kind.DEFINE: re.compile(
         r"\b(?:is|are|was|means?|refers? to|consists? of|describes?|involves?|is called|known as)\b|"
@@ -307,24 +327,50 @@ PART_BREAK = re.compile(
 LABEL = re.compile(r"^\s*([^:?]{2,40}?):\s+(?=\S)")
 
 
+# A part that asks: it starts on a question word (or ends on a question mark, see `_pieces`).
+ASKING = re.compile(
+    r"^\W*(?:how|what|whats|what[’']s|why|y|which|when|where|who|whos|should|shld|can|could|do|does|did|is|"
+    r"are|any|anything|will|would|am|must|wtf|wth|or)\b",
+    re.IGNORECASE,
+)
+
+
 def question_subject(question: str) -> str:
     """What a question in several parts is about: its label ("runner deadlift: ..."), else its first
-    part."""
+    part (a statement before the question included: "sprinter here, which exercise...")."""
     label = LABEL.match(question)
-    return label.group(1) if label else question_parts(question)[0]
+    return label.group(1) if label else _pieces(question)[0][0]
+
+
+def _pieces(body: str) -> list[tuple[str, bool]]:
+    """`body` cut at its part breaks, each piece with whether a question mark closed it."""
+    out, last = [], 0
+    for m in PART_BREAK.finditer(body):
+        out.append((body[last : m.start()].strip(" ,:-"), "?" in m.group()))
+        last = m.end()
+    out.append((body[last:].strip(" ,:-?"), body.rstrip().endswith("?")))
+    return [(p, asked) for p, asked in out if p]
 
 
 def question_parts(question: str) -> list[str]:
     """The parts of a question that asks several things; one part for an ordinary question. In a list
-    of three or more ("how low, how many sets, sore lower back?"), every comma starts one."""
+    of three or more ("how low, how many sets, sore lower back?"), every comma starts one. A statement
+    beside the question ("sprinter here", "mine kinda roll forward") is no part of its own: it is
+    what the question is about, read with it."""
     label = LABEL.match(question)
     body = question[label.end() :] if label else question
     items = [i.strip(" ?") for i in body.split(",")]
     if len(items) >= 3 and question_kind(items[0]) is not Kind.OTHER:
-        pieces = items  # a list of parts: "how low, how many sets, sore lower back?"
+        pieces = [(i, True) for i in items]  # a list of parts: "how low, how many sets, sore lower back?"
     else:
-        pieces = [p.strip(" ,:-") for p in PART_BREAK.split(body)]
-    parts = [p for p in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
+        pieces = _pieces(body)
+        asking = [
+            (p, asked)
+            for p, asked in pieces
+            if asked or ASKING.match(p) or question_kind(p) is not Kind.OTHER
+        ]
+        pieces = asking if len(asking) > 1 else []
+    parts = [p for p, _ in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
     return parts if len(parts) > 1 else [question]
 
 

@@ -47,6 +47,11 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("why do my hips drop?", Kind.WHY),
         ("should I squat before a run?", Kind.SHOULD),
         ("which exercise helps hip drop?", Kind.WHICH),
+        ("glute ham raises are getting too easy, how do i make them harder", Kind.VERSION),
+        ("ok and once those get easy?", Kind.VERSION),
+        ("is there an easier version of hip thrusts?", Kind.VERSION),
+        # Easy runs feeling harder is no question about a version of an exercise.
+        ("my deadlift is going up but my easy runs feel harder, should i worry?", Kind.SHOULD),
     ],
 )
 def test_question_kinds(question: str, kind: Kind) -> None:
@@ -201,6 +206,18 @@ def test_a_label_is_the_subject_and_a_list_of_three_makes_parts() -> None:
     # A list of exercises inside one question is not a list of parts.
     assert summary.question_parts("how do i do a squat, deadlift and lunge?") == [
         "how do i do a squat, deadlift and lunge?"
+    ]
+    # A statement beside the question is what it is about, not a part to answer on its own.
+    for question in [
+        "what actually is the runner deadlift? saw it mentioned in the strength thread",
+        "sprinter here (200/400), which exercise should i do for explosive power",
+        "doing the runner deadlift, how far down am i meant to go? my hamstrings are super tight",
+    ]:
+        assert summary.question_parts(question) == [question]
+    assert summary.question_subject("sprinter here, which lift and how many sets?") == "sprinter here"
+    assert summary.question_parts("sprinter here, which lift and how many sets?") == [
+        "which lift",
+        "how many sets",
     ]
     # "and also what..." starts a part of its own.
     assert summary.question_parts("what is the pawback and also how do i do it?") == [
