@@ -61,6 +61,12 @@ NOT_HELPING = re.compile(
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
 # turn before, which are then the setting of the question.
 AFTER_THEM = re.compile(r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that)\b")
+# "what should I pair it with?": the exercise of the turn before is the one to go with, not the answer.
+PAIRED_WITH = re.compile(
+    r"\b(?:pair|combine|match|partner|superset|mix)\w*\s+(?:it|them|that|those|this|these|em)\s+with\b|"
+    r"\b(?:go|goes)\s+(?:well\s+)?with\s+(?:it|them|that|those|this|these)\b|"
+    r"\balongside\s+(?:it|them|that|those|this|these)\b"
+)
 # "they hurt my knees tho": a pronoun standing for the exercises of the turn before.
 THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
 HARDER = re.compile(
@@ -431,6 +437,7 @@ class Suggester:
         """
         lowered = question.lower().replace("’", "'")
         around = self.names.around(question)
+        paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not self.names(question)
         if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
             around = [*around, *self.names(history[-1])]  # "what should I do after them?"
         elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
@@ -448,7 +455,12 @@ class Suggester:
             named_now = [self._one_legged.get(s, s) for s in named_now]
             named_before = [*swapped, *(self._one_legged.get(s, s) for s in named_before)]
         seen = [(p, *self._evidence(p)) for p in passages]
-        words = set(self._terms(question)) | (set(self._terms(history[-1])) if history else set())
+        # What the member says they want or have; when pairing, not the name of the exercise to pair:
+        # after "what's a power raise", "what should I pair it with?" is no wish for explosive power.
+        before = history[-1] if history else ""
+        words = set(self._terms(question)) | set(
+            self._terms(self.names.without(before) if paired else before)
+        )
         said_words = words | set(self._terms(unnegated(question)))
         similar = self._similar_concerns(vector)
         # A passage recommends a card when it quotes the card's source, has a sentence that names the
@@ -496,7 +508,13 @@ class Suggester:
             if s.concern is not None and not set(self._terms(s.concern)) <= GENERIC_CONCERN_WORDS
         }
         chosen = self._versions_first(chosen, [*named_now, *named_before], concerned)
-        if focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
+        if paired:  # "what should I pair it with?": what the passages recommend with it, then it
+            anchors = set(self.names(history[-1]))
+            mates = [s for s in chosen if s not in anchors and s in recommended]
+            chosen = [*mates, *sorted(anchors & set(chosen), key=chosen.index)] + [
+                s for s in chosen if s not in mates and s not in anchors
+            ]
+        elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
             chosen = [focus, *(s for s in chosen if s != focus)]
         chosen = self._variants(question, chosen)
         troubled = self._troubled(question, chosen, passages, history)

@@ -391,6 +391,12 @@ class Matcher:
         """Slugs named in `text`, in order of first mention."""
         return list(dict.fromkeys(self.all(text)))
 
+    def without(self, text: str) -> str:
+        """`text` (normalised) with the exercise names it holds taken out: "power raise" names a card,
+        not a wish for power."""
+        norm = normalise_text(text)
+        return self.pattern.sub(" ", norm) if self.pattern is not None else norm
+
     def mended(self, text: str) -> str:
         """`text` with the misspelt words of exercise names spelt right ("hip thursts" is hip thrusts):
         a word no reader knows, one letter off exactly one word of the catalog's names."""

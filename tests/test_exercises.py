@@ -337,3 +337,14 @@ def test_weighing_two_exercises_gets_one_of_them_not_a_version(suggester: Sugges
     ]
     chosen = slugs(suggester.suggest("hip thrusts or glute bridges first?", (), found))
     assert chosen[0] in {"glute-bridge", "hip-thrust"}
+
+
+def test_what_to_pair_an_exercise_with_is_the_one_the_passage_pairs_it_with(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    # After "what's a power raise", the power raise is what to go with, shown after what the passage
+    # pairs it with; and the words
+    # of its name are no wish for "explosive power" (a concern of the squat, deadlift and hip thrust).
+    p = passage(suggester, knowledge, "weak-hips-and-glutes", "Dr Uhan recommends the power raise")
+    paired = slugs(suggester.suggest("cool, what should i pair it with?", ("what's a power raise",), [p]))
+    assert paired[:2] == ["hip-airplane", "single-leg-deadlift"] and "power-raise" in paired
