@@ -326,6 +326,13 @@ def find_quote(quote: str, body: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
+# "the runner version of the deadlift", "an eccentric variation of the glute ham raise": the words
+# before "version of" go with the name after it.
+VERSION_OF = re.compile(
+    r"\b([a-z]+(?:[ -][a-z]+)?)\s+(?:version|variation|variant|style)s?\s+of\s+(?:the\s+|a\s+|an\s+)?"
+)
+
+
 class Matcher:
     """The one exercise matcher: catalog names and aliases in text (one compiled pattern; the longest
     name wins; "RDLs" is the RDL, "deadlifting" the deadlift), and where each card's quotes stand in
@@ -351,8 +358,9 @@ class Matcher:
         self._name_words: frozenset[str] | None = None  # for `mended`, worked out on first use
 
     def all(self, text: str) -> list[str]:
-        """Slugs of every mention in `text`, repeats included (what `pattern` finds, word by word)."""
-        words = WORDS.findall(text.lower())  # the words of `normalise_text(text)`
+        """Slugs of every mention in `text`, repeats included (what `pattern` finds, word by word);
+        "the runner version of the deadlift" is the Runner Deadlift."""
+        words = WORDS.findall(VERSION_OF.sub(r"\1 ", text.lower()))  # the words of `normalise_text(text)`
         one, first, second = self._one_word, self._first, self._second
         # Where a name may start: a one-word name (in any form), or a longer name's first two words.
         starts = [

@@ -66,6 +66,15 @@ def test_a_plural_of_a_name_is_the_name(suggester: Suggester) -> None:
     assert suggester.names("box squats or lunges?") == ["box-squat", "lunge"]
 
 
+def test_a_version_of_an_exercise_is_named_by_its_words(suggester: Suggester) -> None:
+    # "the runner version of the deadlift" is the Runner Deadlift, which goes first.
+    question = "how much weight for my first go at the runner version of the deadlift?"
+    assert suggester.names(question) == ["runner-deadlift"]
+    assert slugs(suggester.suggest(question, (), []))[0] == "runner-deadlift"
+    # A version no card is called leaves the name as it is.
+    assert suggester.names("is there an easier version of the squat?") == ["squat"]
+
+
 def test_a_misspelt_name_is_read_as_meant(suggester: Suggester) -> None:
     mended = suggester.names.mended("how many reps n sets for hip thursts? and my runner dedlift form")
     assert mended == "how many reps n sets for hip thrusts? and my runner deadlift form"
