@@ -358,6 +358,8 @@ class Coach:
         safety = red_flags(question)
         if safety is None and query != question:
             safety = red_flags(history[-1])
+            if safety is not None:
+                safety = replace(safety, earlier=history[-1])
         context = history if query != question else ()
         focus = self._under_discussion(loaded, question, history) if context and discussed else None
         if focus is not None:

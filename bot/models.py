@@ -130,6 +130,9 @@ class Safety:
 
     flags: tuple[str, ...]
     level: str
+    # The earlier turn the flags were found in, when the question itself raised none ("ok so what
+    # about glute bridges" after "my knee popped and it's swollen").
+    earlier: str = ""
 
     @property
     def emergency(self) -> bool:

@@ -56,7 +56,27 @@ FLAGS: dict[str, tuple[str, str]] = {
         PROFESSIONAL,
         r"\bnumb(?:ness)?\b(?!\s+to\b)|\btingl(?:e|es|ing|y)\b|pins\s+and\s+needles",
     ),
-    "an audible pop": (PROFESSIONAL, r"\bpop(?:ped|ping|s)?\b|\bsnap(?:ped)?\b|heard\s+a\s+(?:crack|click)"),
+    # A pop felt or heard in the body; not "the pop of the bar off the floor" nor "pop out of the hole".
+    "an audible pop": (
+        PROFESSIONAL,
+        r"\b(?:felt|feel|heard|hear)\s+(?:a|an|some|something|it|this|that)?\s*(?:\w+\s+)?(?:pop|snap|crack|click)"
+        r"|\b(?:pop|snap)\w*\s+(?:in|behind|at|from|on)\s+(?:my|the)\s+"
+        r"|\b(?:popped|snapped|popping|snapping)\b(?!\s+(?:up|out|off|over|into|onto|back|up\s+out))"
+        r"|\bwent\s+(?:pop|snap)\b",
+    ),
+    # A knee that buckles or locks: a sign of a joint injury, not of weak glutes.
+    "a knee that gives way or locks": (
+        PROFESSIONAL,
+        r"\b(?:knee|ankle)s?\b[^.?!]{0,30}\b(?:gave|gives?|giving)\s+(?:way|out)\b"
+        r"|\b(?:gave|gives?|giving)\s+(?:way|out)\b[^.?!]{0,20}\b(?:knee|ankle)"
+        r"|\bknees?\b[^.?!]{0,30}\b(?:locks|locked|locking|catches|catching)\b(?!\s+out)",
+    ),
+    # Pain travelling down a limb: a nerve, not a muscle.
+    "pain spreading down a leg or arm": (
+        PROFESSIONAL,
+        r"\b(?:shoot\w*|radiat\w*|spread\w*)\s+(?:down|into|through)\s+(?:\w+\s+){0,4}?"
+        r"(?:leg|arm|buttock|butt|glute|foot|thigh|calf|hamstring|hip)s?\b|\bsciatica\b",
+    ),
     "cannot bear weight": (
         PROFESSIONAL,
         r"(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand"
@@ -108,7 +128,8 @@ PAST = re.compile(
 )
 RESOLVED = re.compile(
     r"\b(?:fine\s+now|all\s+good\s+now|healed|recovered|gone\s+now|no\s+longer|better\s+now|resolved|cleared\s+up|"
-    r"cleared\s+(?:by|to|for)|(?:the\s+)?all\s+clear|signed\s+off)\b"
+    r"cleared\s+(?:by|to|for)|(?:the\s+)?all\s+clear|signed\s+off|"
+    r"(?:doc|doctor|dr|physio|gp|surgeon|ortho\w*|pt)\s+(?:has\s+|had\s+)?(?:cleared|discharged|signed\s+off)\s+me)\b"
 )
 CLAUSE = re.compile(r"[.;!?\n]+|,\s*(?:but|and|though|although)\b|\bbut\b")
 # A digit between letters stands for the letter it looks like: "p0p", "sw0llen", "bru1sed".

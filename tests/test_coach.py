@@ -45,6 +45,11 @@ def test_suggestions_end_with_a_disclaimer_and_are_suppressed_by_red_flags(setti
     assert hurt.passages == () and hurt.sentences == () and hurt.shown == ()
     assert "swelling or bruising" in hurt.text and "an audible pop" in hurt.text
     assert "[1]" not in hurt.text and "Exercises to try" not in hurt.text
+    # A follow-up carries the red flag of the turn before, and says so.
+    later = c.ask("ok so what about glute bridges", ["my knee popped doing lunges and it's swollen"])
+    assert later.safety is not None and later.exercises == ()
+    assert "what you said earlier: “my knee popped doing lunges and it's swollen”" in later.text
+    assert "earlier" not in hurt.text
 
 
 def test_refused_questions_show_no_passage_and_no_exercise(settings: Settings) -> None:

@@ -21,6 +21,9 @@ ESCALATE = [
     ("my calf is swollen hot and red after a long flight, ok to do calf raises?", "emergency"),
     ("had a stress fracture last year and it still hurts when i run", "see-professional"),
     ("got a stress fracture, cleared to run?", "see-professional"),
+    ("my knee gave way and now it locks when i bend it", "see-professional"),
+    ("my lower back twinged on deadlifts and now it shoots down my leg", "see-professional"),
+    ("my hamstring went pop on the last rep", "see-professional"),
 ]
 ORDINARY = [
     "my hips feel weak",
@@ -42,6 +45,10 @@ ORDINARY = [
     # A past injury a doctor or physio has since cleared is history, not a red flag.
     "had a stress fracture last yr, cleared by doc, how do i start lifting again",
     "stress fracture 2 yrs ago, physio gave me the all clear, can i deadlift",
+    "i had a stress fracture last year, doc cleared me, how do i start lifting?",
+    # A pop that is no injury: the bar's, or out of the bottom of a squat.
+    "the pop of the bar off the floor, how fast should it be?",
+    "how do i pop out of the bottom of a squat faster",
 ]
 
 
