@@ -122,7 +122,9 @@ class Settings(BaseSettings):
     suggest_equipment_penalty: float = Field(1.5, description="A card needing kit, for 'no gym' questions.")
     suggest_min_score: float = Field(1.0, description="Least evidence a card needs.")
     history_turns: int = Field(6, ge=0, le=20, description="Earlier turns kept in a conversation.")
-    max_question_chars: int = Field(500, ge=20, description="Longest question accepted.")
+    max_question_chars: int = Field(
+        1000, ge=20, description="Longest question accepted (a paragraph of a Discord message)."
+    )
     max_history_chars: int = Field(
         500, ge=20, description="Each earlier question of a conversation is cut to this many characters."
     )

@@ -195,3 +195,11 @@ def test_a_short_lived_draft_takes_no_word_from_the_library(settings: Settings) 
     assert coach(settings).ask("are hill sprints good for strength?").coverage.removed_article
     refresh(settings, HashEmbedder(model_id="hash"), force=True)
     assert coach(settings).ask("are hill sprints good for strength?").coverage.removed_article is None
+
+
+def test_a_paragraph_of_a_discord_message_is_read(settings: Settings) -> None:
+    # A member's 600-character message is answered, not refused for its length.
+    c = coach(settings)
+    story = "been running for years, started lifting in the spring with squats and deadlifts. " * 6
+    assert 500 < len(story + "why do my hips drop?") <= c.settings.max_question_chars
+    assert c.ask(story + "why do my hips drop?").answered

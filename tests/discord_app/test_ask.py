@@ -223,12 +223,12 @@ async def test_an_over_long_question_gets_a_polite_message(discord_env: FakeDisc
     fake = discord_env
     await start_bot(cooldown_rate=1, cooldown_seconds=60)
 
-    long = await fake.slash("ask", {"question": "why " * 200})
+    long = await fake.slash("ask", {"question": "why " * 300})
     ok = await fake.slash("ask", {"question": ANSWERED})  # the rejected question cost no cooldown
 
     data = long.callbacks[0]["data"]
     assert long.response_type == 4 and data["flags"] == FLAG_EPHEMERAL
-    assert data["content"].startswith("That question is 799 characters long and I can only read up to 500.")
+    assert data["content"].startswith("That question is 1199 characters long and I can only read up to 1000.")
     assert ok.response_type == 5 and ok.original["embeds"]
 
 
