@@ -38,7 +38,8 @@ NEGATORS = frozenset({"no", "not", "without", "nor"})
 # Words that make a question plainly about strength training (besides catalogued exercise names).
 STRENGTH_WORDS = frozenset(
     """strength strengthen strengthening stronger exercise exercises lift lifts lifting lifter weights gym
-    workout workouts squat squats deadlift deadlifts lunge lunges reps drill drills prehab""".split()  # noqa: SIM905
+    workout workouts squat squats deadlift deadlifts lunge lunges reps drill drills prehab plank planks
+    crunch crunches clamshell clamshells barbell barbells dumbbell dumbbells kettlebell kettlebells""".split()  # noqa: SIM905
 )
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 SYNONYMS_FILE = "synonyms.yaml"

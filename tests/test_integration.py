@@ -213,9 +213,13 @@ def test_an_exercise_the_passages_found_name_is_covered_whatever_its_cosine(real
     0.19); the articles name the drill all the same, and the question is answered from them."""
     from bot.coach import Coach
 
-    answer = Coach(settings_of(real_env)).ask("whats the 100 up drill")
+    coach = Coach(settings_of(real_env))
+    answer = coach.ask("whats the 100 up drill")
     assert answer.answered and "100-Up" in answer.passages[0].text
     assert answer.exercises and answer.exercises[0].exercise.name == "100-Up"
+    # Planks are strength training, whose article passage says why they fail to inspire (cosine 0.26).
+    planks = coach.ask("are planks a waste of time")
+    assert planks.answered and "planks" in planks.sentences[0].text
 
 
 def test_a_misspelt_exercise_gets_its_own_card_and_dose(real_env: dict[str, str]) -> None:
