@@ -295,6 +295,9 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         "what should i eat before a long run",
         "best breakfast before running",
         "recovery drink after leg day",
+        # Race tactics, in words the topic list does not use.
+        "how do i beat the guy who always outkicks me at parkrun",
+        "go out hard or negative split it?",
     ]:
         answer = coach.ask(question)
         assert not answer.answered and answer.exercises == (), question
