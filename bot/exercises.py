@@ -77,6 +77,26 @@ COMPLAINT = re.compile(
     r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|(?<!why )bother\w*|"
     r"problem\w*|issues?|niggle\w*|locked|cramp\w*)\b"
 )
+# "no swelling or pain, just want to know how many lunges": a complaint word the member negates.
+NEGATED = re.compile(
+    r"\b(?:no|not|never|without|zero|none|nor|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t)\b(?:\W+\w+){0,3}\W*$"
+)
+
+
+# "so my hips dont feel locked up", "to not feel locked up": the negation states a wish to be rid of it.
+PURPOSE = re.compile(r"\b(?:so|to|that|avoid|prevent|stop)\b(?:\W+\w+){0,2}\W*$")
+
+
+def complains(text: str) -> bool:
+    """Whether `text` (lower case) holds a complaint word the member does not negate ("no swelling or
+    pain"; "so my hips don't lock up" is still a complaint)."""
+    for m in COMPLAINT.finditer(text):
+        negation = NEGATED.search(text[: m.start()])
+        if negation is None or PURPOSE.search(text[: negation.start()]):
+            return True
+    return False
+
+
 # What a passage says of an exercise it warns against for some runners ("to avoid overusing lumbar
 # muscles" says what an exercise is for, so it is no warning).
 WARNING = re.compile(
@@ -574,12 +594,12 @@ class Suggester:
         text = question.lower().replace("’", "'")
         out: set[str] = set()
         for clause in CLAUSE_BREAK.split(text):
-            if COMPLAINT.search(clause):
+            if complains(clause):
                 named = set(self.names(clause))
                 if not named and history and THEM.search(clause):
                     named = set(self.names(history[-1]))  # "they hurt my knees", of the squats before
                 out |= named
-        if not COMPLAINT.search(text):
+        if not complains(text):
             return out
         asked = set(self._terms(question))
         for p in passages:

@@ -286,8 +286,13 @@ def leans_back(text: str) -> bool:
     return bool(LEANING.match(text)) or stripped[:1].islower()
 
 
-# "how many sets and reps?": a question after numbers an exercise card's dose can give.
-NUMBERS_ASKED = re.compile(r"\b(?:sets?|reps?|repetitions?)\b", re.IGNORECASE)
+# "how many sets and reps?", "how many lunges?", "how many of those?": a question after numbers an
+# exercise card's dose can give ("how many times a week" asks how often, which a dose does not say).
+NUMBERS_ASKED = re.compile(
+    r"\b(?:sets?|reps?|repetitions?)\b|\bhow\s+many\b(?!\s+(?:times|days|sessions|weeks|workouts|months|"
+    r"years|miles|km|kms|kilometers|kilometres|hours|minutes|mins|runs|strength|gym))",
+    re.IGNORECASE,
+)
 
 
 def asks_for_numbers(question: str) -> bool:

@@ -213,3 +213,6 @@ def test_sets_and_reps_no_passage_gives_come_from_the_card_said_to_be_the_clubs(
     counted = replace(words, text="Do three sets of eight hip thrusts.")
     assert compose(templates, *args[1:4], [counted], *args[5:]).card_dose is None
     assert compose(templates, "why do hip thrusts help?", *args[2:]).card_dose is None
+    # "How many of those?" asks the same; "how many times a week?" asks how often, which a dose does not say.
+    assert compose(templates, "how many of those?", *args[2:]).card_dose is not None
+    assert compose(templates, "how many times a week should i do them?", *args[2:]).card_dose is None

@@ -130,6 +130,15 @@ def test_a_card_the_member_says_troubles_them_is_never_first(suggester: Suggeste
     # Even asking about its form: the card of what hurts is not the first thing to do.
     form = slugs(suggester.suggest("my back aches after squats, is my squat form wrong?", (), []))
     assert form and form[0] != "squat"
+    # A complaint the member negates is none; one they want to be rid of still is.
+    assert (
+        slugs(suggester.suggest("no swelling or pain, just want to know how many lunges to do", (), []))[0]
+        == "lunge"
+    )
+    after = slugs(
+        suggester.suggest("what should i do after squats so my hips dont get all locked up", (), [])
+    )
+    assert "squat" not in after
     # "Why bother with X?" asks what X is for: no complaint about it.
     assert (
         slugs(suggester.suggest("why bother with hip thrusts if i already squat?", (), []))[0] == "hip-thrust"
