@@ -633,7 +633,16 @@ def run() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except PermissionError as exc:  # a folder or file the coach may not read: one line, not a traceback
+        where = f" {exc.filename}" if exc.filename else ""
+        err.print(
+            f"[bold red]Error:[/] cannot read{escape(str(where))} ({escape(exc.strerror or str(exc))}): "
+            "check its permissions.",
+            highlight=False,
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

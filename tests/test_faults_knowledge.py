@@ -216,6 +216,31 @@ def test_an_unreadable_knowledge_folder_is_one_clear_line(
     assert "cannot be read (Permission denied)" in checked.output
 
 
+def test_a_knowledge_folder_the_coach_may_not_enter_is_one_clear_line(
+    env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`chmod 000 knowledge`: even looking at the articles folder inside fails; every command says
+    which folder it cannot read, in one line and with a non-zero exit, never a traceback."""
+    from bot.cli import main
+
+    real = Path.stat
+
+    def stat(self: Path, *args, **kwargs):
+        if self == env.articles_dir:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    for command in (["check"], ["ask", "why do my hips drop?"], ["sources"]):
+        monkeypatch.setattr("sys.argv", ["coach", *command])
+        with pytest.raises(SystemExit) as exited:
+            main()
+        assert exited.value.code == 1, command
+        out = capsys.readouterr()
+        assert f"cannot read {env.articles_dir} (Permission denied)" in " ".join(out.err.split()), command
+        assert "Traceback" not in out.err + out.out
+
+
 def test_control_characters_in_an_article_never_reach_a_terminal(tmp_path: Path) -> None:
     path = tmp_path / "esc.md"
     path.write_bytes(
