@@ -62,13 +62,29 @@ class Report:
         return asdict(self)
 
 
+FIELDS = ("id", "question", "history", "gold", "exercises", "answerable", "safety")
+# How many of a file's problems one error lists (all of them are found in one run).
+MAX_LISTED = 20
+
+
+def _raise_all(problems: list[str]) -> None:
+    """One `EvalFileError` listing every problem found, so that one run shows them all."""
+    if not problems:
+        return
+    shown = problems[:MAX_LISTED]
+    more = f"\n(and {len(problems) - MAX_LISTED} more)" if len(problems) > MAX_LISTED else ""
+    raise EvalFileError("\n".join(shown) + more)
+
+
 def read_cases(path: Path) -> list[Case]:
-    """Questions from a JSONL file; a broken line is reported with its number."""
+    """Questions from a JSONL file (a UTF-8 byte-order mark is fine); every broken line is reported
+    with its number, all at once."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise EvalFileError(f"cannot read {path}: {exc}") from exc
     cases = []
+    problems: list[str] = []
     seen: dict[str, int] = {}  # id -> its line
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -76,13 +92,15 @@ def read_cases(path: Path) -> list[Case]:
         try:
             row = json.loads(line)
         except (ValueError, RecursionError) as exc:
-            raise EvalFileError(f"{path.name} line {number} is not JSON: {exc}") from exc
+            problems.append(f"{path.name} line {number} is not JSON: {exc}")
+            continue
         problem = _row_problem(row)
         case_id = str(row.get("id", number)) if isinstance(row, dict) else ""
         if not problem and case_id in seen:
             problem = f'the id "{case_id}" is used again (first on line {seen[case_id]})'
         if problem:
-            raise EvalFileError(f"{path.name} line {number}: {problem}")
+            problems.append(f"{path.name} line {number}: {problem}")
+            continue
         seen[case_id] = number
         cases.append(
             Case(
@@ -95,6 +113,7 @@ def read_cases(path: Path) -> list[Case]:
                 safety=row.get("safety", False),
             )
         )
+    _raise_all(problems)
     if not cases:
         raise EvalFileError(f"{path.name} holds no questions")
     return cases
@@ -104,6 +123,11 @@ def _row_problem(row: object) -> str | None:
     """What is wrong with one question object, in the terms of the README's question-file format."""
     if not isinstance(row, dict):
         return "not a question object ({...})"
+    unknown = [key for key in row if key not in FIELDS]
+    if unknown:  # "answerble": false would be read as in scope
+        return f'unknown field "{unknown[0]}" (the fields are {", ".join(FIELDS)})'
+    if "id" in row and (not isinstance(row["id"], (str, int)) or isinstance(row["id"], bool)):
+        return '"id" must be a text or a number'
     if not isinstance(row.get("question"), str) or not row["question"].strip():
         return '"question" must be a non-empty text'
     for key in ("history", "gold", "exercises"):
@@ -120,18 +144,24 @@ def _row_problem(row: object) -> str | None:
 
 def check_cases(coach: Coach, cases: list[Case]) -> None:
     """Raise `EvalFileError` for a question the coach would refuse to read (empty once cleaned, too
-    long) or an expected exercise no card is called, naming the question's id: a typo must not skew
-    the figures nor stop the run halfway."""
+    long), an expected exercise no card is called, or a gold quote no article holds, naming each
+    question's id: a typo must not skew the figures nor stop the run halfway."""
+    bodies = [normalise_text(a.body) for a in coach.loaded.index.articles.values()]
+    problems = []
     for case in cases:
         try:
             coach.check_question(case.question)
         except CoachError as exc:
-            raise EvalFileError(f'question "{case.id}": {exc}') from exc
+            problems.append(f'question "{case.id}": {exc}')
         unknown = [name for name in case.exercises if coach.exercise(name) is None]
         if unknown:
-            raise EvalFileError(
+            problems.append(
                 f'question "{case.id}": no exercise card is called {", ".join(map(repr, unknown))}'
             )
+        for quote in case.gold:
+            if not any(normalise_text(quote) in body for body in bodies):
+                problems.append(f'question "{case.id}": no article holds the gold quote "{quote[:60]}"')
+    _raise_all(problems)
 
 
 def gold_rank(answer: Answer, gold: list[str], depth: int = 3) -> int | None:

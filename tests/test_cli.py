@@ -238,10 +238,28 @@ def test_eval_prints_figures_and_json(env: Settings, tmp_path) -> None:
             '{"id": "e2", "question": "hips?", "exercises": ["nonexistent thing"]}',
             "no exercise card is called",
         ),
+        # A misspelt field would be ignored ("answerble": false read as in scope), a misspelt gold
+        # quote scored as a miss.
+        ('{"question": "best shoes?", "answerble": false}', 'line 1: unknown field "answerble"'),
+        (
+            '{"id": "g1", "question": "how heavy?", "gold": ["begin with the lightest posible bar"]}',
+            'question "g1": no article holds the gold quote "begin with the lightest posible bar"',
+        ),
     ]:
         bad.write_text(rows + "\n", encoding="utf-8")
         wrong = runner.invoke(app, ["eval", str(bad)])
         assert wrong.exit_code == 1 and message in wrong.stderr, wrong.output
+
+
+def test_eval_names_every_mistake_of_a_file_in_one_run(env: Settings, tmp_path) -> None:
+    questions = tmp_path / "q.jsonl"
+    rows = ['{"question": "hips?", "safety": "no"}', "not json", '{"id": "x", "question": "knees?"}']
+    questions.write_text("\ufeff" + "\n".join(rows) + "\n", encoding="utf-8")  # with a byte-order mark
+    result = runner.invoke(app, ["eval", str(questions)])
+    assert result.exit_code == 1
+    assert 'line 1: "safety" must be true or false' in result.stderr and "line 2 is not JSON" in result.stderr
+    questions.write_text("\ufeff" + rows[2] + "\n", encoding="utf-8")
+    assert runner.invoke(app, ["eval", str(questions)]).exit_code == 0
 
 
 def test_chat_skips_blank_lines_and_ends_on_exit(env: Settings) -> None:
