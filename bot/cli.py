@@ -306,11 +306,13 @@ def index(
                 fail(str(exc))
         # What the coach derives from the build (the embeddings of concerns and not-covered topics)
         # is worked out now and stored with it, not at the first question.
-        coach.adopt(fresh)
+        loaded = coach.adopt(fresh)
         blocked = [p for p in fresh.problems if p.path == config.index_dir]
         for problem in fresh.problems:
             label = "Warning:" if problem in blocked else "Skipped"
             err.print(f"[yellow]{label}[/] {escape(str(problem))}", highlight=False)
+        for problem in loaded.problems[len(fresh.problems) :]:  # a card left out of every answer
+            err.print(f"[yellow]Warning:[/] exercise card {escape(str(problem))}", highlight=False)
         manifest = fresh.index.manifest
         articles = len(manifest["articles"])
         chunks = sum(a["chunks"] for a in manifest["articles"].values())

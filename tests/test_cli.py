@@ -331,3 +331,14 @@ def test_square_brackets_in_titles_and_problems_are_text_not_terminal_markup(env
     (env.knowledge_dir / "not-covered.yaml").write_text("- [/b]: x: y\n")
     checked = runner.invoke(app, ["check"])
     assert checked.exit_code == 1 and "[/b]" in checked.output and "Traceback" not in checked.output
+
+
+def test_index_names_a_broken_exercise_card(env: Settings) -> None:
+    """`coach index` is where a maintainer looks after an edit: a card left out of every answer is
+    named there too, not only by `check` and when answering."""
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    card = env.exercises_dir / "glute-bridge.md"
+    card.write_text(card.read_text(encoding="utf-8").replace("cue:", "queue:"), encoding="utf-8")
+    result = runner.invoke(app, ["index"])
+    assert result.exit_code == 0
+    assert "Warning: exercise card glute-bridge.md: is missing cue" in " ".join(result.stderr.split())
