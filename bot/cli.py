@@ -483,7 +483,8 @@ def add(
         for topic, article in covered:
             err.print(
                 f"Note: knowledge/not-covered.yaml lists {topic!r}, but {article.path.name} covers it; "
-                "questions about it stay refused while it is listed.",
+                "questions naming it are refused while it is listed (add --yes, or answer yes below, "
+                "to remove it).",
                 highlight=False,
                 markup=False,
             )

@@ -122,8 +122,23 @@ def draft(path: Path, settings: Settings, title: str | None = None, force: bool 
                 f"{path.name}: the title {checked.title!r} is already used by {article.path.name}; use --force"
             )
     if target.exists() and not force:
+        there = next((a for a in existing if a.path.name == target.name), None)
+        if (
+            there is not None
+            and there.title.lower() != checked.title.lower()
+            and similarity(checked.body, there.body) < EDITED
+        ):
+            # A new article that happens to share a file name would replace an unrelated one.
+            raise AddError(
+                f"{target.name} already exists in {settings.articles_dir} as another article "
+                f"({there.title!r}); rename {path.name} to add it beside that one, or use --force to replace it"
+            )
         raise AddError(f"{target.name} already exists in {settings.articles_dir}; use --force to replace it")
     return Draft(source=path, target=target, text=text, title=checked.title)
+
+
+# Shared text from which a file of the same name is an edit of the article there, not another one.
+EDITED = 0.5
 
 
 def _validate(text: str, path: Path, max_bytes: int) -> Article:
@@ -187,7 +202,7 @@ def covered_topics(settings: Settings, articles: Sequence[Article]) -> list[Prob
         Problem(
             path,
             f"lists {topic!r}, but {a.path.name} (“{a.title}”) covers it: remove it from the list, "
-            "or questions about it stay refused",
+            "or questions naming it are refused",
         )
         for topic, a in topics_covered(settings, articles)
     ]

@@ -52,6 +52,11 @@ def test_nothing_existing_is_overwritten_without_force(env: Settings, tmp_path) 
     forced = runner.invoke(app, ["add", str(source), "--force"])
     assert forced.exit_code == 0
     assert "mountain trail" in (env.articles_dir / "my-article.md").read_text(encoding="utf-8")
+    # Another article under the same file name is told apart from an edit: it would replace this one.
+    source.write_text('---\ntitle: "Protein for Lifters"\n---\nEat enough protein on gym days.\n')
+    other = runner.invoke(app, ["add", str(source)])
+    assert other.exit_code == 1
+    assert "already exists in" in other.stderr and "as another article ('One-Leg Strength" in other.stderr
 
 
 def test_duplicates_title_clashes_and_bad_bytes_are_refused(env: Settings, tmp_path) -> None:
