@@ -841,7 +841,7 @@ def refresh(
     keep = set(previous.manifest["articles"]) if previous is not None else indexed_ids(index_dir)
     articles, problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
     if previous is not None:
-        articles, problems = _last_good(articles, problems, previous)
+        articles, problems = last_good(articles, problems, previous)
     if not articles:
         raise KnowledgeError(f"no readable article in {settings.articles_dir}")
     if previous is not None and reason is None and not force:
@@ -872,7 +872,7 @@ def refresh(
     return Refresh(index, report, (*problems, memory), reason)
 
 
-def _last_good(
+def last_good(
     articles: list[Article], problems: list[Problem], previous: Index
 ) -> tuple[list[Article], list[Problem]]:
     """An indexed article whose file is still there but no longer loads (a bad byte, broken front

@@ -27,6 +27,18 @@ MAX_YAML_ALIASES = 10
 MAX_YAML_DEPTH = 20
 
 
+def not_utf8(raw: bytes, exc: UnicodeDecodeError) -> str:
+    """Where a file stops being UTF-8, as a maintainer finds it in an editor, and what it looks like."""
+    line = raw.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+    guess = ""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[1:2] == b"\x00":
+        guess = "; it looks like UTF-16"
+    elif b"\x00" not in raw:
+        guess = "; it looks like Latin-1 or Windows-1252"
+    return f"bad byte 0x{raw[exc.start]:02x} on line {line}, column {column}{guess}"
+
+
 class KnowledgeError(Exception):
     """The knowledge folder itself cannot be used (missing, or no readable article)."""
 
@@ -155,7 +167,7 @@ def _read_markdown(
     try:
         text = printable(raw.decode("utf-8"))  # a terminal escape in an article never reaches a terminal
     except UnicodeDecodeError as exc:
-        return Problem(path, f"is not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8")
+        return Problem(path, f"is not UTF-8 text ({not_utf8(raw, exc)}); save it as UTF-8")
     if not text.lstrip("\ufeff").startswith("---"):
         return Problem(
             path, f"has no front matter: start the file with a '---' block holding at least {first_key}:"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import unicodedata
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import Settings
-from bot.index import indexed_ids
+from bot.index import IndexUnusable, indexed_ids, last_good, load
 from bot.knowledge import (
     MAX_ARTICLE_BYTES,
     SAME_TEXT,
@@ -19,6 +20,7 @@ from bot.knowledge import (
     load_articles,
     load_catalog,
     normalise_text,
+    not_utf8,
 )
 from bot.models import Article, Problem
 
@@ -81,7 +83,7 @@ def read_source(path: Path, max_bytes: int = MAX_ARTICLE_BYTES) -> tuple[str, st
     try:
         text = raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
-        raise AddError(f"{path.name}: is not UTF-8 text (bad byte at position {exc.start})") from exc
+        raise AddError(f"{path.name}: is not UTF-8 text ({not_utf8(raw, exc)}); save it as UTF-8") from exc
     if path.suffix.lower() == ".txt":
         first, _, _ = text.strip().partition("\n")
         return text, first.strip() or None
@@ -177,6 +179,11 @@ def check(settings: Settings) -> list[Problem]:
             )
         except KnowledgeError as exc:  # the folder cannot be listed
             article_problems = [Problem(settings.articles_dir, str(exc))]
+        if keep:
+            # An indexed article that no longer loads is answered from its last indexed version: the
+            # cards quoting it are checked against that, not reported as citing an unknown article.
+            with contextlib.suppress(IndexUnusable, OSError):
+                articles, article_problems = last_good(articles, article_problems, load(settings.index_dir))
         problems.extend(article_problems)
         problems.extend(_shared_titles(articles))
         if not articles and not any(p.path == settings.articles_dir for p in article_problems):

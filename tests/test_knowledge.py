@@ -55,7 +55,8 @@ def test_each_bad_file_gets_one_clear_problem_and_the_rest_load(tmp_path: Path) 
     assert "missing a title" in messages["no-title.md"]
     assert "empty body" in messages["empty.md"]
     assert "broken front matter" in messages["broken.md"]
-    assert "not UTF-8" in messages["latin1.md"]
+    assert "not UTF-8" in messages["latin1.md"] and "on line " in messages["latin1.md"]
+    assert "looks like Latin-1" in messages["latin1.md"]
     assert "not a Markdown file" in messages["notes.txt"]
     assert "same text as copy.md" in messages["good.md"]
     assert all(str(p).startswith(p.path.name) for p in problems)

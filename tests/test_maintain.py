@@ -245,3 +245,15 @@ def test_an_empty_exercise_card_asks_for_its_name(env: Settings) -> None:
         "empty.md: has no front matter: start the file with a '---' block holding at least name:"
         in result.stderr
     )
+
+
+def test_a_bad_byte_in_an_indexed_article_is_the_one_problem_check_reports(env: Settings) -> None:
+    """The article is answered from its last indexed version, so the cards quoting it still hold:
+    `check` names the article's bad byte by line, not five cards "citing an unknown article"."""
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    article = env.articles_dir / "runner-deadlift.md"
+    article.write_bytes(article.read_bytes() + b"\xe9")
+    result = runner.invoke(app, ["check"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "runner-deadlift.md: is not UTF-8 text (bad byte 0xe9 on line" in output
+    assert "unknown article" not in output and "1 problem(s)" in output
