@@ -160,13 +160,13 @@ async def test_mention_refusals_reply_in_place(discord_env: FakeDiscord, start_b
     await start_bot(cooldown_rate=1, cooldown_seconds=60)
 
     await fake.send_message(content=f"<@{fake.BOT_ID}>")  # no question: how to ask
-    long = await fake.send_message(content=f"<@{fake.BOT_ID}> " + "why " * 200)
+    long = await fake.send_message(content=f"<@{fake.BOT_ID}> " + "why " * 300)
     await fake.send_message(content=f"<@{fake.BOT_ID}> {QUESTION}")
     again = await fake.send_message(content=f"<@{fake.BOT_ID}> {QUESTION}")
 
     help_, too_long, slow_down = fake.bot_messages(fake.CHANNEL_ID)
     assert help_["content"].startswith("I answer from the club's 5 articles")
-    assert too_long["content"].startswith("That question is 799 characters long")
+    assert too_long["content"].startswith("That question is 1199 characters long")
     assert too_long["message_reference"]["message_id"] == long["id"]
     assert slow_down["content"].startswith("Easy pace! ⏱️ You can ask 1 question every 60 seconds")
     assert slow_down["message_reference"]["message_id"] == again["id"]
