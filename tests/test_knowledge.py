@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 from bot.knowledge import load_articles, load_catalog, normalise_text
@@ -180,3 +181,14 @@ def test_an_article_of_headings_only_is_reported(knowledge: Path) -> None:
     assert ("outline.md", "has only headings: the article text goes under them") in {
         (p.path.name, p.message) for p in problems
     }
+
+
+def test_a_dosage_is_shown_only_when_it_is_a_dose() -> None:
+    from bot.models import Exercise
+
+    card = Exercise("x", "X", (), (), ("Stand.",), "Brace.")
+    assert replace(card, dosage="2–3 sets of 8–12 reps").dose == "2–3 sets of 8–12 reps"
+    assert replace(card, dosage="30–60 seconds per area").dose is not None
+    # A cue or a piece of advice is no dose.
+    assert replace(card, dosage="Hold this position for two to three breaths.").dose is None
+    assert replace(card, dosage="Hamstrings are best trained using low reps and heavy weights.").dose is None

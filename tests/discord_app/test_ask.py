@@ -49,8 +49,8 @@ async def test_ask_defers_then_answers_with_an_embed(discord_env: FakeDiscord, s
     # A compact card: why, the cue and the dose; the steps are on the full card (/exercise, Harder).
     card = cards[0]["description"]
     assert card.startswith("The exercise you asked about") and "**Cue:** Butt out" in card
-    # "Hold this position for two to three breaths" is a cue, not a dose: no Dosage line.
-    assert "1. " not in card and "Harder:" not in card and "Dosage" not in card
+    assert "1. " not in card and "Harder:" not in card
+    assert "**Dosage:** 2–3 sets of 6–8 slow reps with the lightest bar" in card and "(club guidance)" in card
     ids = [i for i in custom_ids(ix.original) if not i.startswith("http")]
     assert ids[0].startswith("coach:fb:up:") and ids[1].startswith("coach:fb:down:")
     assert ids[0].split(":")[-1] == ids[1].split(":")[-1]
