@@ -127,6 +127,16 @@ def yaml_loader() -> type:
             finally:
                 self.open_anchors.pop()
 
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            # A key given twice ("title:" on two lines) would silently keep the second.
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if isinstance(key, str) and key in seen:
+                    raise FrontMatterRefused(f"gives {key!r} twice (line {key_node.start_mark.line + 1})")
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
     return BoundedLoader
 
 
@@ -169,9 +179,8 @@ def _read_markdown(
     except UnicodeDecodeError as exc:
         return Problem(path, f"is not UTF-8 text ({not_utf8(raw, exc)}); save it as UTF-8")
     if not text.lstrip("\ufeff").startswith("---"):
-        return Problem(
-            path, f"has no front matter: start the file with a '---' block holding at least {first_key}:"
-        )
+        what = "is empty" if not text.strip("\ufeff \t\r\n") else "has no front matter"
+        return Problem(path, f"{what}: start the file with a '---' block holding at least {first_key}:")
     try:
         # parse, not loads: a Post is built with **metadata, which fails on keys that are not text.
         metadata, content = frontmatter.parse(text.lstrip("\ufeff"), handler=_front_matter_handler())
@@ -247,7 +256,7 @@ def load_articles(
         if not path.is_file():
             if path.suffix.lower() in (".md", ".txt"):  # named like an article, but not one to read
                 why = "is a link to nothing" if path.is_symlink() and not path.exists() else "is not a file"
-                problems.append(Problem(path, f"{why}; skipped"))
+                problems.append(Problem(path, why))
             continue
         article = load_article(path, max_bytes)
         if isinstance(article, Problem):

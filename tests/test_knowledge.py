@@ -2,6 +2,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.knowledge import load_articles, load_catalog, normalise_text
+from bot.models import Article
 
 GOOD = "---\ntitle: Hip Hinge Basics\n---\nThe hip hinge is the isolated movement of a stable trunk at the hip.\n"
 
@@ -167,8 +168,8 @@ def test_a_link_to_nothing_or_a_folder_named_like_an_article_is_reported(knowled
     articles, problems = load_articles(articles_dir)
     assert len(articles) == 5
     assert {(p.path.name, p.message) for p in problems} >= {
-        ("gone.md", "is a link to nothing; skipped"),
-        ("drafts.md", "is not a file; skipped"),
+        ("gone.md", "is a link to nothing"),
+        ("drafts.md", "is not a file"),
     }
 
 
@@ -192,3 +193,13 @@ def test_a_dosage_is_shown_only_when_it_is_a_dose() -> None:
     # A cue or a piece of advice is no dose.
     assert replace(card, dosage="Hold this position for two to three breaths.").dose is None
     assert replace(card, dosage="Hamstrings are best trained using low reps and heavy weights.").dose is None
+
+
+def test_a_key_given_twice_in_front_matter_is_named(tmp_path: Path) -> None:
+    """Two "title:" lines would silently keep the second; the file is refused, naming the key."""
+    from bot.knowledge import load_article
+
+    path = tmp_path / "twice.md"
+    path.write_text('---\ntitle: "Hill Strength"\ntitle: "Hills"\n---\nClimb.\n', encoding="utf-8")
+    problem = load_article(path)
+    assert not isinstance(problem, Article) and "gives 'title' twice (line 3)" in problem.message

@@ -241,10 +241,7 @@ def test_add_says_why_a_web_address_a_folder_or_a_pdf_cannot_be_added(env: Setti
 def test_an_empty_exercise_card_asks_for_its_name(env: Settings) -> None:
     (env.knowledge_dir / "exercises" / "empty.md").write_text("", encoding="utf-8")
     result = runner.invoke(app, ["check"])
-    assert (
-        "empty.md: has no front matter: start the file with a '---' block holding at least name:"
-        in result.stderr
-    )
+    assert "empty.md: is empty: start the file with a '---' block holding at least name:" in result.stderr
 
 
 def test_a_bad_byte_in_an_indexed_article_is_the_one_problem_check_reports(env: Settings) -> None:
