@@ -306,6 +306,9 @@ def index(
                 fail(str(exc))
         # What the coach derives from the build (the embeddings of concerns and not-covered topics)
         # is worked out now and stored with it, not at the first question.
+        unread = next((p for p in fresh.problems if p.path == config.articles_dir), None)
+        if unread is not None:
+            fail(f"nothing indexed: {unread}")
         loaded = coach.adopt(fresh)
         blocked = [p for p in fresh.problems if p.path == config.index_dir]
         for problem in fresh.problems:

@@ -139,8 +139,8 @@ class Coach:
             self.notify(f"Index updated ({fresh.reason}).")
         for problem in () if quiet else fresh.problems:
             # A file that could not be used is skipped; the index folder itself can only warn.
-            is_index = problem.path == self.settings.index_dir
-            self.notify(f"Warning: {problem}" if is_index else f"Skipped {problem}")
+            is_folder = problem.path in (self.settings.index_dir, self.settings.articles_dir)
+            self.notify(f"Warning: {problem}" if is_folder else f"Skipped {problem}")
         index = fresh.index
         catalog, catalog_problems = load_catalog(self.settings.exercises_dir, index.articles.values())
         for problem in () if quiet else catalog_problems:

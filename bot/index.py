@@ -815,7 +815,7 @@ def refresh(
     memory), with a problem saying so. Raises `KnowledgeError` when the folder is missing or holds no
     readable article.
     """
-    from bot.knowledge import KnowledgeError, load_articles
+    from bot.knowledge import FolderUnreadable, KnowledgeError, load_articles
 
     index_dir = settings.index_dir
     state = knowledge_state(settings.articles_dir)
@@ -839,7 +839,14 @@ def refresh(
             stored = tuple(load_articles(settings.articles_dir, keep, settings.max_article_bytes)[1])
         return Refresh(previous, None, stored, reason)
     keep = set(previous.manifest["articles"]) if previous is not None else indexed_ids(index_dir)
-    articles, problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
+    try:
+        articles, problems = load_articles(settings.articles_dir, keep, settings.max_article_bytes)
+    except FolderUnreadable as exc:
+        if previous is None:
+            raise
+        # Members keep their answers while a maintainer fixes the folder's permissions.
+        unread = Problem(settings.articles_dir, f"{exc}; answering from the last index until it can be read")
+        return Refresh(previous, None, (unread,), reason)
     if previous is not None:
         articles, problems = last_good(articles, problems, previous)
     if not articles:

@@ -43,6 +43,10 @@ class KnowledgeError(Exception):
     """The knowledge folder itself cannot be used (missing, or no readable article)."""
 
 
+class FolderUnreadable(KnowledgeError):
+    """The articles folder is there, but the coach may not list it (its permissions)."""
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The exercise catalog by slug, with lookups by name or alias."""
@@ -251,7 +255,7 @@ def load_articles(
     try:
         paths = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     except OSError as exc:
-        raise KnowledgeError(f"cannot read the knowledge folder {folder} ({exc.strerror or exc})") from exc
+        raise FolderUnreadable(f"cannot read the knowledge folder {folder} ({exc.strerror or exc})") from exc
     for path in paths:
         if not path.is_file():
             if path.suffix.lower() in (".md", ".txt"):  # named like an article, but not one to read

@@ -208,6 +208,16 @@ def test_an_unreadable_knowledge_folder_is_one_clear_line(
         assert result.exit_code != 0 and isinstance(result.exception, SystemExit), command
         assert "cannot read the knowledge folder" in result.output and "Permission denied" in result.output
         assert "Traceback" not in result.output
+    # Once indexed, members keep their answers from the last index while the folder is unreadable;
+    # `coach index` still fails, as it can index nothing.
+    blocked.clear()
+    assert runner.invoke(app, ["index"]).exit_code == 0
+    blocked.add(env.articles_dir)
+    asked = runner.invoke(app, ["ask", "how do I do the runner deadlift?"])
+    assert asked.exit_code == 0 and "[1]" in asked.stdout
+    assert "answering from the last index until it can be read" in " ".join(asked.stderr.split())
+    indexed = runner.invoke(app, ["index"])
+    assert indexed.exit_code == 1 and "nothing indexed: " in indexed.stderr
     blocked.clear()
     blocked.add(env.knowledge_dir / "exercises")
     _, problems = load_catalog(env.knowledge_dir / "exercises")
