@@ -39,13 +39,13 @@ ONE_LEGGED = re.compile(
 # name just after one of these words (or joined to such a name by "and"/"or") is the setting of the
 # question, not its subject.
 WHAT_TO_DO = re.compile(
-    r"\bwhat\s+(?:should|can|could|do)\s+i\s+do\b|\banything\s+(?:i\s+can\s+do|to\s+do)\b"
+    r"\bwhat\s+(?:should|can|could|do)\s+i\s+do\b|\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|could)\s+do|to\s+do)\b"
 )
 AROUND = re.compile(
-    r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of)\s+"
+    r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of|finished|just\s+did)\s+"
     r"(?:(?:a|an|the|my|some|heavy|big|hard|light)\s+)*$"
 )
-AND_OR = re.compile(r"\s+(?:and|or)\s+")
+AND_OR = re.compile(r"\s+(?:and|or|n|&)\s+")
 # "my gym day is squats and deadlifts, anything missing?": the exercises named are what the member
 # already does; the question asks for something else.
 SOMETHING_ELSE = re.compile(

@@ -231,6 +231,13 @@ def test_what_to_do_after_an_exercise_suggests_something_else(suggester: Suggest
     # Only a request for what to do, and only for the name that follows "after".
     assert "squat" in slugs(suggester.suggest("is my squat wrong? my back aches the day after", (), []))
     assert slugs(suggester.suggest("what should I do after a run: squats?", (), []))[0] == "squat"
+    # "anything i should do after...", and what the member "just finished", are asked the same way.
+    squat_day = slugs(
+        suggester.suggest("anything i should do after heavy squat day so my hips dont get stiff?", (), [])
+    )
+    assert squat_day and not any("squat" in slug for slug in squat_day)
+    finished = "just finished heavy squats n deads. anything i should do after to not feel locked up"
+    assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(finished, (), [])))
 
 
 def test_the_weights_come_from_settings(knowledge: Path) -> None:
