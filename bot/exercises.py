@@ -61,9 +61,12 @@ NOT_HELPING = re.compile(
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
 # turn before, which are then the setting of the question.
 AFTER_THEM = re.compile(r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that)\b")
-# "what should I pair it with?": the exercise of the turn before is the one to go with, not the answer.
+# "what should I pair it with?", "which exercise strengthens it?": the exercise of the turn before is
+# what the answer goes with or trains, not the answer.
 PAIRED_WITH = re.compile(
     r"\b(?:pair|combine|match|partner|superset|mix)\w*\s+(?:it|them|that|those|this|these|em)\s+with\b|"
+    r"\b(?:exercises?|lifts?|moves?|drills?|workouts?)\s+(?:(?:that|which|to)\s+)?(?:\w+\s+)?"
+    r"(?:trains?|strengthens?|builds?|works?|helps?|improves?|targets?)\s+(?:it|them|that|this|those|these)\b|"
     r"\b(?:go|goes)\s+(?:well\s+)?with\s+(?:it|them|that|those|this|these)\b|"
     r"\balongside\s+(?:it|them|that|those|this|these)\b"
 )

@@ -218,6 +218,9 @@ def test_an_exercise_the_passages_found_name_is_covered_whatever_its_cosine(real
     assert answer.answered and "100-Up" in answer.passages[0].text
     assert answer.exercises and answer.exercises[0].exercise.name == "100-Up"
     # Planks are strength training, whose article passage says why they fail to inspire (cosine 0.26).
+    # The exercise that trains the one asked about before comes first, then that one.
+    trains = coach.ask("Which exercise strengthens it?", ["What is the pawback?"])
+    assert [s.exercise.name for s in trains.exercises][:2] == ["Runner Deadlift", "Pawback"]
     planks = coach.ask("are planks a waste of time")
     assert planks.answered and "planks" in planks.sentences[0].text
 
