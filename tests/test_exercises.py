@@ -46,6 +46,8 @@ def test_no_gym_prefers_cards_without_equipment(suggester: Suggester) -> None:
     assert found
     for s in found:
         assert all("optional" in item for item in s.exercise.equipment), s.exercise.slug
+    # Strength work, not the warm-up drill done just before a run.
+    assert "bouncy-bodyweight-squat" not in slugs(found)
 
 
 def test_a_short_name_means_the_article_s_own_exercise(suggester: Suggester, knowledge: Path) -> None:
