@@ -366,6 +366,10 @@ class Coach:
             # "how many reps tho" about the card just suggested is about that exercise, not about
             # training programmes in general (a not-covered topic it is close to in meaning).
             found = replace(found, topic_meaning=None)
+        elif context and (own := loaded.retriever.not_covered.found(question)):
+            # "which shoes should I wear for them?" after hip thrusts is about shoes: a follow-up is
+            # judged on its own subject, and on how close its own words come to a passage.
+            found = replace(found, off_topic=tuple(own), best_dense=loaded.retriever.closest(alone))
         # "how many sets of lunges, and which shoes should i wear?": the shoes are a part of their own,
         # said to be not covered; the lunges are still answered.
         asked, left_out = self._covered_parts(loaded, question) if safety is None else (question, [])

@@ -373,6 +373,11 @@ class Retriever:
         matrix = self.index.sentence_vectors[np.asarray(rows, dtype=np.int64)]
         return np.asarray(matrix @ np.asarray(vector, dtype=np.float32), dtype=np.float64)
 
+    def closest(self, vector: np.ndarray) -> float:
+        """The cosine of the chunk nearest a question embedded as `vector`."""
+        found = self._faiss(self.index.faiss, np.asarray(vector, dtype=np.float32)[None], 1)[0]
+        return max(found.values(), default=0.0)
+
     def topic_match(self, vector: np.ndarray) -> tuple[str, float] | None:
         """The not-covered topic closest in meaning to a question embedded as `vector`."""
         if self.topic_vectors is None or not len(self.topic_vectors):

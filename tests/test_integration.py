@@ -321,6 +321,9 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     assert coach.ask("will strength training make my legs big and heavy?").answered
     # The follow-up is about food, whatever the turn before was about.
     assert not coach.ask("what should i eat before that?", ["how do i start deadlifting"]).answered
+    # The same for kit named by its word, however close the turn before was to a passage.
+    shoes = coach.ask("which shoes should I wear for them?", ["how many sets of hip thrusts?"])
+    assert not shoes.answered and shoes.coverage is not None and shoes.coverage.topic == "shoes"
     assert coach.ask("how heavy should I go on the runner deadlift?").answered
     # "how many reps tho" is about the exercise the answer before suggested first.
     before = coach.ask("no barbell at home tho, anything bodyweight?")
