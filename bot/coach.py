@@ -20,7 +20,7 @@ from bot.embedding import Embedder, EmbeddingError, make_embedder
 from bot.exercises import Names, Suggester, concern_list, specific_names
 from bot.exercises import Weights as SuggestWeights
 from bot.index import Index, Refresh, refresh
-from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog
+from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog, normalise_text
 from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
 from bot.retrieve import Retrieval, Retriever
 from bot.safety import red_flags
@@ -39,6 +39,9 @@ ABOUT_AN_EXERCISE = re.compile(
     r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead)\b",
     re.IGNORECASE,
 )
+# "how are they different from squats?", "which bit of the runner deadlift trains that": the follow-up
+# still asks of what the turn before was about.
+POINTS_BACK = re.compile(r"\b(?:they|them|those|these|it|its|that|this)\b", re.IGNORECASE)
 ANAPHORA = re.compile(
     r"\b(?:that|this|it|its|it's|those|these|them|they|there|one|ones|else)\b|\bthen\s*[?.!]*\s*$",
     re.IGNORECASE,
@@ -324,7 +327,24 @@ class Coach:
         k = len(history) - 1
         while k > 0 and self.is_follow_up(history[k]):
             k -= 1
-        return f"{history[k]} {question}"
+        return f"{self._moved_on(history[k], question)} {question}"
+
+    def _moved_on(self, before: str, question: str) -> str:
+        """The earlier turn asked of the exercise a follow-up moves on to: after "how many sets of hip
+        thrusts?", "ok and what about lunges?" asks how many sets of lunges. Unchanged when the
+        follow-up names no single new exercise, or points back at the earlier one ("how are they
+        different from squats?")."""
+        names = self.loaded.suggester.names
+        now, then = names(question), names(before)
+        if (
+            len(now) != 1
+            or not then
+            or now[0] in then
+            or names.pattern is None
+            or POINTS_BACK.search(question)
+        ):
+            return before
+        return names.pattern.sub(self.loaded.catalog.exercises[now[0]].name.lower(), normalise_text(before))
 
     def is_follow_up(self, question: str) -> bool:
         """A short question that goes on from the last turn: it opens on a connective ("and for

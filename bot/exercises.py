@@ -470,7 +470,11 @@ class Suggester:
         said = {*named_now, *earlier}  # what the member named in words
         if focus and focus not in named_now:
             named_now.append(focus)
+        # "ok and what about lunges?": an exercise named now is the subject; those of earlier turns
+        # count while the member names none, or points back at them ("how are they different from squats").
         named_before = [s for s in earlier if s not in named_now and s not in around]
+        if named_now and not THEM.search(lowered):
+            named_before = []
         if ONE_LEGGED.search(question.lower()):
             # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
             # one counts as mentioned earlier.

@@ -93,6 +93,11 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     assert c.is_follow_up("what do i do w my shoulders during it? mine kinda roll forward")
     instead = c.ask("they hurt my knees tho, what can i do instead", ("are squats good for runners?",))
     assert not any("squat" in s.exercise.slug for s in instead.exercises)
+    # "what about lunges?" asks the turn before's question of lunges; "they" still points back.
+    moved = c.query("ok and what about lunges?", ("how many sets of hip thrusts?",))
+    assert moved.startswith("how many sets of lunge") and "hip thrust" not in moved
+    back = c.query("how are they different from squats?", ("are hip thrusts good for speed?",))
+    assert back.startswith("are hip thrusts good for speed?")
     for turn in ["a", "b", "c", "d"]:
         conversation.add(turn)
     assert conversation.history == ("b", "c", "d")

@@ -375,3 +375,12 @@ def test_what_to_pair_an_exercise_with_is_the_one_the_passage_pairs_it_with(
     p = passage(suggester, knowledge, "weak-hips-and-glutes", "Dr Uhan recommends the power raise")
     paired = slugs(suggester.suggest("cool, what should i pair it with?", ("what's a power raise",), [p]))
     assert paired[:2] == ["hip-airplane", "single-leg-deadlift"] and "power-raise" in paired
+
+
+def test_an_exercise_named_in_a_follow_up_is_its_subject(suggester: Suggester) -> None:
+    # "what about lunges?" moves on to lunges; "how are they different from squats" still asks of
+    # the exercise of the turn before.
+    moved = slugs(suggester.suggest("ok and what about lunges?", ("how many sets of hip thrusts?",), []))
+    assert moved[0] == "lunge" and "hip-thrust" not in moved
+    back = slugs(suggester.suggest("how are they different from squats", ("are hip thrusts good?",), []))
+    assert "hip-thrust" in back
