@@ -213,6 +213,10 @@ def test_sets_and_reps_no_passage_gives_come_from_the_card_said_to_be_the_clubs(
     counted = replace(words, text="Do three sets of eight hip thrusts.")
     assert compose(templates, *args[1:4], [counted], *args[5:]).card_dose is None
     assert compose(templates, "why do hip thrusts help?", *args[2:]).card_dose is None
+    # A dose that opens a sentence is told in the middle of one: "suggests a few easy reps".
+    warm = replace(ex, dosage="A few easy reps (about 10–15) just before you run")
+    few = compose(templates, "how many reps?", *args[2:6], [Suggestion(warm)], *args[7:])
+    assert "suggests a few easy reps" in few.text
     # "How many of those?" asks the same; "how many times a week?" asks how often, which a dose does not say.
     assert compose(templates, "how many of those?", *args[2:]).card_dose is not None
     assert compose(templates, "how many times a week should i do them?", *args[2:]).card_dose is None
