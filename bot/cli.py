@@ -260,6 +260,8 @@ def chat(no_log: Annotated[bool, NO_LOG] = False) -> None:
             except EOFError:
                 out.print()
                 break
+            if not sys.stdin.isatty():  # piped in: show what was asked, as a terminal echoes it
+                out.print(question, markup=False, highlight=False, soft_wrap=True)
             if not question.strip():
                 continue
             if question.strip().lower() in QUIT:

@@ -268,6 +268,8 @@ def test_chat_skips_blank_lines_and_ends_on_exit(env: Settings) -> None:
     assert "Type exit or quit (or press Ctrl-D) to end." in result.stdout
     assert result.stdout.count("[1]") >= 1  # the question was answered
     assert result.stdout.count("you>") == 5  # two blank lines, the question, a blank line, exit: then done
+    # Piped in, each question is shown after its prompt, as a terminal would echo it.
+    assert "you> how do I do the runner deadlift?\n" in result.stdout
     ended = runner.invoke(app, ["chat"], input="how do I do the runner deadlift?\n")  # Ctrl-D
     assert ended.exit_code == 0 and "[1]" in ended.stdout
 
