@@ -66,6 +66,9 @@ def test_easier_follow_up_swaps_in_the_regression(suggester: Suggester) -> None:
 def test_a_plural_of_a_name_is_the_name(suggester: Suggester) -> None:
     assert suggester.names("how low should my RDLs go?") == ["runner-deadlift"]
     assert suggester.names("box squats or lunges?") == ["box-squat", "lunge"]
+    assert suggester.names("how many sets of eccentric hamstring raises?") == [
+        "eccentric-glute-hamstring-raise"
+    ]
 
 
 def test_a_version_of_an_exercise_is_named_by_its_words(suggester: Suggester) -> None:
