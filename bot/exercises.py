@@ -217,6 +217,25 @@ class Names(Matcher):
         return [slug for slug, only in setting.items() if only]
 
 
+def another_form(names: Matcher, sentence: str, asked: Sequence[str]) -> bool:
+    """Whether `sentence` speaks of a more general exercise than one `asked` about, by a qualified name:
+    "The formal deadlift quite simply involves lifting a bar from the ground" is not about the Runner
+    Deadlift, though the Deadlift's name is in it ("the deadlift" alone may mean it, see
+    `specific_names`)."""
+    if names.pattern is None or not asked:
+        return False
+    exercises = names.catalog.exercises
+    asked_names = [f" {normalise_text(exercises[a].name)} " for a in asked if a in exercises]
+    for m in names.pattern.finditer(normalise_text(sentence)):
+        said, slug = m.group(1), names.slugs[m.group(1)]
+        general = normalise_text(exercises[slug].name)
+        if slug in asked or said.startswith(general):
+            continue  # the exercise asked about, or a bare name
+        if any(f" {general} " in name for name in asked_names):
+            return True
+    return False
+
+
 def specific_names(names: Matcher, body: str) -> dict[str, str]:
     """In an article about one exercise, the shorter names that mean it: "the deadlift" in the Runner
     Deadlift article is the Runner Deadlift (the exercise it names most, when that name holds theirs)."""

@@ -218,6 +218,8 @@ class Weights:
     follows: float = 1.0
     # A follower sentence joins the lead only while it scores at most this far below it.
     margin: float = 4.0
+    # A sentence on another form of the exercise asked about, unless the question contrasts the two.
+    other_form: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,9 @@ class Candidate:
     # The heading (or article title) a sentence opening its section leans on ("## The Pawback" /
     # "This concept was introduced..."), shown before it.
     label: str = ""
+    # Whether it speaks of another form of the exercise asked about ("The formal deadlift..." for a
+    # question on the Runner Deadlift).
+    other_form: bool = False
 
     @property
     def shown(self) -> str:
@@ -525,6 +530,8 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
         score -= w.anecdote
     if not c.stands:
         score -= w.leaning
+    if c.other_form and focus.kind is not Kind.CONTRAST:
+        score -= w.other_form
     return score
 
 

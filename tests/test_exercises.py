@@ -387,3 +387,14 @@ def test_an_exercise_named_in_a_follow_up_is_its_subject(suggester: Suggester) -
     assert moved[0] == "lunge" and "hip-thrust" not in moved
     back = slugs(suggester.suggest("how are they different from squats", ("are hip thrusts good?",), []))
     assert "hip-thrust" in back
+
+
+def test_a_sentence_on_the_general_form_of_the_exercise_asked_about(suggester: Suggester) -> None:
+    from bot.exercises import another_form
+
+    formal = "The formal deadlift quite simply involves lifting a bar from the ground position to the waist."
+    assert another_form(suggester.names, formal, ["runner-deadlift"])
+    assert not another_form(suggester.names, formal, ["deadlift"])  # the one asked about
+    # A bare "deadlift" in the Runner Deadlift's article may mean it; and an unrelated exercise is no form.
+    assert not another_form(suggester.names, "The deadlift is among the three lifts.", ["runner-deadlift"])
+    assert not another_form(suggester.names, "Squats build the quads.", ["runner-deadlift"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -224,3 +225,26 @@ def test_a_label_is_the_subject_and_a_list_of_three_makes_parts() -> None:
         "what is the pawback",
         "how do i do it",
     ]
+
+
+def test_a_sentence_on_another_form_of_the_exercise_gives_way_unless_the_two_are_contrasted() -> None:
+    a, spans = article(
+        "The formal deadlift involves lifting a bar from the ground to the waist. "
+        "The runner deadlift begins at the waist and lowers slowly."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([5.3, 5.0]), limit=500)
+    pool = [replace(c, other_form=c.text.startswith("The formal")) for c in pool]
+    picked = summary.select("how do I do the runner deadlift?", pool, words())
+    assert picked[0].text.startswith("The runner deadlift")
+    # Asked for the difference, the other form is what the answer needs: no penalty.
+    formal = next(c for c in pool if c.other_form)
+    plain = replace(formal, other_form=False)
+    w, lexicon = summary.Weights(), words()
+    contrast = summary.Focus.of(
+        "what's the difference between the runner deadlift and a normal one?", lexicon
+    )
+    assert summary.answering(formal, contrast, lexicon, w) == summary.answering(plain, contrast, lexicon, w)
+    how = summary.Focus.of("how do I do the runner deadlift?", lexicon)
+    assert (
+        summary.answering(formal, how, lexicon, w) == summary.answering(plain, how, lexicon, w) - w.other_form
+    )
