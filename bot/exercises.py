@@ -70,6 +70,8 @@ PAIRED_WITH = re.compile(
     r"\b(?:go|goes)\s+(?:well\s+)?with\s+(?:it|them|that|those|this|these)\b|"
     r"\balongside\s+(?:it|them|that|those|this|these)\b"
 )
+# "why does that happen?": a follow-up pointing at what the turn before said.
+POINTS_AT = re.compile(r"\b(?:that|this|it|they|them|those|these)\b")
 # "they hurt my knees tho": a pronoun standing for the exercises of the turn before.
 THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
 HARDER = re.compile(
@@ -618,6 +620,10 @@ class Suggester:
         or names beside the same complaint without speaking well of it ("If your deadlift goes up, but
         you notice your hip flexors are crazy tight... no bueno")."""
         text = question.lower().replace("’", "'")
+        if history and POINTS_AT.search(text):
+            # "why does that happen?" after "my deadlift is going up but my hip flexors are crazy tight":
+            # the complaint of the turn before still stands.
+            text = f"{text}. {history[-1].lower().replace('’', chr(39))}"
         out: set[str] = set()
         for clause in CLAUSE_BREAK.split(text):
             if complains(clause):
@@ -627,7 +633,7 @@ class Suggester:
                 out |= named
         if not complains(text):
             return out
-        asked = set(self._terms(question))
+        asked = set(self._terms(text))
         for p in passages:
             for start, end in self._sentence_spans(p):
                 sentence = p.article.body[start:end]

@@ -163,6 +163,13 @@ def test_a_card_a_passage_ties_to_the_members_complaint_is_never_first(
     assert found and found[0] != "deadlift"
     # Without that passage, the member's words alone don't say the deadlift is to blame.
     assert slugs(suggester.suggest(question, (), []))[0] == "deadlift"
+    # "why does that happen?" goes on from the complaint of the turn before.
+    why = slugs(
+        suggester.suggest(
+            "why does that happen?", ("my deadlift is going up but my hip flexors feel locked",), [warns]
+        )
+    )
+    assert why and why[0] != "deadlift"
 
 
 def test_the_version_the_best_passage_recommends_goes_before_the_one_named(
