@@ -104,7 +104,15 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "pain getting worse": (
         PROFESSIONAL,
-        r"(?:pain|hurts?|aches?|aching)\b[^.]{0,40}\b(?:gets?|getting|got|grows?|growing)\s+worse",
+        r"(?:pain|hurts?|aches?|aching)\b[^.]{0,40}\b(?:gets?|getting|got|grows?|growing)\s+worse"
+        # "shin's been getting worse every run": a body part that worsens is a pain that does.
+        r"|\b(?:shin|knee|ankle|foot|heel|hip|calf|achilles|hamstring|groin|back)s?(?:'s)?\b[^.]{0,25}"
+        r"\b(?:gets?|getting|got|grows?|growing)\s+worse",
+    ),
+    # Pain in everyday walking: past what training soreness does.
+    "pain when walking": (
+        PROFESSIONAL,
+        r"(?:hurts?|pain\w*|aches?)\b[^.]{0,25}\b(?:just\s+|even\s+)*(?:walking|to\s+walk|when\s+i\s+walk)\b",
     ),
 }
 
@@ -123,7 +131,7 @@ SOMEONE_ELSE = re.compile(
     r"\s+(?:got|had|has|gets|broke|tore)\b[^.]{0,30}$"
 )
 PAST = re.compile(
-    r"\b(?:used\s+to|(?:yrs?|years?|months?)\s+ago|last\s+(?:yr|year|season|summer|winter|spring|autumn|fall)|"
+    r"\b(?:used\s+to|(?:yrs?|years?|months?)\s+(?:ago|back)|last\s+(?:yr|year|season|summer|winter|spring|autumn|fall)|"
     r"in\s+the\s+past|once\s+had)\b"
 )
 RESOLVED = re.compile(

@@ -24,6 +24,10 @@ ESCALATE = [
     ("my knee gave way and now it locks when i bend it", "see-professional"),
     ("my lower back twinged on deadlifts and now it shoots down my leg", "see-professional"),
     ("my hamstring went pop on the last rep", "see-professional"),
+    (
+        "shin's been getting worse every run for 2 weeks, now it hurts even just walking around",
+        "see-professional",
+    ),
 ]
 ORDINARY = [
     "my hips feel weak",
@@ -49,6 +53,9 @@ ORDINARY = [
     # A pop that is no injury: the bar's, or out of the bottom of a squat.
     "the pop of the bar off the floor, how fast should it be?",
     "how do i pop out of the bottom of a squat faster",
+    "tore my hamstring a couple yrs back, fully healed, but glute ham raises are still brutal",
+    "walking lunges hurt my knees a bit the day after",
+    "my form gets worse late in a race",
 ]
 
 
