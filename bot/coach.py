@@ -17,7 +17,7 @@ from bot.compose import Templates, cited_first, compose, full_markdown
 from bot.config import Settings
 from bot.coverage import assess
 from bot.embedding import Embedder, EmbeddingError, make_embedder
-from bot.exercises import Names, Suggester, another_form, concern_list, specific_names
+from bot.exercises import POINTS_BACK, Names, Suggester, another_form, concern_list, specific_names
 from bot.exercises import Weights as SuggestWeights
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog, normalise_text
@@ -39,9 +39,6 @@ ABOUT_AN_EXERCISE = re.compile(
     r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead)\b",
     re.IGNORECASE,
 )
-# "how are they different from squats?", "which bit of the runner deadlift trains that": the follow-up
-# still asks of what the turn before was about.
-POINTS_BACK = re.compile(r"\b(?:they|them|those|these|it|its|that|this)\b", re.IGNORECASE)
 ANAPHORA = re.compile(
     r"\b(?:that|this|it|its|it's|those|these|them|they|there|one|ones|else)\b|\bthen\s*[?.!]*\s*$",
     re.IGNORECASE,

@@ -70,8 +70,9 @@ PAIRED_WITH = re.compile(
     r"\b(?:go|goes)\s+(?:well\s+)?with\s+(?:it|them|that|those|this|these)\b|"
     r"\balongside\s+(?:it|them|that|those|this|these)\b"
 )
-# "why does that happen?": a follow-up pointing at what the turn before said.
-POINTS_AT = re.compile(r"\b(?:that|this|it|they|them|those|these)\b")
+# "why does that happen?", "how are they different from squats?": a follow-up pointing at what the
+# turn before said or named.
+POINTS_BACK = re.compile(r"\b(?:that|this|it|its|they|them|those|these)\b", re.IGNORECASE)
 # "they hurt my knees tho": a pronoun standing for the exercises of the turn before.
 THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
 HARDER = re.compile(
@@ -620,10 +621,11 @@ class Suggester:
         or names beside the same complaint without speaking well of it ("If your deadlift goes up, but
         you notice your hip flexors are crazy tight... no bueno")."""
         text = question.lower().replace("’", "'")
-        if history and POINTS_AT.search(text):
+        if history and POINTS_BACK.search(text):
             # "why does that happen?" after "my deadlift is going up but my hip flexors are crazy tight":
             # the complaint of the turn before still stands.
-            text = f"{text}. {history[-1].lower().replace('’', chr(39))}"
+            before = history[-1].lower().replace("’", "'")
+            text = f"{text}. {before}"
         out: set[str] = set()
         for clause in CLAUSE_BREAK.split(text):
             if complains(clause):
