@@ -112,7 +112,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     # Pain in everyday walking: past what training soreness does.
     "pain when walking": (
         PROFESSIONAL,
-        r"(?:hurts?|pain\w*|aches?)\b[^.]{0,25}\b(?:just\s+|even\s+)*(?:walking|to\s+walk|when\s+i\s+walk)\b",
+        r"(?:hurts?|pain\w*|aches?)\b[^.]{0,25}\b(?:just\s+|even\s+)*(?:walking|to\s+walk|when\s+i\s+walk)\b"
+        r"(?!\s+lunges?)",
     ),
 }
 

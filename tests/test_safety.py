@@ -55,6 +55,7 @@ ORDINARY = [
     "how do i pop out of the bottom of a squat faster",
     "tore my hamstring a couple yrs back, fully healed, but glute ham raises are still brutal",
     "walking lunges hurt my knees a bit the day after",
+    "my knee hurts a bit after walking lunges, is my form off?",
     "my form gets worse late in a race",
 ]
 
