@@ -42,7 +42,10 @@ LEANING = re.compile(
     r"thus|therefore|hence|and|or|then|which|such|both|he|she|his|her|here|again|still|yet|instead|"
     r"otherwise|plus|as a result|in addition|on the other hand)\b"
     # ...or on a short opening phrase and then one: "Once comfortable, they can move on to Hip Thrusts".
-    r"|^[\s\"'“‘(]*[a-z]+(?:\s+[a-z]+){0,3},\s+(?:this|that|these|those|it|they|them|their|he|she)\b",
+    r"|^[\s\"'“‘(]*[a-z]+(?:\s+[a-z]+){0,3},\s+(?:this|that|these|those|it|they|them|their|he|she)\b"
+    # ...or on a condition about it: "If this happens, ...", "When they do, ...".
+    r"|^[\s\"'“‘(]*(?:if|when|whenever|because|since|unless|once|until|as)\s+(?:this|that|these|those|it|they)\b"
+    r"(?!\s+comes?\s+to\b)",  # "When it comes to strength training..." leans on nothing
     re.IGNORECASE,
 )
 # A section's first sentence opening on one of these speaks of the heading's subject ("## The Pawback" /

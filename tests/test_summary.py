@@ -248,3 +248,11 @@ def test_a_sentence_on_another_form_of_the_exercise_gives_way_unless_the_two_are
     assert (
         summary.answering(formal, how, lexicon, w) == summary.answering(plain, how, lexicon, w) - w.other_form
     )
+
+
+def test_a_condition_about_what_came_before_leans_on_it() -> None:
+    # "If this happens" needs the sentence that says what happens; "When it comes to..." needs nothing.
+    assert summary.leans_back("If this happens, the butt and knees need to move rearward.")
+    assert summary.leans_back("If these were the only benefits there would be ample reason to lift.")
+    assert not summary.leans_back("When it comes to strength training the benefits are many.")
+    assert not summary.leans_back("If you lack hip rotation, you may rotate the pelvis instead.")
