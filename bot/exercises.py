@@ -484,9 +484,9 @@ class Suggester:
         around = self.names.around(question)
         paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not self.names(question)
         if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
-            around = [*around, *self.names(history[-1])]  # "what should I do after them?"
+            around = [*around, *self._named_last(history)]  # "what should I do after them?"
         elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
-            around = [*around, *self.names(history[-1])]  # "they hurt my knees, what can I do instead?"
+            around = [*around, *self._named_last(history)]  # "they hurt my knees, what can I do instead?"
         named_now = [s for s in self.names(question) if s not in around]
         earlier = self.names(" ".join(history))
         said = {*named_now, *earlier}  # what the member named in words
@@ -558,7 +558,7 @@ class Suggester:
         }
         chosen = self._versions_first(chosen, [*named_now, *named_before], concerned)
         if paired:  # "what should I pair it with?": what the passages recommend with it, then it
-            anchors = set(self.names(history[-1]))
+            anchors = set(self._named_last(history))
             mates = [s for s in chosen if s not in anchors and s in recommended]
             chosen = [*mates, *sorted(anchors & set(chosen), key=chosen.index)] + [
                 s for s in chosen if s not in mates and s not in anchors
@@ -584,6 +584,11 @@ class Suggester:
                 )
             )
         return out
+
+    def _named_last(self, history: Sequence[str]) -> list[str]:
+        """The exercises of the latest earlier turn that names any ("what should I do after it?" after
+        "how do I teach the runner deadlift?" and "how many reps?" is after the runner deadlift)."""
+        return next((named for turn in reversed(history) if (named := self.names(turn))), [])
 
     def _versions_first(self, chosen: list[str], named: Sequence[str], fitting: set[str]) -> list[str]:
         """A version of an exercise the member names goes before it when the version fits and the one
@@ -631,7 +636,7 @@ class Suggester:
             if complains(clause):
                 named = set(self.names(clause))
                 if not named and history and THEM.search(clause):
-                    named = set(self.names(history[-1]))  # "they hurt my knees", of the squats before
+                    named = set(self._named_last(history))  # "they hurt my knees", of the squats before
                 out |= named
         if not complains(text):
             return out

@@ -209,6 +209,13 @@ def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggeste
         suggester.suggest("what should i do after them so i dont get stiff", ("squats n deads?",), [])
     )
     assert after and after[0] not in {"squat", "deadlift"}
+    # "them" are the exercises of the latest turn that named any, not of a "how many reps?" between.
+    later = slugs(
+        suggester.suggest(
+            "what should i do after them so i dont get stiff", ("squats n deads?", "how many reps?"), []
+        )
+    )
+    assert not {"squat", "deadlift"} & set(later)
 
 
 def test_what_to_do_instead_of_an_exercise_is_something_else(suggester: Suggester, knowledge: Path) -> None:
