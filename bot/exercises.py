@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from bisect import bisect_left
@@ -220,6 +221,15 @@ class Names(Matcher):
         return [slug for slug, only in setting.items() if only]
 
 
+@functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
+def _mentions(names: Matcher, sentence: str) -> tuple[tuple[str, str], ...]:
+    """(the name as written, slug) of every exercise `sentence` names."""
+    assert names.pattern is not None
+    return tuple(
+        (m.group(1), names.slugs[m.group(1)]) for m in names.pattern.finditer(normalise_text(sentence))
+    )
+
+
 def another_form(names: Matcher, sentence: str, asked: Sequence[str]) -> bool:
     """Whether `sentence` speaks of a more general exercise than one `asked` about, by a qualified name:
     "The formal deadlift quite simply involves lifting a bar from the ground" is not about the Runner
@@ -229,8 +239,7 @@ def another_form(names: Matcher, sentence: str, asked: Sequence[str]) -> bool:
         return False
     exercises = names.catalog.exercises
     asked_names = [f" {normalise_text(exercises[a].name)} " for a in asked if a in exercises]
-    for m in names.pattern.finditer(normalise_text(sentence)):
-        said, slug = m.group(1), names.slugs[m.group(1)]
+    for said, slug in _mentions(names, sentence):
         general = normalise_text(exercises[slug].name)
         if slug in asked or said.startswith(general):
             continue  # the exercise asked about, or a bare name
