@@ -20,7 +20,7 @@ from bot.embedding import Embedder, EmbeddingError, make_embedder
 from bot.exercises import POINTS_BACK, Names, Suggester, another_form, concern_list, specific_names
 from bot.exercises import Weights as SuggestWeights
 from bot.index import Index, Refresh, refresh
-from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog, normalise_text
+from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog
 from bot.models import Answer, Exercise, Passage, Problem, Sentence, Suggestion
 from bot.retrieve import Retrieval, Retriever
 from bot.safety import red_flags
@@ -333,15 +333,9 @@ class Coach:
         different from squats?")."""
         names = self.loaded.suggester.names
         now, then = names(question), names(before)
-        if (
-            len(now) != 1
-            or not then
-            or now[0] in then
-            or names.pattern is None
-            or POINTS_BACK.search(question)
-        ):
+        if len(now) != 1 or not then or now[0] in then or POINTS_BACK.search(question):
             return before
-        return names.pattern.sub(self.loaded.catalog.exercises[now[0]].name.lower(), normalise_text(before))
+        return names.without(before, instead=self.loaded.catalog.exercises[now[0]].name.lower())
 
     def is_follow_up(self, question: str) -> bool:
         """A short question that goes on from the last turn: it opens on a connective ("and for

@@ -424,11 +424,11 @@ class Matcher:
         """Slugs named in `text`, in order of first mention."""
         return list(dict.fromkeys(self.all(text)))
 
-    def without(self, text: str) -> str:
-        """`text` (normalised) with the exercise names it holds taken out: "power raise" names a card,
-        not a wish for power."""
+    def without(self, text: str, instead: str = " ") -> str:
+        """`text` (normalised) with the exercise names it holds taken out ("power raise" names a card,
+        not a wish for power), or each put `instead` of another name."""
         norm = normalise_text(text)
-        return self.pattern.sub(" ", norm) if self.pattern is not None else norm
+        return self.pattern.sub(instead, norm) if self.pattern is not None else norm
 
     def mended(self, text: str) -> str:
         """`text` with the misspelt words of exercise names spelt right ("hip thursts" is hip thrusts):
