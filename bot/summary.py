@@ -374,16 +374,13 @@ def question_parts(question: str) -> list[str]:
     body = question[label.end() :] if label else question
     items = [i.strip(" ?") for i in body.split(",")]
     if len(items) >= 3 and question_kind(items[0]) is not Kind.OTHER:
-        pieces = [(i, True) for i in items]  # a list of parts: "how low, how many sets, sore lower back?"
+        pieces = items  # a list of parts: "how low, how many sets, sore lower back?"
     else:
-        pieces = _pieces(body)
         asking = [
-            (p, asked)
-            for p, asked in pieces
-            if asked or ASKING.match(p) or question_kind(p) is not Kind.OTHER
+            p for p, asked in _pieces(body) if asked or ASKING.match(p) or question_kind(p) is not Kind.OTHER
         ]
         pieces = asking if len(asking) > 1 else []
-    parts = [p for p, _ in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
+    parts = [p for p in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
     return parts if len(parts) > 1 else [question]
 
 
