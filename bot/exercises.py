@@ -569,9 +569,8 @@ class Suggester:
         if paired:  # "what should I pair it with?": what the passages recommend with it, then it
             anchors = set(self._named_last(history))
             mates = [s for s in chosen if s not in anchors and s in recommended]
-            chosen = [*mates, *sorted(anchors & set(chosen), key=chosen.index)] + [
-                s for s in chosen if s not in mates and s not in anchors
-            ]
+            rest = [s for s in chosen if s not in mates]  # the anchors lead it, in their order
+            chosen = [*mates, *sorted(rest, key=lambda s: s not in anchors)]
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
             chosen = [focus, *(s for s in chosen if s != focus)]
         chosen = self._variants(question, chosen)
