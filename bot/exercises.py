@@ -59,6 +59,15 @@ NOT_HELPING = re.compile(
     r"\b(?:but|yet|and|n)\s+(?:my|i)\b[^.?!]*?\b(?:still|hasn'?t\s+(?:changed|improved|helped)|"
     r"not\s+(?:working|helping|improving|changing))\b|\bnothing'?s?\s+(?:chang|work|help)\w*"
 )
+# "i squat like 2x bodyweight", "my whole gym routine is back squats and deadlifts": a statement of
+# what the member already does, up to the end of its clause. The exercises it names are the setting
+# of what they ask ("...is that enough?", "...why do my hips drop?"), not the answer.
+DOING = re.compile(
+    r"\bi\s+(?:can\s+|already\s+)?\w+(?:\s+(?:and|n|&)\s+\w+)?\s+(?:like\s+|about\s+|around\s+|over\s+|nearly\s+)?"
+    r"(?:\d|2x|twice|double|triple|my\s+body\s*weight|bodyweight|heavy\b)"
+    r"|\bmy\s+(?:whole\s+|current\s+|usual\s+)?(?:gym\s+|leg\s+|strength\s+|lifting\s+)?"
+    r"(?:routine|program(?:me)?|plan|day|sessions?|workouts?)\s+(?:is|are|=|consists\s+of)\b[^.?!;]*?(?=\bbut\b|[.?!;]|$)"
+)
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
 # turn before, which are then the setting of the question.
 AFTER_THEM = re.compile(r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that)\b")
@@ -124,6 +133,8 @@ CONTRASTED = re.compile(
     r"\b(?:unlike|rather\s+than|instead\s+of|as\s+opposed\s+to|compared\s+(?:to|with)|different\s+(?:from|than))\b[^,.;:]*"
 )
 
+# Where a sentence of the member's ends.
+SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 # Words shared by too many concerns to count on their own in a partial match.
 GENERIC_CONCERN_WORDS = frozenset(
     {
@@ -200,7 +211,26 @@ class Names(Matcher):
     def around(self, text: str) -> list[str]:
         """Slugs a request for what to do names only as its setting ("what should I do after
         squats?"), never as its subject; in a question asking what else to do ("anything missing?"),
-        every exercise it names."""
+        every exercise it names; in any question, what the member says they already do."""
+        doing = self.doing(text)
+        return [*doing, *(s for s in self._around(text) if s not in doing)]
+
+    def doing(self, text: str) -> list[str]:
+        """Slugs `text` names only in a statement of what the member already does ("i squat like 2x
+        bodyweight but my hips drop")."""
+        lowered = text.lower().replace("’", "'")
+        spans = [m.span() for m in DOING.finditer(lowered)] if self.pattern is not None else []
+        if not spans:
+            return []
+        inside = self(" ; ".join(lowered[a:b] for a, b in spans))
+        rest = list(lowered)
+        for a, b in spans:
+            rest[a:b] = " " * (b - a)
+        outside = self("".join(rest))
+        return [s for s in inside if s not in outside]
+
+    def _around(self, text: str) -> list[str]:
+        """The setting of a request for what to do, or of one asking what else."""
         norm = normalise_text(text)
         lowered = text.lower().replace("’", "'")
         if self.pattern is not None and SOMETHING_ELSE.search(lowered):
@@ -448,10 +478,17 @@ class Suggester:
         return facts.in_section(p.start) if facts is not None else set()
 
     def _concern_score(
-        self, slug: str, words: set[str], said: set[str] | None = None
+        self,
+        slug: str,
+        words: set[str],
+        said: set[str] | None = None,
+        texts: Sequence[set[str]] = (),
     ) -> tuple[float, str | None]:
         """The best of the card's concerns the member names, and more for each further one named in
-        full ("hip drop and weak glutes": the cards for both come before those for one)."""
+        full ("hip drop and weak glutes": the cards for both come before those for one). With the
+        member's `texts` (the terms of each sentence), a concern of several words is named in full only
+        where its words stand together in one sentence: "my hip flexors are tight... should I drop
+        deadlifts?" does not name "hip drop"."""
         best, label, full = 0.0, None, 0
         for concern, cterms, negated in self._concerns[slug]:
             if not cterms:
@@ -459,6 +496,8 @@ class Suggester:
             # "my glutes are not firing" names "glutes not firing" with the word its negation drops.
             shared = cterms & (said if negated and said is not None else words)
             share = len(shared) / len(cterms)
+            if share == 1 and texts and len(cterms) > 1 and not any(cterms <= t for t in texts):
+                share = (len(cterms) - 1) / len(cterms)
             if share < 1 and shared <= GENERIC_CONCERN_WORDS:
                 continue  # "strength" alone does not make "grip strength" a match
             score = (
@@ -497,7 +536,8 @@ class Suggester:
         elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
             around = [*around, *self._named_last(history)]  # "they hurt my knees, what can I do instead?"
         named_now = [s for s in self.names(question) if s not in around]
-        earlier = self.names(" ".join(history))
+        doing = {s for turn in history for s in self.names.doing(turn)}
+        earlier = [s for s in self.names(" ".join(history)) if s not in doing]
         said = {*named_now, *earlier}  # what the member named in words
         if focus and focus not in named_now:
             named_now.append(focus)
@@ -516,10 +556,13 @@ class Suggester:
         # What the member says they want or have; when pairing, not the name of the exercise to pair:
         # after "what's a power raise", "what should I pair it with?" is no wish for explosive power.
         before = history[-1] if history else ""
-        words = set(self._terms(question)) | set(
-            self._terms(self.names.without(before) if paired else before)
-        )
+        before_said = self.names.without(before) if paired else before
+        words = set(self._terms(question)) | set(self._terms(before_said))
         said_words = words | set(self._terms(unnegated(question)))
+        # Where a concern's words must stand together: a sentence of the question or of the turn
+        # before, or the close of that turn with the question ("what squat first?" "and to add weight?").
+        now, then = SENTENCE_END.split(question), SENTENCE_END.split(before_said)
+        said_texts = [set(self._terms(t)) for t in (*now, *then, f"{then[-1]} {now[0]}", unnegated(question))]
         similar = self._similar_concerns(vector)
         # A passage recommends a card when it quotes the card's source, has a sentence that names the
         # exercise and speaks well of it, or sits under a heading that names it (it is about doing it).
@@ -529,7 +572,7 @@ class Suggester:
         for slug in self.catalog.exercises:
             if slug in around or self._variant_of(slug, around):
                 continue  # what the member already does (or a version of it) is not "what after it?"
-            score, concern = self._concern_score(slug, words, said_words)
+            score, concern = self._concern_score(slug, words, said_words, said_texts)
             in_words = score >= self.w.concern_full  # every word of the concern is in the member's words
             close = similar.get(slug, (0.0, ""))
             if close[0] > score:

@@ -218,6 +218,24 @@ def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggeste
     assert not {"squat", "deadlift"} & set(later)
 
 
+def test_what_the_member_says_they_already_do_is_the_setting(suggester: Suggester) -> None:
+    """ "i squat like 2x bodyweight but my hips drop" and "my routine is back squats and deadlifts, is
+    that enough?" ask about something else: the exercises they already do are not the cards, in a
+    follow-up neither; an exercise they ask about beside such a statement still is."""
+    drop = "i squat like 2x bodyweight but my gait analysis says hip drop. how does that make sense"
+    assert "squat" not in slugs(suggester.suggest(drop, (), []))
+    assert "squat" not in slugs(suggester.suggest("ok so what exercises would fix that", (drop,), []))
+    routine = "my whole gym routine is back squats and deadlifts. is that enough for running?"
+    assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(routine, (), [])))
+    assert slugs(suggester.suggest("i squat 100kg, should i add lunges?", (), []))[0] == "lunge"
+
+
+def test_short_names_of_deadlifts_name_the_right_card(suggester: Suggester) -> None:
+    assert slugs(suggester.suggest("single leg dl worth it?", (), []))[0] == "single-leg-deadlift"
+    assert slugs(suggester.suggest("how low on the runner DL?", (), []))[0] == "runner-deadlift"
+    assert slugs(suggester.suggest("how heavy should my DLs be?", (), []))[0] == "deadlift"
+
+
 def test_what_to_do_instead_of_an_exercise_is_something_else(suggester: Suggester, knowledge: Path) -> None:
     lunge = [passage(suggester, knowledge, "tale-of-two-hemipelvi", "When in doubt")]
     instead = slugs(suggester.suggest("squats hurt my knees, what can i do instead?", (), lunge))
@@ -331,6 +349,22 @@ def test_a_card_for_more_of_the_members_concerns_comes_first(suggester: Suggeste
     [first, *_] = suggester.suggest("my hips drop and i have weak glutes", (), [])
     concerns = set(first.exercise.concerns)
     assert {"hip drop", "weak glutes"} <= concerns
+
+
+def test_a_concern_is_named_only_by_words_that_stand_together(suggester: Suggester) -> None:
+    """ "my hip flexors feel tight" then "should I drop deadlifts?" says "hip" and "drop", but names no
+    hip drop: the hip-drop cards do not come first; "my hips drop" still names it."""
+    found = suggester.suggest(
+        "so should i just drop deadlifts altogether then?",
+        ("my deadlift went up but my hip flexors feel crazy tight. could lifting be doing that?",),
+        [],
+    )
+    assert all(s.concern != "hip drop" for s in found)
+    assert slugs(found)[0] == "deadlift"
+    assert suggester.suggest("why do my hips drop when i run?", (), [])[0].concern in {
+        "hip drop",
+        "hips drop",
+    }
 
 
 def test_the_version_for_what_the_member_says_goes_before_the_exercise_named(suggester: Suggester) -> None:
