@@ -85,8 +85,12 @@ PAIRED_WITH = re.compile(
 POINTS_BACK = re.compile(r"\b(?:that|this|it|its|they|them|those|these)\b", re.IGNORECASE)
 # "they hurt my knees tho": a pronoun standing for the exercises of the turn before.
 THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
+# "...harder version?", "bodyweight squats feel fine now, i wanna start adding weight", "once those get easy".
 HARDER = re.compile(
-    r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging)\b"
+    r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging|"
+    r"(?:comfortable\s+with|feels?\s+(?:fine|easy|good)\s+now|(?:get|gets|got|getting|are|is)\s+easy)\b"
+    r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
+    r"(?:get|gets|got|getting)\s+easy)\b"
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(
@@ -206,31 +210,13 @@ def concern_list(catalog: Catalog) -> list[tuple[str, str]]:
 
 
 class Names(Matcher):
-    """The catalog's matcher, which also tells what a request for what to do names as its setting."""
+    """The catalog's matcher, which also tells what a question names only as its setting: what to do
+    around, or what the member already does."""
 
     def around(self, text: str) -> list[str]:
         """Slugs a request for what to do names only as its setting ("what should I do after
         squats?"), never as its subject; in a question asking what else to do ("anything missing?"),
-        every exercise it names; in any question, what the member says they already do."""
-        doing = self.doing(text)
-        return [*doing, *(s for s in self._around(text) if s not in doing)]
-
-    def doing(self, text: str) -> list[str]:
-        """Slugs `text` names only in a statement of what the member already does ("i squat like 2x
-        bodyweight but my hips drop")."""
-        lowered = text.lower().replace("’", "'")
-        spans = [m.span() for m in DOING.finditer(lowered)] if self.pattern is not None else []
-        if not spans:
-            return []
-        inside = self(" ; ".join(lowered[a:b] for a, b in spans))
-        rest = list(lowered)
-        for a, b in spans:
-            rest[a:b] = " " * (b - a)
-        outside = self("".join(rest))
-        return [s for s in inside if s not in outside]
-
-    def _around(self, text: str) -> list[str]:
-        """The setting of a request for what to do, or of one asking what else."""
+        every exercise it names."""
         norm = normalise_text(text)
         lowered = text.lower().replace("’", "'")
         if self.pattern is not None and SOMETHING_ELSE.search(lowered):
@@ -249,6 +235,20 @@ class Names(Matcher):
             setting[slug] = setting.get(slug, True) and here
             joined, end = here, m.end()
         return [slug for slug, only in setting.items() if only]
+
+    def doing(self, text: str) -> list[str]:
+        """Slugs `text` names only in a statement of what the member already does ("i squat like 2x
+        bodyweight but my hips drop")."""
+        lowered = text.lower().replace("’", "'")
+        spans = [m.span() for m in DOING.finditer(lowered)] if self.pattern is not None else []
+        if not spans:
+            return []
+        inside = self(" ; ".join(lowered[a:b] for a, b in spans))
+        rest = list(lowered)
+        for a, b in spans:
+            rest[a:b] = " " * (b - a)
+        outside = self("".join(rest))
+        return [s for s in inside if s not in outside]
 
 
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
@@ -535,8 +535,13 @@ class Suggester:
             around = [*around, *self._named_last(history)]  # "what should I do after them?"
         elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
             around = [*around, *self._named_last(history)]  # "they hurt my knees, what can I do instead?"
-        named_now = [s for s in self.names(question) if s not in around]
-        doing = {s for turn in history for s in self.names.doing(turn)}
+        # What the member says they already do is the setting too ("i squat like 2x bodyweight but my
+        # hips drop"), and stays so in later turns unless they name it again; its versions still count.
+        named = self.names(question)
+        doing = self.names.doing(question) + [
+            s for t in history for s in self.names.doing(t) if s not in named
+        ]
+        named_now = [s for s in named if s not in around and s not in doing]
         earlier = [s for s in self.names(" ".join(history)) if s not in doing]
         said = {*named_now, *earlier}  # what the member named in words
         if focus and focus not in named_now:
@@ -551,7 +556,11 @@ class Suggester:
             # one counts as mentioned earlier.
             swapped = [s for s in named_now if s in self._one_legged]
             named_now = [self._one_legged.get(s, s) for s in named_now]
-            named_before = [*swapped, *(self._one_legged.get(s, s) for s in named_before)]
+            # "them one leg at a time" after glute bridges and hip thrusts: the hip thrust has a
+            # single-leg version, the glute bridge none, so only the former is asked about.
+            if any(s in self._one_legged for s in named_before):
+                named_before = [self._one_legged[s] for s in named_before if s in self._one_legged]
+            named_before = [*swapped, *named_before]
         seen = [(p, *self._evidence(p)) for p in passages]
         # What the member says they want or have; when pairing, not the name of the exercise to pair:
         # after "what's a power raise", "what should I pair it with?" is no wish for explosive power.
@@ -570,7 +579,7 @@ class Suggester:
         recommended |= {slug for p in passages for slug in self._recommended_in(p)}
         scored: list[_Scored] = []
         for slug in self.catalog.exercises:
-            if slug in around or self._variant_of(slug, around):
+            if slug in around or slug in doing or self._variant_of(slug, around):
                 continue  # what the member already does (or a version of it) is not "what after it?"
             score, concern = self._concern_score(slug, words, said_words, said_texts)
             in_words = score >= self.w.concern_full  # every word of the concern is in the member's words

@@ -218,16 +218,33 @@ def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggeste
     assert not {"squat", "deadlift"} & set(later)
 
 
-def test_what_the_member_says_they_already_do_is_the_setting(suggester: Suggester) -> None:
+def test_what_the_member_says_they_already_do_is_the_setting(suggester: Suggester, knowledge: Path) -> None:
     """ "i squat like 2x bodyweight but my hips drop" and "my routine is back squats and deadlifts, is
     that enough?" ask about something else: the exercises they already do are not the cards, in a
     follow-up neither; an exercise they ask about beside such a statement still is."""
     drop = "i squat like 2x bodyweight but my gait analysis says hip drop. how does that make sense"
     assert "squat" not in slugs(suggester.suggest(drop, (), []))
-    assert "squat" not in slugs(suggester.suggest("ok so what exercises would fix that", (drop,), []))
+    squats = [passage(suggester, knowledge, "lower-body-exercises-for-runners", "Squats are also great")]
+    fix = slugs(suggester.suggest("ok so what exercises would fix that", (drop,), squats))
+    assert fix and "squat" not in fix
     routine = "my whole gym routine is back squats and deadlifts. is that enough for running?"
     assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(routine, (), [])))
     assert slugs(suggester.suggest("i squat 100kg, should i add lunges?", (), []))[0] == "lunge"
+
+
+def test_one_leg_at_a_time_after_two_exercises_means_the_one_with_a_single_leg_version(
+    suggester: Suggester,
+) -> None:
+    history = ("whats the difference between a glute bridge and a hip thrust?",)
+    found = slugs(suggester.suggest("is it worth doing them one leg at a time?", history, []))
+    assert found[0] == "single-leg-hip-thrust"
+
+
+def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: Suggester) -> None:
+    """ "bodyweight squats feel fine now, i wanna start adding weight" asks for the Box Squat, the Air
+    Squat's progression, not for the Air Squat it names."""
+    ready = "ok bodyweight squats feel fine now, i wanna start adding weight. which variation?"
+    assert slugs(suggester.suggest(ready, (), []))[0] == "box-squat"
 
 
 def test_short_names_of_deadlifts_name_the_right_card(suggester: Suggester) -> None:
