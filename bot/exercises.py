@@ -669,7 +669,11 @@ class Suggester:
 
     def _variant_of(self, slug: str, others: Sequence[str]) -> bool:
         """Whether `slug` is a version of one of `others`: its name holds theirs ("Air Squat" of the
-        Squat). Their easier card is not ("what should I do before hip thrusts?": glute bridges)."""
+        Squat). Their easier card is not ("what should I do before hip thrusts?": glute bridges), nor
+        their single-leg version: "squats and deadlifts make me stiff, what instead?" is answered by
+        single-leg work."""
+        if slug in self._one_legged.values():
+            return False
         name = f" {normalise_text(self.catalog.exercises[slug].name)} "
         return any(
             f" {normalise_text(ex.name)} " in name

@@ -247,6 +247,17 @@ def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: S
     assert slugs(suggester.suggest(ready, (), []))[0] == "box-squat"
 
 
+def test_a_single_leg_version_is_something_else_than_the_two_legged_lift(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    """ "my gym day is squats and deadlifts, anything missing?" may be answered with the single-leg
+    deadlift a passage recommends: one leg at a time is what two-legged lifts leave out, unlike the
+    Box Squat."""
+    single = [passage(suggester, knowledge, "weak-hips-and-glutes", "I recommend pairing it with")]
+    found = slugs(suggester.suggest("my gym day is squats and deadlifts, anything missing?", (), single))
+    assert "single-leg-deadlift" in found and "box-squat" not in found
+
+
 def test_short_names_of_deadlifts_name_the_right_card(suggester: Suggester) -> None:
     assert slugs(suggester.suggest("single leg dl worth it?", (), []))[0] == "single-leg-deadlift"
     assert slugs(suggester.suggest("how low on the runner DL?", (), []))[0] == "runner-deadlift"
