@@ -93,10 +93,10 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 
 
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
-    """eval/unseen-*.jsonl: 685 questions written from the articles alone, by writers who never saw the
+    """eval/unseen-*.jsonl: 725 questions written from the articles alone, by writers who never saw the
     code or its answers. Hard guarantees, plus floors a little under today's pooled figures (hit@3
-    0.91, MRR 0.85, answer hit 0.79, lead hit 0.66 over 523 retrieval questions; the first card right
-    for 287 of 325 questions; 678 of 685 questions refused or answered as they should be), and what a
+    0.91, MRR 0.85, answer hit 0.79, lead hit 0.66 over 551 retrieval questions; the first card right
+    for 310 of 349 questions; 717 of 725 questions refused or answered as they should be), and what a
     member reads: no dangling lead, a median answer of at most 1,500 characters and none over 3,000."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
@@ -104,7 +104,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     settings = settings_of(real_env)
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
-    assert len(reports) == 17
+    assert len(reports) == 18
     for report in reports:
         assert report.long_passages == 0 and report.unquoted_passages == 0
         assert report.dangling_leads == 0
@@ -122,7 +122,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
     first = [tuple(map(int, r.exercise_first.split("/"))) for r in reports]
-    assert sum(a for a, _ in first) >= 0.84 * sum(b for _, b in first)
+    assert sum(a for a, _ in first) >= 0.86 * sum(b for _, b in first)
 
 
 def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
@@ -301,6 +301,9 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         # Race tactics, in words the topic list does not use.
         "how do i beat the guy who always outkicks me at parkrun",
         "go out hard or negative split it?",
+        # Food named by what is eaten, not by "food" or "breakfast".
+        "long run sat morning, what should i have for brekkie like 2 hrs before? is toast n pb ok",
+        "is a beer after a hard run ok",
     ]:
         answer = coach.ask(question)
         assert not answer.answered and answer.exercises == (), question
@@ -319,6 +322,8 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         assert not coach.ask(question).answered, question
     assert not coach.ask("legs feel dead lately").answered
     assert coach.ask("will strength training make my legs big and heavy?").answered
+    # "toast" may mean worn out: "my forearms are toast after a 50k" is about grip, not food.
+    assert coach.ask("my forearms are toast after carrying a handheld for 50k, can the gym help").answered
     # The follow-up is about food, whatever the turn before was about.
     assert not coach.ask("what should i eat before that?", ["how do i start deadlifting"]).answered
     # The same for kit named by its word, however close the turn before was to a passage.
