@@ -17,7 +17,15 @@ from bot.compose import Templates, cited_first, compose, full_markdown
 from bot.config import Settings
 from bot.coverage import assess
 from bot.embedding import Embedder, EmbeddingError, make_embedder
-from bot.exercises import POINTS_BACK, Names, Suggester, another_form, concern_list, specific_names
+from bot.exercises import (
+    POINTS_BACK,
+    Names,
+    Suggester,
+    another_form,
+    concern_list,
+    speaks_well,
+    specific_names,
+)
 from bot.exercises import Weights as SuggestWeights
 from bot.index import Index, Refresh, refresh
 from bot.knowledge import Catalog, KnowledgeError, find_quote, load_catalog
@@ -487,12 +495,18 @@ class Coach:
         names = loaded.suggester.names
         asked = names(" ".join([question, *context[-1:]]))
 
+        def recommends(text: str) -> bool:
+            return bool(speaks_well(text, set(names(text)), lambda t: set(names(t))))
+
         def pool_for(v: np.ndarray) -> list[summary.Candidate]:
             relevance = retriever.answer_relevance(v, found, rows)
             pool = self._as_read(
                 loaded, summary.candidates(top, spans, relevance, self.settings.summary_chars), v, found
             )
-            return [replace(c, other_form=True) if another_form(names, c.shown, asked) else c for c in pool]
+            return [
+                replace(c, other_form=another_form(names, c.shown, asked), recommends=recommends(c.text))
+                for c in pool
+            ]
 
         pool = pool_for(vector)
         # A question in several parts: each part's sentences are scored against that part on its own

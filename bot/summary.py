@@ -274,6 +274,9 @@ class Candidate:
     # Whether it speaks of another form of the exercise asked about ("The formal deadlift..." for a
     # question on the Runner Deadlift).
     other_form: bool = False
+    # Whether it names an exercise and speaks well of it ("Squats are also great for improving knee
+    # stability"): what a question asking which exercise to do wants.
+    recommends: bool = False
 
     @property
     def shown(self) -> str:
@@ -510,7 +513,7 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
     word), less its flaws. A pair is judged on its own leaning sentence's relevance, without the
     leaning penalty; a labelled sentence with its label ("The Pawback: This concept...")."""
     score = c.relevance
-    if plays(c.shown, focus, words):
+    if plays(c.shown, focus, words) or (focus.kind is Kind.WHICH and c.recommends):
         score += w.role
     if focus.terms:
         stems = words.stems(c.shown)

@@ -256,3 +256,22 @@ def test_a_condition_about_what_came_before_leans_on_it() -> None:
     assert summary.leans_back("If these were the only benefits there would be ample reason to lift.")
     assert not summary.leans_back("When it comes to strength training the benefits are many.")
     assert not summary.leans_back("If you lack hip rotation, you may rotate the pelvis instead.")
+
+
+def test_a_sentence_recommending_an_exercise_answers_which_exercise_to_do() -> None:
+    """ "anything in the gym for grip?" asks which exercise: "...the Runner Deadlift strengthens the
+    muscles of the entire arm" answers it (the coach marks it as recommending an exercise), though the
+    musing before it is a little closer to the question."""
+    a, spans = article(
+        "Ultrarunners carry things for hours. "
+        "Who would think that grip matters for ultrarunning with a bottle in hand. "
+        "By virtue of grasping the heavy bar, the Runner Deadlift strengthens the muscles of the arm."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([3.0, 5.6, 4.9]), limit=500)
+    which = "which exercise helps my grip when i carry a bottle?"
+    assert summary.select(which, pool, words())[0].text.startswith("Who would think")
+    marked = [replace(c, recommends=c.text.startswith("By virtue")) for c in pool]
+    assert summary.select(which, marked, words())[0].text.startswith("By virtue")
+    # Asked why, a recommendation is no cause.
+    why = "why does grip matter when i carry a bottle?"
+    assert summary.select(why, marked, words())[0].text.startswith("Who would think")
