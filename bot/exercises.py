@@ -107,13 +107,20 @@ NEGATED = re.compile(
 PURPOSE = re.compile(r"\b(?:so|to|that|avoid|prevent|stop)\b(?:\W+\w+){0,2}\W*$")
 
 
+# "quads still sore from squats (normal doms i think)": soreness the member calls ordinary.
+ORDINARY = re.compile(r"\b(?:doms|normal\s+(?:soreness|stiffness)|just\s+normal)\b")
+
+
 def complains(text: str) -> bool:
     """Whether `text` (lower case) holds a complaint word the member does not negate ("no swelling or
-    pain"; "so my hips don't lock up" is still a complaint)."""
+    pain"; "so my hips don't lock up" is still a complaint) nor call ordinary ("sore, normal doms")."""
     for m in COMPLAINT.finditer(text):
         negation = NEGATED.search(text[: m.start()])
-        if negation is None or PURPOSE.search(text[: negation.start()]):
-            return True
+        if negation is not None and not PURPOSE.search(text[: negation.start()]):
+            continue
+        if m.group().startswith(("sore", "stiff", "ach")) and ORDINARY.search(text):
+            continue
+        return True
     return False
 
 
