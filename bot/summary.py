@@ -92,6 +92,7 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         Kind.VERSION,
         re.compile(
             r"\b(?:harder|easier|simpler|tougher)\s+(?:version|variation|option|one|way|exercise)s?\b|"
+            r"\b(?:something|anything)\s+(?:easier|simpler|harder|tougher)\b|"
             r"\bmake (?:it|them|em|this|that|those|these)\s+(?:harder|easier|tougher|more challenging)\b|"
             r"\b(?:too|getting|gets?|got|becomes?|becoming)\s+(?:too\s+|really\s+|kinda\s+)?easy\b|"
             r"\beasy-ish\b|\bprogress(?:ion)?\b|\bregress|\bscale (?:it|them|up|down)\b|\blevel up\b|"

@@ -51,6 +51,7 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("glute ham raises are getting too easy, how do i make them harder", Kind.VERSION),
         ("ok and once those get easy?", Kind.VERSION),
         ("is there an easier version of hip thrusts?", Kind.VERSION),
+        ("glutes are sore after my first hip thrusts. should i start with something easier?", Kind.VERSION),
         # Easy runs feeling harder is no question about a version of an exercise.
         ("my deadlift is going up but my easy runs feel harder, should i worry?", Kind.SHOULD),
     ],
