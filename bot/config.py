@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     topic_meaning_margin: float = Field(
         0.05, description="How much closer to the topic than to any passage such a question must be."
     )
+    min_topic_meaning_far: float = Field(
+        0.45,
+        description="A lower cosine to a not-covered topic that decides too, when no passage comes near.",
+    )
+    topic_meaning_far_margin: float = Field(
+        0.15, description="How much closer to the topic than to any passage it must then be."
+    )
     passage_floor: float = Field(
         0.0,
         ge=0,

@@ -10,7 +10,9 @@ knowledge/not-covered.yaml (shoes, tapering, creatine...) is not covered unless 
 of a catalogued exercise ("weak glutes") or a chunk is a very close match (cosine >=
 `min_dense_off_topic`): "which shoes for deadlifts?" is about shoes, not deadlifts. The same
 holds by meaning: a question closer to a listed topic (cosine >= `min_topic_meaning`) than to
-any chunk (by `topic_meaning_margin`) is not covered ("best breakfast before running").
+any chunk (by `topic_meaning_margin`) is not covered ("best breakfast before running"), and so is
+one less close to the topic (`min_topic_meaning_far`) that no chunk comes near (it is closer to the
+topic by `topic_meaning_far_margin`): "how fast should I go through the first mile of a 5K?".
 
 Coverage follows the knowledge folder: a question using a word that only a removed (or rewritten)
 article used ("are hill sprints good for strength?" once the article on sprinting is gone) is not
@@ -35,9 +37,9 @@ def covered(found: Retrieval, settings: Settings) -> bool:
         return False  # its subject left the library with an article
     if found.topic_meaning is not None and not found.concern_question:
         _, closeness = found.topic_meaning
-        if (
-            closeness >= settings.min_topic_meaning
-            and closeness - found.best_dense >= settings.topic_meaning_margin
+        margin = closeness - found.best_dense
+        if (closeness >= settings.min_topic_meaning and margin >= settings.topic_meaning_margin) or (
+            closeness >= settings.min_topic_meaning_far and margin >= settings.topic_meaning_far_margin
         ):
             return False  # closer in meaning to a not-covered topic than to any passage
     if found.specific_terms or found.name_shown:

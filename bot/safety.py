@@ -64,11 +64,11 @@ FLAGS: dict[str, tuple[str, str]] = {
         r"|\b(?:popped|snapped|popping|snapping)\b(?!\s+(?:up|out|off|over|into|onto|back|up\s+out))"
         r"|\bwent\s+(?:pop|snap)\b",
     ),
-    # A knee that buckles or locks: a sign of a joint injury, not of weak glutes.
+    # A knee or ankle that gives way, buckles or locks: a sign of a joint injury, not of weak glutes.
     "a knee that gives way or locks": (
         PROFESSIONAL,
-        r"\b(?:knee|ankle)s?\b[^.?!]{0,30}\b(?:gave|gives?|giving)\s+(?:way|out)\b"
-        r"|\b(?:gave|gives?|giving)\s+(?:way|out)\b[^.?!]{0,20}\b(?:knee|ankle)"
+        r"\b(?:knee|ankle|hip)s?\b[^.?!]{0,30}\b(?:(?:gave|gives?|given|giving)\s+(?:way|out)\b|buckl(?:ed|es|ing)\b(?!\s+in))"
+        r"|\b(?:gave|gives?|given|giving)\s+(?:way|out)\b[^.?!]{0,20}\b(?:knee|ankle|hip)"
         r"|\bknees?\b[^.?!]{0,30}\b(?:locks|locked|locking|catches|catching)\b(?!\s+out)",
     ),
     # Pain travelling down a limb: a nerve, not a muscle.

@@ -357,3 +357,17 @@ def test_a_large_library_is_searched_through_an_approximate_index(settings: Sett
         assert len(b.candidates) < len(a.candidates)
         assert b.best_dense == pytest.approx(a.best_dense, abs=1e-5)
         assert near.passages(a)[0].text == far.passages(b)[0].text
+
+
+def test_a_question_no_passage_comes_near_is_refused_when_nearer_a_not_covered_topic() -> None:
+    """ "how quick should my first km be in a 10k?" is far from every passage (0.34) and nearer race
+    pace (0.52): not covered, though under the cosine that decides alone (0.55). A question as near a
+    passage (0.42) is answered: the topic must be clearly nearer."""
+    from bot.retrieve import Retrieval, Window
+
+    settings = Settings(_env_file=None)
+    window = Window("a", 0, 0, 0, 10, 1.0, "")
+    far = Retrieval(0.34, ("km",), ("km",), windows=(window,), topic_meaning=("race pace", 0.52))
+    assert not covered(far, settings)
+    near = Retrieval(0.42, ("km",), ("km",), windows=(window,), topic_meaning=("race pace", 0.52))
+    assert covered(near, settings)

@@ -22,6 +22,8 @@ ESCALATE = [
     ("had a stress fracture last year and it still hurts when i run", "see-professional"),
     ("got a stress fracture, cleared to run?", "see-professional"),
     ("my knee gave way and now it locks when i bend it", "see-professional"),
+    ("my ankle has given way three times on trails this month", "see-professional"),
+    ("my knee buckled on the stairs yesterday", "see-professional"),
     ("my lower back twinged on deadlifts and now it shoots down my leg", "see-professional"),
     ("my hamstring went pop on the last rep", "see-professional"),
     (
@@ -36,6 +38,8 @@ ORDINARY = [
     "no swelling or numbness, just stiff hips after lifting",
     "I used to get numb toes years ago but it's fine now; are lunges good?",
     "why do my knees cave in when I squat?",
+    "my knees buckle inward when i land, weak glutes?",
+    "my knees gave me grief in the gym today but feel fine now",
     "is it popular to do hip thrusts for sprinting?",
     "my race times are getting worse, will squats help?",
     "my posture gets worse late in an ultra",
