@@ -41,10 +41,12 @@ Notify = Callable[[str], None]
 LABELLED_CACHE = 4096  # labelled short-answer texts whose embeddings a coach keeps
 
 CONNECTOR = re.compile(r"^\s*(?:and|so|ok(?:ay)?|also|but|then|what about|how about)\b", re.IGNORECASE)
-# A follow-up that asks about the exercise under discussion ("how many reps tho", "an easier one?").
+# A follow-up that asks about the exercise under discussion ("how many reps tho", "an easier one?",
+# "one leg at a time?").
 ABOUT_AN_EXERCISE = re.compile(
     r"\b(?:how\s+(?:many|long|often|heavy|much\s+weight)|reps?|sets?|easier|harder|simpler|tougher|"
-    r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead)\b",
+    r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead|"
+    r"(?:one|single|1|both)[\s-]legs?|one\s+side|unilateral\w*)\b",
     re.IGNORECASE,
 )
 ANAPHORA = re.compile(

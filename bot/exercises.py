@@ -65,7 +65,7 @@ NOT_HELPING = re.compile(
 DOING = re.compile(
     r"\bi\s+(?:can\s+|already\s+)?\w+(?:\s+(?:and|n|&)\s+\w+)?\s+(?:like\s+|about\s+|around\s+|over\s+|nearly\s+)?"
     r"(?:\d|2x|twice|double|triple|my\s+body\s*weight|bodyweight|heavy\b)"
-    r"|\bmy\s+(?:whole\s+|current\s+|usual\s+)?(?:gym\s+|leg\s+|strength\s+|lifting\s+)?"
+    r"|\b(?:my|our)\s+(?:\w+'s\s+)?(?:whole\s+|current\s+|usual\s+)?(?:gym\s+|leg\s+|strength\s+|lifting\s+)?"
     r"(?:routine|program(?:me)?|plan|day|sessions?|workouts?)\s+(?:is|are|=|consists\s+of)\b[^.?!;]*?(?=\bbut\b|[.?!;]|$)"
 )
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
@@ -551,6 +551,10 @@ class Suggester:
         named_now = [s for s in named if s not in around and s not in doing]
         earlier = [s for s in self.names(" ".join(history)) if s not in doing]
         said = {*named_now, *earlier}  # what the member named in words
+        if focus and ONE_LEGGED.search(question.lower()):
+            # "one leg at a time?" of the exercise under discussion asks for its single-leg version; of
+            # one without such a version, it says nothing.
+            focus = self._one_legged.get(focus)
         if focus and focus not in named_now:
             named_now.append(focus)
         # "ok and what about lunges?": an exercise named now is the subject; those of earlier turns

@@ -235,6 +235,8 @@ def test_what_the_member_says_they_already_do_is_the_setting(suggester: Suggeste
     routine = "my whole gym routine is back squats and deadlifts. is that enough for running?"
     assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(routine, (), [])))
     assert slugs(suggester.suggest("i squat 100kg, should i add lunges?", (), []))[0] == "lunge"
+    group = "coach here. my group's gym plan is back squats and deadlifts. anything wrong with that?"
+    assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(group, (), [])))
 
 
 def test_one_leg_at_a_time_after_two_exercises_means_the_one_with_a_single_leg_version(
@@ -243,6 +245,14 @@ def test_one_leg_at_a_time_after_two_exercises_means_the_one_with_a_single_leg_v
     history = ("whats the difference between a glute bridge and a hip thrust?",)
     found = slugs(suggester.suggest("is it worth doing them one leg at a time?", history, []))
     assert found[0] == "single-leg-hip-thrust"
+
+
+def test_one_leg_at_a_time_of_the_exercise_under_discussion_is_its_single_leg_version(
+    suggester: Suggester,
+) -> None:
+    history = ("sprinter here, which lift carries over best to top speed?",)
+    asked = "both legs at once or one leg at a time?"
+    assert slugs(suggester.suggest(asked, history, [], focus="hip-thrust"))[0] == "single-leg-hip-thrust"
 
 
 def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: Suggester) -> None:
