@@ -93,6 +93,7 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(?:harder|easier|simpler|tougher)\s+(?:version|variation|option|one|way|exercise)s?\b|"
             r"\b(?:something|anything)\s+(?:easier|simpler|harder|tougher)\b|"
+            r"\b(?:work|build)\s+(?:my\s+way\s+)?up\s+to\b|\bease\s+(?:my\s*self\s+)?into\b|"
             r"\bmake (?:it|them|em|this|that|those|these)\s+(?:harder|easier|tougher|more challenging)\b|"
             r"\b(?:too|getting|gets?|got|becomes?|becoming)\s+(?:too\s+|really\s+|kinda\s+)?easy\b|"
             r"\beasy-ish\b|\bprogress(?:ion)?\b|\bregress|\bscale (?:it|them|up|down)\b|\blevel up\b|"
@@ -110,7 +111,8 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         Kind.AMOUNT,
         re.compile(
             r"\bhow (?:many|much|often|long|heavy|low|far|deep|high|fast|frequently|light)\b|"
-            r"\b(?:sets?|reps?|times a (?:week|day)|per week|a week|frequency|weight|duration)\b"
+            r"\b(?:sets?(?!\s+(?:foot|up|out|off)\b)|reps?|times a (?:week|day)|per week|a week|frequency|weight|"
+            r"duration)\b"
         ),
     ),
     (Kind.WHY, re.compile(r"\bwhy\b|\bhow come\b|\bwhat causes?\b|\breasons?\b|\bcaus(?:e|es|ing)\b")),

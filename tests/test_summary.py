@@ -52,6 +52,9 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("ok and once those get easy?", Kind.VERSION),
         ("is there an easier version of hip thrusts?", Kind.VERSION),
         ("glutes are sore after my first hip thrusts. should i start with something easier?", Kind.VERSION),
+        ("I've never set foot in a gym. How do I work up to hip thrusts?", Kind.VERSION),
+        # "set foot in a gym" asks for no sets.
+        ("never set foot in a gym. how do i learn to squat properly?", Kind.HOW),
         # Easy runs feeling harder is no question about a version of an exercise.
         ("my deadlift is going up but my easy runs feel harder, should i worry?", Kind.SHOULD),
     ],
