@@ -144,6 +144,10 @@ CONTRASTED = re.compile(
     r"\b(?:unlike|rather\s+than|instead\s+of|as\s+opposed\s+to|compared\s+(?:to|with)|different\s+(?:from|than))\b[^,.;:]*"
 )
 
+# The bare names of exercises a more specific card's article may mean by them, and the words that
+# make a name mean the general exercise ("the formal deadlift").
+BARE = {"deadlift": ("deadlift", "deadlifts", "deads", "dead lift", "dl", "dls")}
+QUALIFIED = re.compile(r"\b(?:formal|conventional|barbell|regular|normal|traditional|standard|classic)\s+$")
 # Where a sentence of the member's ends.
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 # Words shared by too many concerns to count on their own in a partial match.
@@ -549,6 +553,7 @@ class Suggester:
             s for t in history for s in self.names.doing(t) if s not in named
         ]
         named_now = [s for s in named if s not in around and s not in doing]
+        named_now = self._as_meant(question, named_now, passages)
         earlier = [s for s in self.names(" ".join(history)) if s not in doing]
         said = {*named_now, *earlier}  # what the member named in words
         if focus and ONE_LEGGED.search(question.lower()):
@@ -655,6 +660,24 @@ class Suggester:
                 )
             )
         return out
+
+    def _as_meant(self, question: str, named: list[str], passages: Sequence[Passage]) -> list[str]:
+        """A bare shorter name ("deadlifts") read as the best passage's article reads it: in the Runner
+        Deadlift article, "how low do I go on a deadlift?" is about the Runner Deadlift. A qualified
+        name ("the formal deadlift", "a barbell deadlift") keeps its card."""
+        if not named or not passages or self.names.pattern is None:
+            return named
+        facts = self._facts_of(passages[0].article.id)
+        if facts is None or not (specific := facts.specific):
+            return named
+        norm = normalise_text(question)
+        bare = {
+            self.names.slugs[m.group(1)]
+            for m in self.names.pattern.finditer(norm)
+            if m.group(1) in BARE.get(self.names.slugs[m.group(1)], ())
+            and not QUALIFIED.search(norm[: m.start()])
+        }
+        return list(dict.fromkeys(specific.get(s, s) if s in bare else s for s in named))
 
     def _named_last(self, history: Sequence[str]) -> list[str]:
         """The exercises of the latest earlier turn that names any ("what should I do after it?" after

@@ -273,6 +273,21 @@ def test_a_single_leg_version_is_something_else_than_the_two_legged_lift(
     assert "single-leg-deadlift" in found and "box-squat" not in found
 
 
+def test_a_bare_name_is_read_as_the_best_passage_s_article_reads_it(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    """Answered from the Runner Deadlift article, "how do I come back up from a deadlift?" is about the
+    Runner Deadlift, the article's deadlift; "the formal deadlift" and an answer from elsewhere keep
+    the Deadlift."""
+    rd = [passage(suggester, knowledge, "runner-deadlift", "To return, begin by first pushing")]
+    up = "how do i come back up from a deadlift without my lower back doing the work?"
+    assert slugs(suggester.suggest(up, (), rd))[0] == "runner-deadlift"
+    formal = "how do i come back up from a formal deadlift without my lower back doing the work?"
+    assert slugs(suggester.suggest(formal, (), rd))[0] == "deadlift"
+    other = [passage(suggester, knowledge, "lower-body-exercises-for-runners", "Form is essential")]
+    assert slugs(suggester.suggest(up, (), other))[0] == "deadlift"
+
+
 def test_short_names_of_deadlifts_name_the_right_card(suggester: Suggester) -> None:
     assert slugs(suggester.suggest("single leg dl worth it?", (), []))[0] == "single-leg-deadlift"
     assert slugs(suggester.suggest("how low on the runner DL?", (), []))[0] == "runner-deadlift"
