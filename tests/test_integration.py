@@ -288,16 +288,6 @@ def test_a_follow_up_is_answered_in_its_own_words(real_env: dict[str, str]) -> N
     assert answer.sentences[0].text.startswith("I recommend pairing it with single leg stability work")
 
 
-def test_a_runner_s_words_for_before_a_run_find_the_warm_up_passage(real_env: dict[str, str]) -> None:
-    """ "before my run" is the articles' "before you run" (knowledge/synonyms.yaml): the warm-up
-    advice is found and answers."""
-    from bot.coach import Coach
-
-    coach = Coach(settings_of(real_env))
-    answer = coach.ask("quick thing to do before my run to get the glutes going?")
-    assert any("before you run" in s.text for s in answer.sentences)
-
-
 def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise(
     real_env: dict[str, str],
 ) -> None:
