@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         0.55, description="Cosine to a not-covered topic from which a question is about that topic."
     )
     topic_meaning_margin: float = Field(
-        0.05, description="How much closer to the topic than to any passage such a question must be."
+        0.10, description="How much closer to the topic than to any passage such a question must be."
     )
     min_topic_meaning_far: float = Field(
         0.45,

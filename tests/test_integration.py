@@ -314,6 +314,7 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     assert coach.ask("how often should I lift per week during marathon training").answered
     # A warm-up before a run is no food question, however close "before a run" sounds.
     assert coach.ask("what should I do before a run?").answered
+    assert coach.ask("anything to do before my run?").answered  # not "starting a marathon too fast"
     assert not coach.ask("what should i eat during marathon training").answered
     # Racing kit is kit, whether or not the member says "shoes".
     assert not coach.ask("do carbon plates make you faster?").answered
