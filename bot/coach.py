@@ -23,7 +23,6 @@ from bot.exercises import (
     Suggester,
     another_form,
     concern_list,
-    speaks_well,
     specific_names,
 )
 from bot.exercises import Weights as SuggestWeights
@@ -494,11 +493,9 @@ class Coach:
         spans = loaded.sentence_spans
         rows = [i for p in top for i in spans.within(p.article.id, p.start, p.end)]
 
-        names = loaded.suggester.names
+        suggester = loaded.suggester
+        names = suggester.names
         asked = names(" ".join([question, *context[-1:]]))
-
-        def recommends(text: str) -> bool:
-            return bool(speaks_well(text, set(names(text)), lambda t: set(names(t))))
 
         def pool_for(v: np.ndarray) -> list[summary.Candidate]:
             relevance = retriever.answer_relevance(v, found, rows)
@@ -506,7 +503,11 @@ class Coach:
                 loaded, summary.candidates(top, spans, relevance, self.settings.summary_chars), v, found
             )
             return [
-                replace(c, other_form=another_form(names, c.shown, asked), recommends=recommends(c.text))
+                replace(
+                    c,
+                    other_form=another_form(names, c.shown, asked),
+                    recommends=suggester.recommends(c.article_id, c.start, c.end),
+                )
                 for c in pool
             ]
 

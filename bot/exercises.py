@@ -384,6 +384,17 @@ class _Facts:
         return self._recommending[row]
 
 
+def _rows_within(facts: _Facts, start: int, end: int) -> list[int]:
+    """Rows of `facts` for the sentences between `start` and `end`."""
+    starts, ends = facts.starts, facts.ends
+    out = []
+    for i in range(bisect_left(starts, start), len(starts)):
+        if ends[i] > end:
+            break
+        out.append(i)
+    return out
+
+
 class Suggester:
     """Chooses up to `limit` exercises for an answered question."""
 
@@ -540,15 +551,16 @@ class Suggester:
         that a passage warns against for what the member describes, is never first.
         """
         lowered = question.lower().replace("’", "'")
+        named = self.names(question)
+        one_leg = ONE_LEGGED.search(question.lower()) is not None
         around = self.names.around(question)
-        paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not self.names(question)
+        paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not named
         if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
             around = [*around, *self._named_last(history)]  # "what should I do after them?"
-        elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not self.names(question):
+        elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not named:
             around = [*around, *self._named_last(history)]  # "they hurt my knees, what can I do instead?"
         # What the member says they already do is the setting too ("i squat like 2x bodyweight but my
         # hips drop"), and stays so in later turns unless they name it again; its versions still count.
-        named = self.names(question)
         doing = self.names.doing(question) + [
             s for t in history for s in self.names.doing(t) if s not in named
         ]
@@ -556,7 +568,7 @@ class Suggester:
         named_now = self._as_meant(question, named_now, passages)
         earlier = [s for s in self.names(" ".join(history)) if s not in doing]
         said = {*named_now, *earlier}  # what the member named in words
-        if focus and ONE_LEGGED.search(question.lower()):
+        if focus and one_leg:
             # "one leg at a time?" of the exercise under discussion asks for its single-leg version; of
             # one without such a version, it says nothing.
             focus = self._one_legged.get(focus)
@@ -567,7 +579,7 @@ class Suggester:
         named_before = [s for s in earlier if s not in named_now and s not in around]
         if named_now and not THEM.search(lowered):
             named_before = []
-        if ONE_LEGGED.search(question.lower()):
+        if one_leg:
             # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
             # one counts as mentioned earlier.
             swapped = [s for s in named_now if s in self._one_legged]
@@ -756,13 +768,15 @@ class Suggester:
 
     def _rows(self, p: Passage, facts: _Facts) -> list[int]:
         """Rows of `facts` (of an indexed article) for the sentences inside `p`."""
-        starts, ends = facts.starts, facts.ends
-        out = []
-        for i in range(bisect_left(starts, p.start), len(starts)):
-            if ends[i] > p.end:
-                break
-            out.append(i)
-        return out
+        return _rows_within(facts, p.start, p.end)
+
+    def recommends(self, article_id: str, start: int, end: int) -> bool:
+        """Whether a sentence of an article between `start` and `end` names an exercise and speaks well
+        of it (what a question asking which exercise to do wants from the short answer)."""
+        facts = self._facts_of(article_id)
+        if facts is None or not facts.starts:
+            return False
+        return any(facts.recommending(i) for i in _rows_within(facts, start, end))
 
     def _sentence_spans(self, p: Passage) -> list[tuple[int, int]]:
         facts = self._facts_of(p.article.id)

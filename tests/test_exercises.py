@@ -504,3 +504,20 @@ def test_a_sentence_on_the_general_form_of_the_exercise_asked_about(suggester: S
     # A bare "deadlift" in the Runner Deadlift's article may mean it; and an unrelated exercise is no form.
     assert not another_form(suggester.names, "The deadlift is among the three lifts.", ["runner-deadlift"])
     assert not another_form(suggester.names, "Squats build the quads.", ["runner-deadlift"])
+
+
+def test_a_sentence_naming_an_exercise_and_speaking_well_of_it_recommends_it(knowledge: Path) -> None:
+    """What the short answer asks of a sentence for "which exercise...?": the same judgement the cards
+    use for a passage."""
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, _ = load_catalog(knowledge / "exercises", articles)
+    spans = [(a.id, s.start, s.end) for a in articles for s in sentence_spans(a.body)]
+    suggester = Suggester(catalog, str.split, limit=3, articles=articles, sentences=spans)
+    body = next(a for a in articles if a.id == "lower-body-exercises-for-runners").body
+    for needle, recommends in [
+        ("Squats are also great", True),
+        ("Deadlifts are performed not by pulling", False),
+    ]:
+        start = body.index(needle)
+        end = body.index(".", start) + 1
+        assert suggester.recommends("lower-body-exercises-for-runners", start, end) is recommends
