@@ -393,6 +393,9 @@ class Coach:
         # "how many sets of lunges, and which shoes should i wear?": the shoes are a part of their own,
         # said to be not covered; the lunges are still answered.
         asked, left_out = self._covered_parts(loaded, question) if safety is None else (question, [])
+        setting = self._setting_topics(loaded, question)
+        if setting:
+            found = replace(found, off_topic=tuple(t for t in found.off_topic if t not in setting))
         if left_out:  # the question's closeness to a not-covered topic is that part's too
             found = replace(
                 found,
@@ -466,6 +469,17 @@ class Coach:
             return question, []
         left_out = [t for t in left_out if not any(t != u and t in u for u in left_out)]  # "protein shake"
         return subject + "? ".join(kept) + "?", left_out
+
+    def _setting_topics(self, loaded: Loaded, question: str) -> list[str]:
+        """Not-covered topics named only in what the member says beside a strength question, not in
+        what they ask: "wil lifting make my legs bulky? dont want to carry extra muscle on race day"
+        asks about lifting; race day is its setting."""
+        asking, said = summary.asking_and_said(question)
+        found = loaded.retriever.not_covered.found
+        if not said or not all(loaded.retriever.strength_question(p) for p in asking):
+            return []
+        named = {t for p in asking for t in found(p, typos=True)}
+        return [t for p in said for t in found(p, typos=True) if t not in named]
 
     def _under_discussion(self, loaded: Loaded, question: str, history: Sequence[str]) -> str | None:
         """The exercise a follow-up about reps, sets, time or an easier or harder version is about:

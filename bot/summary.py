@@ -390,6 +390,18 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 else [question]
 
 
+def asking_and_said(question: str) -> tuple[list[str], list[str]]:
+    """The pieces of a question that ask, and the statements beside them ("wil lifting make my legs
+    bulky? | dont want to carry extra muscle on race day"): what the member asks, and what they say of
+    themselves. A question with no piece that asks is all asking."""
+    asking: list[str] = []
+    said: list[str] = []
+    for piece, asked in _pieces(question):
+        ask = asked or ASKING.match(piece) is not None or question_kind(piece) is not Kind.OTHER
+        (asking if ask else said).append(piece)
+    return (asking, said) if asking else ([question], [])
+
+
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def fragment(text: str) -> bool:
     return len(text.split()) < MIN_WORDS

@@ -279,3 +279,10 @@ def test_a_sentence_recommending_an_exercise_answers_which_exercise_to_do() -> N
     # Asked why, a recommendation is no cause.
     why = "why does grip matter when i carry a bottle?"
     assert summary.select(why, marked, words())[0].text.startswith("Who would think")
+
+
+def test_what_a_member_says_beside_a_question_is_not_asked() -> None:
+    asking, said = summary.asking_and_said("wil lifting make my legs bulky? dont want to carry extra muscle")
+    assert asking == ["wil lifting make my legs bulky"] and said == ["dont want to carry extra muscle"]
+    # A question without a piece that asks is all asking.
+    assert summary.asking_and_said("hip drop fix") == (["hip drop fix"], [])
