@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         description="A lower cosine to a not-covered topic that decides too, when no passage comes near.",
     )
     topic_meaning_far_margin: float = Field(
-        0.15, description="How much closer to the topic than to any passage it must then be."
+        0.12, description="How much closer to the topic than to any passage it must then be."
     )
     passage_floor: float = Field(
         0.0,
