@@ -40,7 +40,7 @@ ONE_LEGGED = re.compile(
 # name just after one of these words (or joined to such a name by "and"/"or") is the setting of the
 # question, not its subject.
 WHAT_TO_DO = re.compile(
-    r"\bwhat\s+(?:should|can|could|do)\s+i\s+do\b|\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|could)\s+do|to\s+do)\b"
+    r"\bwhat\s+(?:should|can|could|do)\s+i\s+(?:be\s+doing|do)\b|\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|could)\s+do|to\s+do)\b"
 )
 AROUND = re.compile(
     r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of|finished|just\s+did)\s+"
@@ -70,7 +70,10 @@ DOING = re.compile(
 )
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
 # turn before, which are then the setting of the question.
-AFTER_THEM = re.compile(r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that)\b")
+AFTER_THEM = re.compile(
+    r"\b(?:after|before|instead\s+of|besides)\s+(?:them|those|these|it|that|"
+    r"(?:the|those|these|all\s+the|all\s+that)\s+(?:heavy\s+|big\s+)?(?:stuff|lifts|lifting|ones))\b"
+)
 # "what should I pair it with?", "which exercise strengthens it?": the exercise of the turn before is
 # what the answer goes with or trains, not the answer.
 PAIRED_WITH = re.compile(

@@ -221,6 +221,15 @@ def test_named_exercises_are_the_setting_of_a_question_asking_what_else(suggeste
         )
     )
     assert not {"squat", "deadlift"} & set(later)
+    # "the heavy stuff" and "the heavy lifts" stand for them too, however the question is put.
+    for question in [
+        "ok so what should i do straight after the heavy stuff",
+        "what should i be doing after the heavy lifts",
+    ]:
+        stuff = slugs(
+            suggester.suggest(question, ("is it fine to keep heavy squats and deadlifts in my plan?",), [])
+        )
+        assert not {"squat", "deadlift"} & set(stuff), question
 
 
 def test_what_the_member_says_they_already_do_is_the_setting(suggester: Suggester, knowledge: Path) -> None:
