@@ -339,7 +339,7 @@ def test_a_large_library_is_searched_through_an_approximate_index(settings: Sett
             "exact_search_max": 60,
             "index_dir": settings.index_dir.parent / "ivf",
             # Generous for a library this small (the defaults are sized for thousands of articles).
-            "dense_candidates": 200,
+            "dense_candidates": 250,
             "chunk_candidates": 20,
             "lexical_candidates": 100,
         }
