@@ -6,7 +6,7 @@ import functools
 import re
 import threading
 from bisect import bisect_left
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -170,6 +170,8 @@ GENERIC_CONCERN_WORDS = frozenset(
         "muscl",
     }
 )
+# A word in the concerns of more than this share of the cards tells no card apart on its own.
+COMMON_SHARE = 0.25
 # A beginner is not sent to advanced cards; "at home / no gym" prefers cards that need no kit.
 LEVEL_PENALTY = {"beginner": 0.0, "intermediate": 0.5, "advanced": 1.5}
 
@@ -431,6 +433,12 @@ class Suggester:
             for slug, ex in catalog.exercises.items()
         }
         self._concern_rows = concern_list(catalog)
+        # Words in the concerns of more than `COMMON_SHARE` of the cards ("glute", "hip", "knee"): one of
+        # them alone names no card's concern in part ("wake up my glutes" is not half of "weak glutes").
+        claimed = Counter(
+            t for concerns in self._concerns.values() for t in set().union(*(c[1] for c in concerns))
+        )
+        self._common = frozenset(t for t, n in claimed.items() if n > COMMON_SHARE * len(catalog.exercises))
         # The single-leg version of an exercise, where the catalog has one ("Single-Leg Hip Thrust").
         by_name = {normalise_text(ex.name): slug for slug, ex in catalog.exercises.items()}
         self._one_legged = {
@@ -523,8 +531,8 @@ class Suggester:
             share = len(shared) / len(cterms)
             if share == 1 and texts and len(cterms) > 1 and not any(cterms <= t for t in texts):
                 share = (len(cterms) - 1) / len(cterms)
-            if share < 1 and shared <= GENERIC_CONCERN_WORDS:
-                continue  # "strength" alone does not make "grip strength" a match
+            if share < 1 and shared <= GENERIC_CONCERN_WORDS | self._common:
+                continue  # "strength" alone does not make "grip strength" a match, nor "glutes" "weak glutes"
             score = (
                 self.w.concern_full
                 if share == 1

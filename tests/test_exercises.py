@@ -98,8 +98,9 @@ def test_a_passage_under_an_exercise_heading_suggests_that_exercise(
         1, under.text, under.article, "Performing the Runner Deadlift", 1.0, under.start, under.end
     )
     found = suggester.suggest(question, (), [headed])
-    # The knee-stability cards win on the question's words alone; the heading tips it.
-    assert plain[0] != "runner-deadlift"
+    # "knee" alone is no "knee stability": the passage alone names nothing; under its heading it is about
+    # doing the Runner Deadlift.
+    assert "runner-deadlift" not in plain
     assert slugs(found)[0] == "runner-deadlift" and found[0].citation == 1
 
 
@@ -530,3 +531,12 @@ def test_a_sentence_naming_an_exercise_and_speaking_well_of_it_recommends_it(kno
         start = body.index(needle)
         end = body.index(".", start) + 1
         assert suggester.recommends("lower-body-exercises-for-runners", start, end) is recommends
+
+
+def test_a_body_part_alone_names_no_concern(suggester: Suggester) -> None:
+    """Most cards have a concern on the glutes ("weak glutes", "glutes not firing"): a question that
+    only names them, with no passage recommending anything, gets no card rather than every glute card
+    claiming half a match; naming the whole concern still brings its cards."""
+    assert suggester.suggest("do my glutes even matter for running?", (), []) == []
+    weak = suggester.suggest("what helps weak glutes?", (), [])
+    assert weak and all(s.concern == "weak glutes" for s in weak)
