@@ -93,7 +93,10 @@ HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging|"
     r"(?:comfortable\s+with|feels?\s+(?:fine|easy|good)\s+now|(?:get|gets|got|getting|are|is)\s+easy)\b"
     r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
-    r"(?:get|gets|got|getting)\s+easy)\b"
+    r"(?:get|gets|got|getting)\s+easy|"
+    # "when i want to start adding weight?", "put some weight on it": loading it is the harder version.
+    r"(?:start|begin|want\s+to|ready\s+to|time\s+to)\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
+    r"put(?:ting)?\s+(?:some\s+)?weight\s+on)\b"
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(
@@ -664,7 +667,7 @@ class Suggester:
             chosen = [*mates, *sorted(rest, key=lambda s: s not in anchors)]
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
             chosen = [focus, *(s for s in chosen if s != focus)]
-        chosen = self._variants(question, chosen)
+        chosen = self._variants(question, chosen, [*named_now, *named_before])
         troubled = self._troubled(question, chosen, passages, history)
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
         if chosen and chosen[0] in troubled:
@@ -853,11 +856,16 @@ class Suggester:
             penalty += self.w.equipment_penalty
         return penalty
 
-    def _variants(self, question: str, chosen: list[str]) -> list[str]:
-        """For "is there an easier/harder version?", put the regression or progression first."""
+    def _variants(self, question: str, chosen: list[str], named: Sequence[str] = ()) -> list[str]:
+        """For "is there an easier/harder version?", put the regression or progression first; not when a
+        version of an exercise the member `named` is already first, chosen for what they say ("squats...
+        once i want to add weight?": the Box Squat, not on from it to the Squat)."""
         text = question.lower().replace("’", "'")
         want = "easier" if EASIER.search(text) else "harder" if HARDER.search(text) else None
-        if not want or not chosen:
+        versions = {
+            v for n in named for v in (self.catalog.exercises[n].easier, self.catalog.exercises[n].harder)
+        }
+        if not want or not chosen or chosen[0] in versions:
             return chosen
         base = self.catalog.exercises[chosen[0]]
         variant = getattr(base, want)

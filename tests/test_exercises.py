@@ -270,6 +270,12 @@ def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: S
     Squat's progression, not for the Air Squat it names."""
     ready = "ok bodyweight squats feel fine now, i wanna start adding weight. which variation?"
     assert slugs(suggester.suggest(ready, (), []))[0] == "box-squat"
+    # Asking when to load the exercise under discussion asks for its loaded version too.
+    for later in ["ok and when i want to start adding weight?", "cool, can i put some weight on it?"]:
+        assert (
+            slugs(suggester.suggest(later, ("how do i learn to squat?",), [], focus="air-squat"))[0]
+            == "box-squat"
+        )
 
 
 def test_a_single_leg_version_is_something_else_than_the_two_legged_lift(
