@@ -393,7 +393,7 @@ class Coach:
         # "how many sets of lunges, and which shoes should i wear?": the shoes are a part of their own,
         # said to be not covered; the lunges are still answered.
         asked, left_out = self._covered_parts(loaded, question) if safety is None else (question, [])
-        setting = self._setting_topics(loaded, question)
+        setting = self._setting_topics(loaded, question) if found.off_topic else []
         if setting:
             found = replace(found, off_topic=tuple(t for t in found.off_topic if t not in setting))
         if left_out:  # the question's closeness to a not-covered topic is that part's too

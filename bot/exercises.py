@@ -862,10 +862,10 @@ class Suggester:
         once i want to add weight?": the Box Squat, not on from it to the Squat)."""
         text = question.lower().replace("’", "'")
         want = "easier" if EASIER.search(text) else "harder" if HARDER.search(text) else None
-        versions = {
-            v for n in named for v in (self.catalog.exercises[n].easier, self.catalog.exercises[n].harder)
-        }
-        if not want or not chosen or chosen[0] in versions:
+        if not want or not chosen:
+            return chosen
+        named_versions = (self.catalog.exercises[n] for n in named)
+        if chosen[0] in {v for ex in named_versions for v in (ex.easier, ex.harder)}:
             return chosen
         base = self.catalog.exercises[chosen[0]]
         variant = getattr(base, want)

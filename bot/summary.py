@@ -371,6 +371,12 @@ def _pieces(body: str) -> list[tuple[str, bool]]:
     return [(p, asked) for p, asked in out if p]
 
 
+def _asks(piece: str, asked: bool) -> bool:
+    """Whether a piece of a question asks: a question mark closed it, it opens on a question word, or
+    it has a kind of its own ("sets and reps for lunges")."""
+    return asked or ASKING.match(piece) is not None or question_kind(piece) is not Kind.OTHER
+
+
 def question_parts(question: str) -> list[str]:
     """The parts of a question that asks several things; one part for an ordinary question. In a list
     of three or more ("how low, how many sets, sore lower back?"), every comma starts one. A statement
@@ -382,9 +388,7 @@ def question_parts(question: str) -> list[str]:
     if len(items) >= 3 and question_kind(items[0]) is not Kind.OTHER:
         pieces = items  # a list of parts: "how low, how many sets, sore lower back?"
     else:
-        asking = [
-            p for p, asked in _pieces(body) if asked or ASKING.match(p) or question_kind(p) is not Kind.OTHER
-        ]
+        asking = [p for p, asked in _pieces(body) if _asks(p, asked)]
         pieces = asking if len(asking) > 1 else []
     parts = [p for p in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
     return parts if len(parts) > 1 else [question]
@@ -397,8 +401,7 @@ def asking_and_said(question: str) -> tuple[list[str], list[str]]:
     asking: list[str] = []
     said: list[str] = []
     for piece, asked in _pieces(question):
-        ask = asked or ASKING.match(piece) is not None or question_kind(piece) is not Kind.OTHER
-        (asking if ask else said).append(piece)
+        (asking if _asks(piece, asked) else said).append(piece)
     return (asking, said) if asking else ([question], [])
 
 
