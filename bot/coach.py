@@ -405,14 +405,16 @@ class Coach:
         coverage = assess(found, self.settings)
         covered = coverage.covered
         passages = loaded.retriever.passages(found) if covered else []
-        suggestions: list[Suggestion] = []
-        if covered and safety is None:
-            suggestions = loaded.suggester.suggest(question, context, passages, vector, focus=focus)
-            passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         top = passages[: self.settings.top_k]
         # The earlier turn found the subject's passages; which of their sentences answers a follow-up
         # ("how deep do I go on it?") is for the follow-up's own words to tell.
         sentences = self._summarise(loaded, asked, context, top, alone, found) if top else []
+        suggestions: list[Suggestion] = []
+        if covered and safety is None:
+            # The passages the short answer quotes are the question's best evidence for a card too.
+            quoted = list(dict.fromkeys(s.citation for s in sentences))
+            suggestions = loaded.suggester.suggest(question, context, passages, vector, focus, quoted)
+            passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
         cited = {s.citation for s in sentences}
         spans = {p.article.id: loaded.sentence_spans.of(p.article.id) for p in passages}

@@ -555,6 +555,7 @@ class Suggester:
         passages: Sequence[Passage],
         vector: np.ndarray | None = None,
         focus: str | None = None,
+        quoted: Sequence[int] = (),
     ) -> list[Suggestion]:
         """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages.
 
@@ -562,7 +563,9 @@ class Suggester:
         its concerns (in words, or very close in meaning), or a passage found for the question
         recommends it (quotes the card's source). `focus` is the exercise under discussion (a
         follow-up such as "how many reps?" asks about it). A card the member says troubles them, or
-        that a passage warns against for what the member describes, is never first.
+        that a passage warns against for what the member describes, is never first. `quoted` holds
+        the ranks of the passages the short answer quotes, in its order: such a passage's evidence
+        weighs as if it ranked there, when that is higher.
         """
         lowered = question.lower().replace("’", "'")
         named = self.names(question)
@@ -604,6 +607,9 @@ class Suggester:
                 named_before = [self._one_legged[s] for s in named_before if s in self._one_legged]
             named_before = [*swapped, *named_before]
         seen = [(p, *self._evidence(p)) for p in passages]
+        # The passages in the order a member reads them: those the short answer quotes first.
+        place = {r: k for k, r in enumerate(dict.fromkeys([*quoted, *(p.rank for p in passages)]), start=1)}
+        standing = {rank: min(rank, k) for rank, k in place.items()}
         # What the member says they want or have; when pairing, not the name of the exercise to pair:
         # after "what's a power raise", "what should I pair it with?" is no wish for explosive power.
         before = history[-1] if history else ""
@@ -632,7 +638,7 @@ class Suggester:
                 score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:
                 score += self.w.named_earlier
-            score += self._passage_score(slug, seen) - self._fit_penalty(slug, question)
+            score += self._passage_score(slug, seen, standing) - self._fit_penalty(slug, question)
             supported = (
                 concern is not None
                 or close[0] >= self.w.concern_support
@@ -646,7 +652,7 @@ class Suggester:
         # Equal evidence: the card the passages bring up first (the best passage, then the earliest
         # mention in it) comes first; "Dr Uhan recommends the power raise" before "pairing it with...".
         tied = len({round(s.score, 6) for s in scored}) < len(scored)
-        order = self._mention_order(seen) if tied else {}  # scans sections: only when it decides
+        order = self._mention_order(seen, place) if tied else {}  # scans sections: only when it decides
         scored.sort(key=lambda s: (-round(s.score, 6), order.get(s.slug, (len(seen) + 1, 0, 0))))
         best_quotes = seen[0][1] if seen else set()
         # Not when the member weighs two exercises ("glute bridges or hip thrusts first?"): the answer is
@@ -822,14 +828,18 @@ class Suggester:
             if aid == p.article.id and p.start <= start and end <= p.end
         ]
 
-    def _mention_order(self, seen: Sequence[Seen]) -> dict[str, tuple[int, int, int]]:
+    def _mention_order(
+        self, seen: Sequence[Seen], place: Mapping[int, int] | None = None
+    ) -> dict[str, tuple[int, int, int]]:
         """(rank, 0, offset) of the first mention of each card in the passages (its quote, the heading a
-        passage sits under, or a sentence naming it), else (rank, 1, offset) in a passage's section."""
+        passage sits under, or a sentence naming it), else (rank, 1, offset) in a passage's section;
+        a passage's rank is its `place` in reading order where it has one."""
         out: dict[str, tuple[int, int, int]] = {}
-        for p, _, _, heading in seen:
+        for p, _, _, heading in sorted(seen, key=lambda s: (place or {}).get(s[0].rank, s[0].rank)):
+            rank = (place or {}).get(p.rank, p.rank)
             facts = self._facts_of(p.article.id)
             for slug in heading:
-                out.setdefault(slug, (p.rank, 0, p.start))
+                out.setdefault(slug, (rank, 0, p.start))
             found = [(0, start, slug) for start, slug in self._quote_starts(p)]
             if facts is not None:
                 found += [(0, facts.starts[i], slug) for i in self._rows(p, facts) for slug in facts.named(i)]
@@ -837,7 +847,7 @@ class Suggester:
                     (1, facts.starts[i], slug) for i in facts.section_rows(p.start) for slug in facts.named(i)
                 ]
             for outside, start, slug in sorted(found):
-                out.setdefault(slug, (p.rank, outside, start))
+                out.setdefault(slug, (rank, outside, start))
         return out
 
     def _recommended_in(self, p: Passage) -> set[str]:
@@ -873,19 +883,23 @@ class Suggester:
             return chosen
         return [variant, *[s for s in chosen if s != variant]]
 
-    def _passage_score(self, slug: str, seen: Sequence[Seen]) -> float:
+    def _passage_score(
+        self, slug: str, seen: Sequence[Seen], standing: Mapping[int, int] | None = None
+    ) -> float:
         """Evidence from the passages, each weighted by 1/rank and added up: three passages from the
-        Runner Deadlift article speak for it more than one does."""
+        Runner Deadlift article speak for it more than one does. `standing` gives a passage a better
+        rank than the search did (the short answer quotes it first)."""
         total = 0.0
         for p, quoted, named, heading in seen:
+            rank = (standing or {}).get(p.rank, p.rank)
             if slug in heading:
-                total += self.w.named_in_heading / p.rank
+                total += self.w.named_in_heading / rank
             elif slug in quoted:
-                total += self.w.quote_in_passage / p.rank
+                total += self.w.quote_in_passage / rank
             elif slug in named:
-                total += self.w.named_in_passage / p.rank
+                total += self.w.named_in_passage / rank
             elif slug in self._section_names(p):
-                total += self.w.named_in_section / p.rank
+                total += self.w.named_in_section / rank
         return total
 
     def _citation(self, slug: str, seen: Sequence[Seen], asked: bool = False) -> int | None:

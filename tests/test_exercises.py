@@ -546,3 +546,17 @@ def test_a_body_part_alone_names_no_concern(suggester: Suggester) -> None:
     assert suggester.suggest("do my glutes even matter for running?", (), []) == []
     weak = suggester.suggest("what helps weak glutes?", (), [])
     assert weak and all(s.concern == "weak glutes" for s in weak)
+
+
+def test_the_passage_the_short_answer_quotes_speaks_first_for_a_card(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    # The search ranked the hip-thrust passage first; the short answer quotes the warm-up passage
+    # ("a few bouncy body weight squats") first, so its card leads and cites it.
+    searched = passage(suggester, knowledge, "lower-body-exercises-for-runners", "Runners new to the gym")
+    warm_up = passage(
+        suggester, knowledge, "strength-training-and-running-technique", "One example I use", rank=2
+    )
+    assert slugs(suggester.suggest("any tips?", (), [searched, warm_up])) == ["glute-bridge"]
+    found = suggester.suggest("any tips?", (), [searched, warm_up], quoted=[2])
+    assert slugs(found)[0] == "bouncy-bodyweight-squat" and found[0].citation == 2
