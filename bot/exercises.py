@@ -46,7 +46,8 @@ AROUND = re.compile(
     r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of|finished|just\s+did)\s+"
     r"(?:(?:a|an|the|my|some|heavy|big|hard|light)\s+)*$"
 )
-AND_OR = re.compile(r"\s+(?:and|or|n|&)\s+")
+# Names joined by "and"/"or", or only listed ("squats, deadlifts", "squat/deadlift"): one setting.
+AND_OR = re.compile(r"\s+(?:(?:and|or|n|&)\s+)?")
 # "my gym day is squats and deadlifts, anything missing?": the exercises named are what the member
 # already does; the question asks for something else.
 SOMETHING_ELSE = re.compile(
@@ -582,7 +583,7 @@ class Suggester:
             s for t in history for s in self.names.doing(t) if s not in named
         ]
         named_now = [s for s in named if s not in around and s not in doing]
-        named_now = self._as_meant(question, named_now, passages)
+        named_now = self._specific_first(self._as_meant(question, named_now, passages))
         earlier = [s for s in self.names(" ".join(history)) if s not in doing]
         said = {*named_now, *earlier}  # what the member named in words
         if focus and one_leg:
@@ -692,6 +693,14 @@ class Suggester:
                 )
             )
         return out
+
+    def _specific_first(self, named: list[str]) -> list[str]:
+        """The named exercises with a general one after its named versions: in "how is the runner
+        deadlift different from a normal deadlift?" or "new to squatting: air squats or box squats?",
+        the general name sets the version apart; the version is what is asked about."""
+        ex = self.catalog.exercises
+        general = {a for a in named for b in named if a != b and ex[a].name.lower() in ex[b].name.lower()}
+        return [s for s in named if s not in general] + [s for s in named if s in general]
 
     def _as_meant(self, question: str, named: list[str], passages: Sequence[Passage]) -> list[str]:
         """A bare shorter name ("deadlifts") read as the best passage's article reads it: in the Runner

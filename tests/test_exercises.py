@@ -339,6 +339,8 @@ def test_what_to_do_after_an_exercise_suggests_something_else(suggester: Suggest
     assert not any("squat" in slug for slug in after)  # nor a version of it (air squat, box squat)
     both = slugs(suggester.suggest("what should I do after squats and deadlifts?", (), []))
     assert both and not {"squat", "deadlift"} & set(both)
+    for listed in ("after a heavy squat/deadlift session?", "after squats, deadlifts?"):
+        assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(f"what can i do {listed}", (), [])))
     # Only a request for what to do, and only for the name that follows "after".
     assert "squat" in slugs(suggester.suggest("is my squat wrong? my back aches the day after", (), []))
     assert slugs(suggester.suggest("what should I do after a run: squats?", (), []))[0] == "squat"
@@ -560,3 +562,12 @@ def test_the_passage_the_short_answer_quotes_speaks_first_for_a_card(
     assert slugs(suggester.suggest("any tips?", (), [searched, warm_up])) == ["glute-bridge"]
     found = suggester.suggest("any tips?", (), [searched, warm_up], quoted=[2])
     assert slugs(found)[0] == "bouncy-bodyweight-squat" and found[0].citation == 2
+
+
+def test_a_general_name_beside_its_named_version_goes_after_it(suggester: Suggester) -> None:
+    contrast = suggester.suggest(
+        "whats the difference between a normal deadlift and the runner deadlift?", (), []
+    )
+    assert slugs(contrast)[:2] == ["runner-deadlift", "deadlift"]
+    which = slugs(suggester.suggest("total newbie to squatting. air squats or box squats first?", (), []))
+    assert which[:2] == ["air-squat", "box-squat"]
