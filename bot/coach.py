@@ -349,17 +349,17 @@ class Coach:
     def is_follow_up(self, question: str) -> bool:
         """A short question that goes on from the last turn: it opens on a connective ("and for
         hills?"), has at most one topic word, points back ("what helps with that?"), or asks about
-        reps, sets or a version of an exercise it does not name ("how many reps tho")."""
+        reps, sets or a version of an exercise it does not name ("how many reps tho"); a request for an
+        easier or harder version of one it does not name is one however long ("how do i make it harder
+        once the basic version gets easy")."""
         terms = self.loaded.retriever.topic_terms(question)
+        named = bool(self.loaded.suggester.names(question))
         return (
             bool(CONNECTOR.match(question))
             or len(terms) <= 1
             or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
-            or (
-                len(terms) <= 3
-                and bool(ABOUT_AN_EXERCISE.search(question))
-                and not self.loaded.suggester.names(question)
-            )
+            or (len(terms) <= 3 and bool(ABOUT_AN_EXERCISE.search(question)) and not named)
+            or (summary.question_kind(question) is summary.Kind.VERSION and not named)
         )
 
     def _answer(

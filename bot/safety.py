@@ -79,7 +79,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "cannot bear weight": (
         PROFESSIONAL,
-        r"(?:can'?t|cannot|can\s+not|unable\s+to|couldn'?t)\s+(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand"
+        r"(?:can'?t|cnt|cannot|can\s+not|unable\s+to|couldn'?t|could\s+not)\s+"
+        r"(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand"
         r"|weight[-\s]?bear|go\s+up\s+on\s+(?:my\s+)?toes)",
     ),
     "a fracture": (
@@ -89,7 +90,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "a joint that will not bend or straighten": (
         PROFESSIONAL,
-        r"(?:won'?t|can'?t|cannot|can\s+not|doesn'?t|does\s+not|will\s+not)\s+(?:\w+\s+)?(?:bend|straighten)\b",
+        r"(?:won'?t|can'?t|cnt|cannot|can\s+not|doesn'?t|does\s+not|will\s+not)\s+(?:\w+\s+)?(?:bend|straighten)\b",
     ),
     "a tear or rupture": (
         PROFESSIONAL,

@@ -91,6 +91,9 @@ def test_follow_ups_use_the_conversation(settings: Settings) -> None:
     assert c.is_follow_up("those make my lower back sore, anything else?")
     # "mine" is the member's own, no topic: "during it" is the runner deadlift they just asked about.
     assert c.is_follow_up("what do i do w my shoulders during it? mine kinda roll forward")
+    # A harder version of an exercise it does not name is of the one before, however many words it takes.
+    assert c.is_follow_up("how do i make it harder once the basic version gets easy")
+    assert not c.is_follow_up("how do i make hip thrusts harder once the basic version gets easy")
     instead = c.ask("they hurt my knees tho, what can i do instead", ("are squats good for runners?",))
     assert not any("squat" in s.exercise.slug for s in instead.exercises)
     # "what about lunges?" asks the turn before's question of lunges; "they" still points back.

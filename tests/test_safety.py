@@ -84,6 +84,7 @@ def test_ordinary_questions_are_not_alarmed(question: str) -> None:
         "heard a popp in my calf",
         "my ankle is swolllen and bru1sed",
         "i cant put any wieght on my foot since sunday",
+        "rolled my ankel on the trail and cnt put wieght on it at all",
         "sharp pian on the inside of my shin",
     ],
 )
