@@ -5,8 +5,11 @@ the same clause ("no swelling", "never felt a pop"), a word of prevention ("how 
 fractures?") or someone else's injury ("a mate of mine got a stress fracture"), or when the clause
 speaks of a resolved past problem ("I had numbness years ago but it's fine now"). Misspelt or
 disguised words still match: digits standing for letters inside a word ("p0p", "sw0llen") are read as
-letters, a flag word with two letters swapped ("pian", "wieght") as that word, and the patterns are
-also tried with doubled letters squeezed out of both sides ("numbbness", "popp", "swolllen").
+letters, a flag word with two letters swapped ("pian", "wieght") as that word, a longer one with a
+letter left out or added too ("numness", "tinglin", "sharpe"), "n" and "2" between words as "and" and
+"to" ("pins n needles", "hurts 2 walk"), and the patterns are also tried with doubled letters squeezed
+out of both sides ("numbbness", "popp", "swolllen"). A letter changed is not read as a flag word:
+"hopping" is no "popping".
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ PROFESSIONAL = "see-professional"
 FLAGS: dict[str, tuple[str, str]] = {
     "chest pain": (
         EMERGENCY,
-        r"chest\s+(?:pain|hurts?|tight(?:ness)?|pressure)|(?:pain|tight(?:ness)?|pressure)\s+in\s+(?:my|the)\s+chest"
+        r"chest\s+(?:(?:feels?|is|gets?|goes|went)\s+(?:all\s+|really\s+|super\s+|very\s+)?)?(?:pain|hurts?|tight(?:ness)?|pressure)|(?:pain|tight(?:ness)?|pressure)\s+in\s+(?:my|the)\s+chest"
         r"|tight\s+chest|heart\s+(?:racing|pounding)\s+(?:and|with)",
     ),
     # A hot, red, swollen calf may be a blood clot: not a training matter, and urgent.
@@ -48,7 +51,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "pain at rest or at night": (
         PROFESSIONAL,
-        r"(?:pain|hurts?|aches?|throbs?|throbbing)\b[^.]{0,40}\b(?:at\s+night|at\s+rest|while\s+resting|in\s+bed|wakes?\s+me)"
+        r"(?:pain|hurts?|aches?|throbs?|throbbing)\b[^.]{0,40}\b(?:at\s+night|at\s+rest|(?:while|when)\s+(?:i'?m\s+)?resting|in\s+bed|wakes?\s+me)"
         r"|wakes?\s+me\s+up|(?:at\s+night|at\s+rest|in\s+bed)[^.]{0,30}\b(?:pain|hurts?|aches?|throbs?)|night\s+pain",
     ),
     # "numb to planks" is bored of them.
@@ -79,8 +82,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "cannot bear weight": (
         PROFESSIONAL,
-        r"(?:can'?t|cnt|cannot|can\s+not|unable\s+to|couldn'?t|could\s+not)\s+"
-        r"(?:put\s+(?:any\s+)?weight|bear\s+weight|walk|stand"
+        r"(?:can'?t|cnt|cannot|can\s+not|unable\s+to|couldn'?t|could\s+not|can\s+(?:barely|hardly))\s+"
+        r"(?:put\s+(?:any\s+)?weight|b(?:ear|are)\s+weight|walk|stand"
         r"|weight[-\s]?bear|go\s+up\s+on\s+(?:my\s+)?toes)",
     ),
     "a fracture": (
@@ -151,30 +154,47 @@ PATTERN_DOUBLED = re.compile(r"(?<!\\)([a-z])\1")
 SQUEEZED: dict[str, str] = {name: PATTERN_DOUBLED.sub(r"\1", pattern) for name, (_, pattern) in FLAGS.items()}
 
 
-# Words of the flags that a typo with two letters swapped ("pian", "wieght", "nubm") still means.
+# Words of the flags that a typo with two letters swapped ("pian", "wieght", "nubm") still means; one of
+# five letters or more also with a letter left out or one too many ("numness", "tinglin", "sharpe").
 KEY_WORDS = frozenset(
     """pain weight numb numbness swollen swelling bruised bruising sharp tingling tingly chest dizzy faint
-    fainted popped torn tear fracture night stabbing shooting bear walk""".split()  # noqa: SIM905
+    fainted popped torn tear fracture night stabbing shooting bear walk walking getting resting throbbing
+    aching spreading radiating""".split()  # noqa: SIM905
 )
+LONG_KEY_WORDS = frozenset(w for w in KEY_WORDS if len(w) >= 5)
 WORD = re.compile(r"[a-z]{3,}")
+# Chat shorthand between words: "pins n needles", "hurts 2 walk".
+SHORTHAND = {"n": "and", "2": "to"}
+SHORT_WORD = re.compile(r"(?<=[a-z] )(?:n|2)(?= [a-z])")
 
 
 def unswapped(word: str) -> str:
-    """`word`, or the flag word it spells with two neighbouring letters swapped."""
+    """`word`, or the flag word it spells with two neighbouring letters swapped, or (a long one) with a
+    letter left out or added."""
     if word in KEY_WORDS:
         return word
     for i in range(len(word) - 1):
         swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         if swapped in KEY_WORDS:
             return swapped
+    if len(word) >= 4:
+        for i in range(len(word)):
+            dropped = word[:i] + word[i + 1 :]  # a letter too many: "sharpe"
+            if dropped in LONG_KEY_WORDS:
+                return dropped
+        for key in LONG_KEY_WORDS:  # a letter left out: "numness", "tinglin"
+            if len(key) == len(word) + 1 and any(key[:i] + key[i + 1 :] == word for i in range(len(key))):
+                return key
     return word
 
 
 def readable(text: str) -> str:
     """The question as a reader would take it: lower case, straight apostrophes, digits-for-letters
-    inside words read as letters, and flag words with two letters swapped read as meant."""
+    inside words read as letters, "n" and "2" between words as "and" and "to", and misspelt flag words
+    read as meant."""
     text = text.lower().replace("’", "'")
     text = DISGUISED.sub(lambda m: "".join(LEET[c] for c in m.group()), text)
+    text = SHORT_WORD.sub(lambda m: SHORTHAND[m.group()], text)
     return WORD.sub(lambda m: unswapped(m.group()), text)
 
 

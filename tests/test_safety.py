@@ -61,6 +61,10 @@ ORDINARY = [
     "walking lunges hurt my knees a bit the day after",
     "my knee hurts a bit after walking lunges, is my form off?",
     "my form gets worse late in a race",
+    # Close to a flag word, but not one: a letter changed is another word.
+    "single leg hopping drills before hill reps?",
+    "how many weights should i be lifting for deadlifts",
+    "getting back into squats after a break, how light should i start?",
 ]
 
 
@@ -85,6 +89,17 @@ def test_ordinary_questions_are_not_alarmed(question: str) -> None:
         "my ankle is swolllen and bru1sed",
         "i cant put any wieght on my foot since sunday",
         "rolled my ankel on the trail and cnt put wieght on it at all",
+        "sharpe pain in my shin when i land",
+        "numness in my toes after 10k",
+        "tinglin down my leg on long runs",
+        "shootin pain down my leg",
+        "my achilles is gettin worse every run",
+        "pins n needles in my foot",
+        "hurts 2 walk since the race",
+        "cant bare weight on my foot",
+        "can barely walk after my run",
+        "chest feels tight when i run hard",
+        "my foot hurts even when resting",
         "sharp pian on the inside of my shin",
     ],
 )
