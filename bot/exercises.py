@@ -669,7 +669,11 @@ class Suggester:
         chosen = self._versions_first(chosen, [*named_now, *named_before], concerned)
         if paired:  # "what should I pair it with?": what the passages recommend with it, then it
             anchors = set(self._named_last(history))
-            mates = [s for s in chosen if s not in anchors and s in recommended]
+            # Recommended beside it (in a passage that names it too), else anywhere in the passages.
+            beside = {slug for _, _, named, _ in seen if named & anchors for slug in named}
+            mates = [s for s in chosen if s not in anchors and s in recommended and s in beside] or [
+                s for s in chosen if s not in anchors and s in recommended
+            ]
             rest = [s for s in chosen if s not in mates]  # the anchors lead it, in their order
             chosen = [*mates, *sorted(rest, key=lambda s: s not in anchors)]
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores

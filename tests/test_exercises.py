@@ -502,6 +502,14 @@ def test_what_to_pair_an_exercise_with_is_the_one_the_passage_pairs_it_with(
     p = passage(suggester, knowledge, "weak-hips-and-glutes", "Dr Uhan recommends the power raise")
     paired = slugs(suggester.suggest("cool, what should i pair it with?", ("what's a power raise",), [p]))
     assert paired[:2] == ["hip-airplane", "single-leg-deadlift"] and "power-raise" in paired
+    # What another passage recommends on its own comes after it: it is no mate of the power raise.
+    other = passage(
+        suggester, knowledge, "lower-body-exercises-for-runners", "Squats are a good place", rank=2
+    )
+    paired = slugs(
+        suggester.suggest("cool, what should i pair it with?", ("what's a power raise",), [p, other])
+    )
+    assert paired == ["hip-airplane", "single-leg-deadlift", "power-raise"]
 
 
 def test_an_exercise_named_in_a_follow_up_is_its_subject(suggester: Suggester) -> None:
