@@ -842,14 +842,14 @@ class Suggester:
         ]
 
     def _mention_order(
-        self, seen: Sequence[Seen], place: Mapping[int, int] | None = None
+        self, seen: Sequence[Seen], place: Mapping[int, int]
     ) -> dict[str, tuple[int, int, int]]:
         """(rank, 0, offset) of the first mention of each card in the passages (its quote, the heading a
         passage sits under, or a sentence naming it), else (rank, 1, offset) in a passage's section;
-        a passage's rank is its `place` in reading order where it has one."""
+        a passage's rank is its `place` in reading order."""
         out: dict[str, tuple[int, int, int]] = {}
-        for p, _, _, heading in sorted(seen, key=lambda s: (place or {}).get(s[0].rank, s[0].rank)):
-            rank = (place or {}).get(p.rank, p.rank)
+        for p, _, _, heading in sorted(seen, key=lambda s: place[s[0].rank]):
+            rank = place[p.rank]
             facts = self._facts_of(p.article.id)
             for slug in heading:
                 out.setdefault(slug, (rank, 0, p.start))
@@ -896,15 +896,13 @@ class Suggester:
             return chosen
         return [variant, *[s for s in chosen if s != variant]]
 
-    def _passage_score(
-        self, slug: str, seen: Sequence[Seen], standing: Mapping[int, int] | None = None
-    ) -> float:
+    def _passage_score(self, slug: str, seen: Sequence[Seen], standing: Mapping[int, int]) -> float:
         """Evidence from the passages, each weighted by 1/rank and added up: three passages from the
-        Runner Deadlift article speak for it more than one does. `standing` gives a passage a better
-        rank than the search did (the short answer quotes it first)."""
+        Runner Deadlift article speak for it more than one does. A passage's rank is its `standing`:
+        the better of the search's and its place in the short answer."""
         total = 0.0
         for p, quoted, named, heading in seen:
-            rank = (standing or {}).get(p.rank, p.rank)
+            rank = standing[p.rank]
             if slug in heading:
                 total += self.w.named_in_heading / rank
             elif slug in quoted:
