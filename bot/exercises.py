@@ -655,7 +655,8 @@ class Suggester:
         tied = len({round(s.score, 6) for s in scored}) < len(scored)
         order = self._mention_order(seen, place) if tied else {}  # scans sections: only when it decides
         scored.sort(key=lambda s: (-round(s.score, 6), order.get(s.slug, (len(seen) + 1, 0, 0))))
-        best_quotes = seen[0][1] if seen else set()
+        # The best passage is the first the member reads.
+        best_quotes = min(seen, key=lambda s: place[s[0].rank])[1] if seen else set()
         # Not when the member weighs two exercises ("glute bridges or hip thrusts first?"): the answer is
         # one of those two, not a version of either.
         chosen = [s.slug for s in scored]

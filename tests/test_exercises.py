@@ -579,3 +579,19 @@ def test_a_general_name_beside_its_named_version_goes_after_it(suggester: Sugges
     assert slugs(contrast)[:2] == ["runner-deadlift", "deadlift"]
     which = slugs(suggester.suggest("total newbie to squatting. air squats or box squats first?", (), []))
     assert which[:2] == ["air-squat", "box-squat"]
+
+
+def test_the_best_passage_for_a_named_exercise_s_version_is_the_one_the_short_answer_quotes_first(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    # The search ranked a squat passage first; the short answer quotes the warm-up passage first, whose
+    # version of the squat (the Bouncy Bodyweight Squat) then goes before the Squat named.
+    squats = passage(suggester, knowledge, "lower-body-exercises-for-runners", "Squats are a good place")
+    warm_up = passage(
+        suggester, knowledge, "strength-training-and-running-technique", "One example I use", rank=2
+    )
+    question = "a couple of squats, as a warm-up?"
+    assert slugs(suggester.suggest(question, (), [squats, warm_up]))[0] == "squat"
+    assert (
+        slugs(suggester.suggest(question, (), [squats, warm_up], quoted=[2]))[0] == "bouncy-bodyweight-squat"
+    )
