@@ -137,7 +137,7 @@ WARNING = re.compile(
     r"\b(?:problematic|(?<!to )avoid\w*|risk\w*|injur\w*|careful|caution\w*|dangerous|counterproductive|"
     r"not\s+recommended|bad\s+idea|worse|aggravat\w*|strain\w*)\b"
 )
-CLAUSE_BREAK = re.compile(r"[.;!?\n]+|\bbut\b")
+CLAUSE_BREAK = re.compile(r"[.;!?\n]+|\b(?:but|so)\b")
 # What a sentence says of an exercise it recommends: "Squats are also great for improving knee
 # stability", "I recommend pairing it with single leg stability work like the hip airplane".
 RECOMMENDS = re.compile(

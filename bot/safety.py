@@ -163,16 +163,24 @@ KEY_WORDS = frozenset(
 )
 LONG_KEY_WORDS = frozenset(w for w in KEY_WORDS if len(w) >= 5)
 WORD = re.compile(r"[a-z]{3,}")
+# Chat spellings of words the flags use: "aches at nite".
+CHAT = {"nite": "night", "nites": "nights", "tonite": "tonight"}
 # Chat shorthand between words: "pins n needles", "hurts 2 walk".
 SHORTHAND = {"n": "and", "2": "to"}
 SHORT_WORD = re.compile(r"(?<=[a-z] )(?:n|2)(?= [a-z])")
 
 
 def unswapped(word: str) -> str:
-    """`word`, or the flag word it spells with two neighbouring letters swapped, or (a long one) with a
-    letter left out or added."""
+    """`word`, or the flag word it spells in chat ("nite", "getin"), with two neighbouring letters
+    swapped, or (a long one) with a letter left out or added."""
     if word in KEY_WORDS:
         return word
+    if word in CHAT:
+        return CHAT[word]
+    if word.endswith("in") and len(word) >= 5:  # "shootin", "getin": the "-ing" a chat drops
+        for full in (word + "g", word[:-2] + word[-3] + "ing"):
+            if full in KEY_WORDS:
+                return full
     for i in range(len(word) - 1):
         swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         if swapped in KEY_WORDS:

@@ -394,14 +394,20 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 else [question]
 
 
+# Where a sentence of the member's ends with a full stop or an exclamation mark.
+STATEMENT_END = re.compile(r"(?<=[a-z0-9)][.!])\s+(?=\S)", re.IGNORECASE)
+
+
 def asking_and_said(question: str) -> tuple[list[str], list[str]]:
     """The pieces of a question that ask, and the statements beside them ("wil lifting make my legs
     bulky? | dont want to carry extra muscle on race day"): what the member asks, and what they say of
     themselves. A question with no piece that asks is all asking."""
     asking: list[str] = []
     said: list[str] = []
-    for piece, asked in _pieces(question):
-        (asking if _asks(piece, asked) else said).append(piece)
+    # A statement in a sentence of its own ("i get outkicked at every parkrun. which lift...?") is said.
+    for sentence in STATEMENT_END.split(question):
+        for piece, asked in _pieces(sentence):
+            (asking if _asks(piece, asked) else said).append(piece)
     return (asking, said) if asking else ([question], [])
 
 

@@ -595,3 +595,12 @@ def test_the_best_passage_for_a_named_exercise_s_version_is_the_one_the_short_an
     assert (
         slugs(suggester.suggest(question, (), [squats, warm_up], quoted=[2]))[0] == "bouncy-bodyweight-squat"
     )
+
+
+def test_what_comes_after_so_is_no_exercise_that_troubles_the_member(suggester: Suggester) -> None:
+    # The hamstrings are tight; the Runner Deadlift is what they ask about, not what troubles them.
+    question = "my hamstrings are super tight so how far down am i meant to go on the runner deadlift?"
+    assert slugs(suggester.suggest(question, (), []))[0] == "runner-deadlift"
+    assert "squat" not in slugs(
+        suggester.suggest("squats make my knees ache so what can i do instead?", (), [])
+    )

@@ -104,7 +104,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     settings = settings_of(real_env)
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
-    assert len(reports) == 26
+    assert len(reports) == 27
     for report in reports:
         assert report.long_passages == 0 and report.unquoted_passages == 0
         assert report.dangling_leads == 0
@@ -284,6 +284,10 @@ def test_a_topic_said_beside_a_strength_question_is_its_setting(real_env: dict[s
     coach = Coach(settings_of(real_env))
     bulky = coach.ask("wil lifting make my legs bulky? dont want to carry extra muscle on race day")
     assert bulky.answered and bulky.left_out == ()
+    outkicked = coach.ask(
+        "i get outkicked at the end of every parkrun. which lift is best for that last sprint?"
+    )
+    assert outkicked.answered
     assert not coach.ask("how should i pace race day? been deadlifting all winter").answered
 
 

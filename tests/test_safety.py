@@ -100,6 +100,7 @@ def test_ordinary_questions_are_not_alarmed(question: str) -> None:
         "can barely walk after my run",
         "chest feels tight when i run hard",
         "my foot hurts even when resting",
+        "hip pain keeps getin worse over the last 3 wks, now it aches at nite too",
         "sharp pian on the inside of my shin",
     ],
 )

@@ -286,3 +286,9 @@ def test_what_a_member_says_beside_a_question_is_not_asked() -> None:
     assert asking == ["wil lifting make my legs bulky"] and said == ["dont want to carry extra muscle"]
     # A question without a piece that asks is all asking.
     assert summary.asking_and_said("hip drop fix") == (["hip drop fix"], [])
+    # A statement in a sentence of its own is said, however it reads ("outkicked" is race tactics).
+    asking, said = summary.asking_and_said(
+        "i get outkicked at every parkrun. which lift is best for the sprint?"
+    )
+    assert asking == ["which lift is best for the sprint"] and said == ["i get outkicked at every parkrun."]
+    assert summary.asking_and_said("is a 5.5 km run enough?") == (["is a 5.5 km run enough"], [])
