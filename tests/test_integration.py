@@ -93,10 +93,10 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 
 
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
-    """eval/unseen-*.jsonl: 1,005 questions written from the articles alone, by writers who never saw
+    """eval/unseen-*.jsonl: 1,085 questions written from the articles alone, by writers who never saw
     the code or its answers. Hard guarantees, plus floors a little under today's pooled figures (hit@3
-    0.92, MRR 0.85, answer hit 0.80, lead hit 0.65 over 747 retrieval questions; the first card right
-    for 447 of 517 questions; 996 of 1,005 questions refused or answered as they should be), and what a
+    0.92, MRR 0.85, answer hit 0.80, lead hit 0.65 over 803 retrieval questions; the first card right
+    for 504 of 568 questions; 1,078 of 1,085 questions refused or answered as they should be), and what a
     member reads: no dangling lead, a median answer of at most 1,500 characters and none over 3,000."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
@@ -122,7 +122,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
     first = [tuple(map(int, r.exercise_first.split("/"))) for r in reports]
-    assert sum(a for a, _ in first) >= 0.85 * sum(b for _, b in first)
+    assert sum(a for a, _ in first) >= 0.86 * sum(b for _, b in first)
 
 
 def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
