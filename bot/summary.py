@@ -168,8 +168,8 @@ ROLES: dict[Kind, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     Kind.HOW: re.compile(
-        r"^(?:[-*•]\s*|\d+[.)]\s*)?(?:(?:to|for|in|with|when|as) [^,]{0,40}, )?(?:begin|start|hold|keep|"
-        r"lower|lift|stand|place|push|pull|squeeze|bend|hinge|bow|focus|inhale|exhale|breathe|return|repeat|"
+        r"^(?:[-*•]\s*|\d+[.)]\s*)?(?:(?:to|for|in|with|when|as) [^,]{0,40}, )?(?:\w+ly\s+)?(?:begin|start|hold|keep|"
+        r"lower|lift|stand|place|push|pull|squeeze|pinch|bend|hinge|bow|focus|inhale|exhale|breathe|return|repeat|"
         r"raise|drive|brace|maintain|try|make|use|grip|set|step|move|reach|rotate|turn|stop|avoid|think|"
         r"imagine|pause)\b|\byou (?:should|want|need|must|can|will)\b|\bmake sure\b|\bbegin by\b|"
         r"\bshould (?:be|remain)\b|\bfocus on\b",

@@ -136,6 +136,17 @@ def test_the_sentence_that_answers_the_kind_of_question_leads(question: str, ans
     assert summary.select(question, pool, words())[0].text == answer
 
 
+def test_an_instruction_with_an_adverb_before_its_verb_answers_how() -> None:
+    a, spans = article(
+        "Hip thrusts build the glutes. "
+        "Sprinters finish races faster with a strong hip thrust. "
+        "When you reach the top of a hip thrust, firmly pinch the glutes to finish."
+    )
+    scores = np.full(len(spans), 3.0)  # equally relevant: the instruction answers "how"
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    assert summary.select("how do i finish a hip thrust?", pool, words())[0].text.startswith("When you reach")
+
+
 def test_the_sentence_after_the_one_closest_to_the_question_answers_it() -> None:
     """The sentence closest to a question often restates it; the one right after it answers."""
     a, spans = article(
