@@ -558,15 +558,20 @@ def test_a_body_part_alone_names_no_concern(suggester: Suggester) -> None:
     assert weak and all(s.concern == "weak glutes" for s in weak)
 
 
+@pytest.fixture
+def warm_up(suggester: Suggester, knowledge: Path) -> Passage:
+    """The passage on "a few bouncy body weight squats" before a run, second in the search."""
+    return passage(
+        suggester, knowledge, "strength-training-and-running-technique", "One example I use", rank=2
+    )
+
+
 def test_the_passage_the_short_answer_quotes_speaks_first_for_a_card(
-    suggester: Suggester, knowledge: Path
+    suggester: Suggester, knowledge: Path, warm_up: Passage
 ) -> None:
     # The search ranked the hip-thrust passage first; the short answer quotes the warm-up passage
     # ("a few bouncy body weight squats") first, so its card leads and cites it.
     searched = passage(suggester, knowledge, "lower-body-exercises-for-runners", "Runners new to the gym")
-    warm_up = passage(
-        suggester, knowledge, "strength-training-and-running-technique", "One example I use", rank=2
-    )
     assert slugs(suggester.suggest("any tips?", (), [searched, warm_up])) == ["glute-bridge"]
     found = suggester.suggest("any tips?", (), [searched, warm_up], quoted=[2])
     assert slugs(found)[0] == "bouncy-bodyweight-squat" and found[0].citation == 2
@@ -582,14 +587,11 @@ def test_a_general_name_beside_its_named_version_goes_after_it(suggester: Sugges
 
 
 def test_the_best_passage_for_a_named_exercise_s_version_is_the_one_the_short_answer_quotes_first(
-    suggester: Suggester, knowledge: Path
+    suggester: Suggester, knowledge: Path, warm_up: Passage
 ) -> None:
     # The search ranked a squat passage first; the short answer quotes the warm-up passage first, whose
     # version of the squat (the Bouncy Bodyweight Squat) then goes before the Squat named.
     squats = passage(suggester, knowledge, "lower-body-exercises-for-runners", "Squats are a good place")
-    warm_up = passage(
-        suggester, knowledge, "strength-training-and-running-technique", "One example I use", rank=2
-    )
     question = "a couple of squats, as a warm-up?"
     assert slugs(suggester.suggest(question, (), [squats, warm_up]))[0] == "squat"
     assert (
