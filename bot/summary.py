@@ -404,10 +404,13 @@ def asking_and_said(question: str) -> tuple[list[str], list[str]]:
     themselves. A question with no piece that asks is all asking."""
     asking: list[str] = []
     said: list[str] = []
-    # A statement in a sentence of its own ("i get outkicked at every parkrun. which lift...?") is said.
+    # A statement in a sentence of its own ("i get outkicked at every parkrun. which lift...?") is said,
+    # whatever it tells of amounts ("I'm running about 50 miles a week."), unless it opens on a question word.
     for sentence in STATEMENT_END.split(question):
+        stated = sentence.rstrip().endswith((".", "!"))
         for piece, asked in _pieces(sentence):
-            (asking if _asks(piece, asked) else said).append(piece)
+            asks = ASKING.match(piece) is not None if stated else _asks(piece, asked)
+            (asking if asks else said).append(piece)
     return (asking, said) if asking else ([question], [])
 
 

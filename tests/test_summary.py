@@ -303,3 +303,6 @@ def test_what_a_member_says_beside_a_question_is_not_asked() -> None:
     )
     assert asking == ["which lift is best for the sprint"] and said == ["i get outkicked at every parkrun."]
     assert summary.asking_and_said("is a 5.5 km run enough?") == (["is a 5.5 km run enough"], [])
+    # However it tells of amounts: "a week" is no question in a sentence that ends on a full stop.
+    miles = "I'm running about 50 miles a week. How many gym sessions should I fit in on top?"
+    assert summary.asking_and_said(miles)[1] == ["I'm running about 50 miles a week."]
