@@ -353,13 +353,12 @@ class Coach:
         easier or harder version of one it does not name is one however long ("how do i make it harder
         once the basic version gets easy")."""
         terms = self.loaded.retriever.topic_terms(question)
-        named = bool(self.loaded.suggester.names(question))
-        return (
-            bool(CONNECTOR.match(question))
-            or len(terms) <= 1
-            or (len(terms) <= 3 and bool(ANAPHORA.search(question)))
-            or (len(terms) <= 3 and bool(ABOUT_AN_EXERCISE.search(question)) and not named)
-            or (summary.question_kind(question) is summary.Kind.VERSION and not named)
+        if CONNECTOR.match(question) or len(terms) <= 1 or (len(terms) <= 3 and ANAPHORA.search(question)):
+            return True
+        if self.loaded.suggester.names(question):
+            return False
+        return (len(terms) <= 3 and ABOUT_AN_EXERCISE.search(question) is not None) or (
+            summary.question_kind(question) is summary.Kind.VERSION
         )
 
     def _answer(

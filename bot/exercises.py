@@ -610,7 +610,6 @@ class Suggester:
         seen = [(p, *self._evidence(p)) for p in passages]
         # The passages in the order a member reads them: those the short answer quotes first.
         place = {r: k for k, r in enumerate(dict.fromkeys([*quoted, *(p.rank for p in passages)]), start=1)}
-        standing = {rank: min(rank, k) for rank, k in place.items()}
         # What the member says they want or have; when pairing, not the name of the exercise to pair:
         # after "what's a power raise", "what should I pair it with?" is no wish for explosive power.
         before = history[-1] if history else ""
@@ -639,7 +638,7 @@ class Suggester:
                 score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:
                 score += self.w.named_earlier
-            score += self._passage_score(slug, seen, standing) - self._fit_penalty(slug, question)
+            score += self._passage_score(slug, seen, place) - self._fit_penalty(slug, question)
             supported = (
                 concern is not None
                 or close[0] >= self.w.concern_support
@@ -672,9 +671,8 @@ class Suggester:
             anchors = set(self._named_last(history))
             # Recommended beside it (in a passage that names it too), else anywhere in the passages.
             beside = {slug for _, _, named, _ in seen if named & anchors for slug in named}
-            mates = [s for s in chosen if s not in anchors and s in recommended and s in beside] or [
-                s for s in chosen if s not in anchors and s in recommended
-            ]
+            others = [s for s in chosen if s not in anchors and s in recommended]
+            mates = [s for s in others if s in beside] or others
             rest = [s for s in chosen if s not in mates]  # the anchors lead it, in their order
             chosen = [*mates, *sorted(rest, key=lambda s: s not in anchors)]
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
@@ -897,13 +895,13 @@ class Suggester:
             return chosen
         return [variant, *[s for s in chosen if s != variant]]
 
-    def _passage_score(self, slug: str, seen: Sequence[Seen], standing: Mapping[int, int]) -> float:
+    def _passage_score(self, slug: str, seen: Sequence[Seen], place: Mapping[int, int]) -> float:
         """Evidence from the passages, each weighted by 1/rank and added up: three passages from the
-        Runner Deadlift article speak for it more than one does. A passage's rank is its `standing`:
-        the better of the search's and its place in the short answer."""
+        Runner Deadlift article speak for it more than one does. A passage's rank is the better of the
+        search's and its `place` in reading order (the short answer quotes it first)."""
         total = 0.0
         for p, quoted, named, heading in seen:
-            rank = standing[p.rank]
+            rank = min(p.rank, place[p.rank])
             if slug in heading:
                 total += self.w.named_in_heading / rank
             elif slug in quoted:

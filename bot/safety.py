@@ -162,6 +162,8 @@ KEY_WORDS = frozenset(
     aching spreading radiating""".split()  # noqa: SIM905
 )
 LONG_KEY_WORDS = frozenset(w for w in KEY_WORDS if len(w) >= 5)
+# A long flag word with one letter left out, and the word: "numness" -> "numbness", "tinglin" -> "tingling".
+LEFT_OUT = {key[:i] + key[i + 1 :]: key for key in sorted(LONG_KEY_WORDS) for i in range(len(key))}
 WORD = re.compile(r"[a-z]{3,}")
 # Chat spellings of words the flags use: "aches at nite".
 CHAT = {"nite": "night", "nites": "nights", "tonite": "tonight"}
@@ -170,30 +172,24 @@ SHORTHAND = {"n": "and", "2": "to"}
 SHORT_WORD = re.compile(r"(?<=[a-z] )(?:n|2)(?= [a-z])")
 
 
-def unswapped(word: str) -> str:
+def as_flag_word(word: str) -> str:
     """`word`, or the flag word it spells in chat ("nite", "getin"), with two neighbouring letters
     swapped, or (a long one) with a letter left out or added."""
     if word in KEY_WORDS:
         return word
     if word in CHAT:
         return CHAT[word]
-    if word.endswith("in") and len(word) >= 5:  # "shootin", "getin": the "-ing" a chat drops
-        for full in (word + "g", word[:-2] + word[-3] + "ing"):
-            if full in KEY_WORDS:
-                return full
+    if word.endswith("in") and word[:-2] + word[-3] + "ing" in KEY_WORDS:  # "getin": "-ing" and a letter
+        return word[:-2] + word[-3] + "ing"
     for i in range(len(word) - 1):
         swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         if swapped in KEY_WORDS:
             return swapped
-    if len(word) >= 4:
-        for i in range(len(word)):
-            dropped = word[:i] + word[i + 1 :]  # a letter too many: "sharpe"
-            if dropped in LONG_KEY_WORDS:
-                return dropped
-        for key in LONG_KEY_WORDS:  # a letter left out: "numness", "tinglin"
-            if len(key) == len(word) + 1 and any(key[:i] + key[i + 1 :] == word for i in range(len(key))):
-                return key
-    return word
+    for i in range(len(word)):
+        dropped = word[:i] + word[i + 1 :]  # a letter too many: "sharpe"
+        if dropped in LONG_KEY_WORDS:
+            return dropped
+    return LEFT_OUT.get(word, word)
 
 
 def readable(text: str) -> str:
@@ -203,7 +199,7 @@ def readable(text: str) -> str:
     text = text.lower().replace("’", "'")
     text = DISGUISED.sub(lambda m: "".join(LEET[c] for c in m.group()), text)
     text = SHORT_WORD.sub(lambda m: SHORTHAND[m.group()], text)
-    return WORD.sub(lambda m: unswapped(m.group()), text)
+    return WORD.sub(lambda m: as_flag_word(m.group()), text)
 
 
 def _clauses(text: str) -> list[str]:
