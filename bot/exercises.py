@@ -40,10 +40,11 @@ ONE_LEGGED = re.compile(
 # name just after one of these words (or joined to such a name by "and"/"or") is the setting of the
 # question, not its subject.
 WHAT_TO_DO = re.compile(
-    r"\bwhat\s+(?:should|can|could|do)\s+i\s+(?:be\s+doing|do)\b|\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|could)\s+do|to\s+do)\b"
+    r"\bwhat\s+(?:should|shld|shud|shd|can|could|do)\s+i\s+(?:be\s+doing|do)\b|"
+    r"\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|shld|shud|could)\s+do|to\s+do)\b"
 )
 AROUND = re.compile(
-    r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of|finished|just\s+did)\s+"
+    r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of|finished|(?:just\s+)?(?:did|done))\s+"
     r"(?:(?:a|an|the|my|some|heavy|big|hard|light)\s+)*$"
 )
 # Names joined by "and"/"or", or only listed ("squats, deadlifts", "squat/deadlift"): one setting.

@@ -351,6 +351,12 @@ def test_what_to_do_after_an_exercise_suggests_something_else(suggester: Suggest
     assert squat_day and not any("squat" in slug for slug in squat_day)
     finished = "just finished heavy squats n deads. anything i should do after to not feel locked up"
     assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(finished, (), [])))
+    # Chat spelling, and what the member says they did, read the same way.
+    for asked in (
+        "what shld i do after heavy squat day so my hips dont lock up",
+        "did heavy squats tonight. anything i should do after lifting so my hips dont lock up?",
+    ):
+        assert not any("squat" in slug for slug in slugs(suggester.suggest(asked, (), [])))
 
 
 def test_the_weights_come_from_settings(knowledge: Path) -> None:

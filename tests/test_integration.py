@@ -167,6 +167,15 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
     assert pawback.text.startswith(f"**The Pawback**: {lead.text} [1]")
 
 
+def test_runner_shorthand_is_read_as_the_articles_words(real_env: dict[str, str]) -> None:
+    """ "bw squats" are bodyweight squats: the article's warm-up sentence on bouncy body weight squats
+    answers why a runner does a few before heading out."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask("whats the point of doing a few bw squats right before a run?")
+    assert any("a few bouncy body weight squats" in s.text for s in answer.sentences)
+
+
 def test_every_citation_a_member_reads_points_at_a_source_shown(real_env: dict[str, str]) -> None:
     """A card's reason cites the passage that recommends it, which may lie past the passages found
     ("Recommended in [4]"): that passage is then listed under "See also", in Markdown and in JSON."""
