@@ -102,7 +102,7 @@ HARDER = re.compile(
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(
-    r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|(?<!why )bother\w*|"
+    r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|(?<!why )bother(?:s|ed|ing)?\b(?!\s+(?:with|to|doing)\b)|"
     r"problem\w*|issues?|niggle\w*|locked|cramp\w*)\b"
 )
 # "no swelling or pain, just want to know how many lunges": a complaint word the member negates.

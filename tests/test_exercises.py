@@ -154,6 +154,9 @@ def test_a_card_the_member_says_troubles_them_is_never_first(suggester: Suggeste
     assert (
         slugs(suggester.suggest("why bother with hip thrusts if i already squat?", (), []))[0] == "hip-thrust"
     )
+    # Nor does "should I still bother with X?" (take the trouble); "X bothers my back" is one.
+    assert slugs(suggester.suggest("should i still bother with deadlifts?", (), []))[0] == "deadlift"
+    assert slugs(suggester.suggest("deadlifts bother my lower back, what else?", (), []))[:1] != ["deadlift"]
 
 
 def test_a_card_a_passage_ties_to_the_members_complaint_is_never_first(
