@@ -581,6 +581,36 @@ def after_closest(pool: Sequence[Candidate]) -> set[tuple[str, int, int]]:
     }
 
 
+def answered_in_turn(
+    pool: Sequence[Candidate], reach: int = 2
+) -> tuple[list[Candidate], set[tuple[str, int, int]]]:
+    """The sentences that answer a question the article asks itself right after the sentence closest
+    to the member's question ("...yet they still show weak hips. How does this even make sense? |
+    There's two distinct possibilities here. First possibility: It's not about strength..."): the
+    article's question is the member's, so they go on from the closest as its next sentence does.
+    Returns the pool with those `reach` sentences as relevant as the closest, and their keys."""
+    singles = sorted((c for c in pool if not c.pair and not c.label), key=lambda c: (c.article_id, c.start))
+    if not singles:
+        return list(pool), set()
+    top = max(c.relevance for c in singles)
+    lifted: set[tuple[str, int, int]] = set()
+    for k, c in enumerate(singles):
+        if c.relevance < top - TIE:
+            continue
+        for j in range(k + 1, min(k + 3, len(singles))):  # the closest's own next sentences
+            asked = singles[j]
+            if asked.article_id != c.article_id or not asked.text.rstrip("”\"') ").endswith("?"):
+                continue
+            after = [d for d in singles[j + 1 : j + 1 + reach] if d.article_id == c.article_id]
+            lifted |= {(d.article_id, d.start, d.end) for d in after}
+            break
+    out = [
+        replace(c, relevance=max(c.relevance, top)) if (c.article_id, c.start, c.end) in lifted else c
+        for c in pool
+    ]
+    return out, lifted
+
+
 def select(
     question: str,
     pool: Sequence[Candidate],
@@ -609,6 +639,8 @@ def select(
         return not picked or used + len(c.text) <= max_chars
 
     after = after_closest(pool)  # before the unfit go: the closest may be a question or a lead-in
+    pool, answers = answered_in_turn(pool)
+    after |= answers
     pool = [c for c in pool if not unfit(c)] or pool
     if len(parts) > 1:
         for k, part in enumerate(parts[:max_sentences]):

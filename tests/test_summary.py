@@ -164,6 +164,30 @@ def test_the_sentence_after_the_one_closest_to_the_question_answers_it() -> None
     assert plain[0].text.startswith("Plenty of runners")
 
 
+def test_what_follows_a_question_the_article_asks_itself_answers_it() -> None:
+    """ "...yet their glutes stay weak. How does this even make sense?" The article asks the member's
+    question right after the sentence closest to it; the answer comes after its question, however far
+    it scored from the member's question on its own."""
+    a, spans = article(
+        "Plenty of runners squat double their bodyweight, yet their glutes stay weak. "
+        "How does this even make sense?\n\n"
+        "First possibility: it is about activation, not load.\n\n"
+        "Second possibility: the trouble starts further down the chain at the feet. "
+        "Hamstrings grow stronger over many weeks of slow curls."
+    )
+    scores = np.array([3.6, 0.0, 1.0, 2.5, 2.0])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    picked = summary.select("i squat heavy but my glutes are weak, how?", pool, words())
+    assert picked[0].text.startswith("First possibility")
+    # With no question of the article's own in between, the closest sentence leads.
+    plain_body = a.body.replace("How does this even make sense?", "Coaches see this often.")
+    b, plain_spans = article(plain_body)
+    plain = summary.candidates([whole(b)], plain_spans, scores, limit=500)
+    assert summary.select("i squat heavy but my glutes are weak, how?", plain, words())[0].text.startswith(
+        "Plenty of runners"
+    )
+
+
 def test_low_reps_and_heavy_weights_are_an_amount() -> None:
     a, spans = article(
         "Heavy curling raises work the hamstrings hard at the knee.\n\n"
