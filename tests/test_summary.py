@@ -188,6 +188,26 @@ def test_what_follows_a_question_the_article_asks_itself_answers_it() -> None:
     )
 
 
+def test_a_surer_role_outweighs_a_closer_sentence() -> None:
+    """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
+    sits closer to the question; for a plain "should I?" closeness decides."""
+    a, spans = article(
+        "Glute ham raises are a versatile exercise for runners. "
+        "Eccentric raises can be substituted for basic raises to build strength faster. "
+        "You should always warm up before lifting."
+    )
+    scores = np.array([5.0, 3.0, 4.0])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    harder = summary.select("glute ham raises getting easy, how do i make them harder?", pool, words())
+    assert harder[0].text.startswith("Eccentric raises")
+    flat = summary.Weights(roles={})
+    plain = summary.select(
+        "glute ham raises getting easy, how do i make them harder?", pool, words(), weights=flat
+    )
+    assert plain[0].text.startswith("Glute ham raises")
+    assert summary.select("should i do glute ham raises?", pool, words())[0].text.startswith("Glute ham")
+
+
 def test_low_reps_and_heavy_weights_are_an_amount() -> None:
     a, spans = article(
         "Heavy curling raises work the hamstrings hard at the knee.\n\n"
