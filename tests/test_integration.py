@@ -328,6 +328,8 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         # Food named by what is eaten, not by "food" or "breakfast".
         "long run sat morning, what should i have for brekkie like 2 hrs before? is toast n pb ok",
         "is a beer after a hard run ok",
+        # A supplement by what it looks like, without the word.
+        "that powder the big guys at the gym scoop into water, any use for a 10k runner",
         # The weather on race day, with neither "heat" nor "weather" in it.
         "its gonna be like 32C for parkrun on saturday, anything i should do differently?",
     ]:
