@@ -176,6 +176,16 @@ def test_runner_shorthand_is_read_as_the_articles_words(real_env: dict[str, str]
     assert any("a few bouncy body weight squats" in s.text for s in answer.sentences)
 
 
+def test_a_safe_bet_is_the_articles_never_go_wrong(real_env: dict[str, str]) -> None:
+    """ "What's a safe bet?" is the articles' "when in doubt, a runner can never go wrong with a
+    well-executed lunge", in other words."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask("short on time, whats the safe bet exercise for a runner?")
+    assert any("never go wrong with a well-executed lunge" in s.text for s in answer.sentences)
+    assert "lunge" in [s.exercise.slug for s in answer.exercises]
+
+
 def test_every_citation_a_member_reads_points_at_a_source_shown(real_env: dict[str, str]) -> None:
     """A card's reason cites the passage that recommends it, which may lie past the passages found
     ("Recommended in [4]"): that passage is then listed under "See also", in Markdown and in JSON."""
