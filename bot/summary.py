@@ -649,9 +649,17 @@ def select(
     if len(parts) > 1:
         for k, part in enumerate(parts[:max_sentences]):
             focus = Focus.of(part, words, f"{context} {question_subject(question)}")
-            own = part_pools[k] if part_pools is not None and k < len(part_pools) else pool
+            own, goes_on = pool, set()
+            if part_pools is not None and k < len(part_pools):
+                own, answers = answered_in_turn(part_pools[k])
+                goes_on = after_closest(part_pools[k]) | answers
             own = [c for c in own if not unfit(c)] or own
-            ranked = sorted(own, key=lambda c: -answering(c, focus, words, w))
+            ranked = sorted(
+                own,
+                key=lambda c: (
+                    -answering(c, focus, words, w) - w.follows * ((c.article_id, c.start, c.end) in goes_on)
+                ),
+            )
             best = next((c for c in ranked if not overlaps(c) and fits(c)), None)
             if best is not None:
                 picked.append(best)

@@ -188,6 +188,25 @@ def test_what_follows_a_question_the_article_asks_itself_answers_it() -> None:
     )
 
 
+def test_each_part_of_a_question_is_answered_after_the_articles_own_question() -> None:
+    """In a question of two parts ("...my glutes stay weak?? how does that even work"), each part's
+    own candidates are read the same way: the answer after the article's question, not the
+    sentence that restates the member's."""
+    a, spans = article(
+        "Plenty of runners squat double their bodyweight, yet their glutes stay weak. "
+        "How does this even make sense?\n\n"
+        "First possibility: it is about activation, not load.\n\n"
+        "Second possibility: the trouble starts further down the chain at the feet. "
+        "Hamstrings grow stronger over many weeks of slow curls."
+    )
+    question = "i squat heavy but my glutes stay weak?? how does that even work"
+    assert len(summary.question_parts(question)) == 2
+    scores = np.array([3.6, 0.0, 1.0, 2.5, 2.0])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    picked = summary.select(question, pool, words(), part_pools=[pool, pool])
+    assert any(c.text.startswith("First possibility") for c in picked)
+
+
 def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
     sits closer to the question; for a plain "should I?" closeness decides."""
