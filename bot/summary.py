@@ -392,7 +392,11 @@ def question_parts(question: str) -> list[str]:
     if len(items) >= 3 and question_kind(items[0]) is not Kind.OTHER:
         pieces = items  # a list of parts: "how low, how many sets, sore lower back?"
     else:
-        asking = [p for p, asked in _pieces(body) if _asks(p, asked)]
+        found = [(p, asked) for p, asked in _pieces(body) if _asks(p, asked)]
+        # A statement with a kind ("glute ham raises are getting easy") beside a question of the same
+        # kind ("how do i make them harder") says what that question asks about: no part of its own.
+        explicit = {question_kind(p) for p, asked in found if asked or ASKING.match(p)}
+        asking = [p for p, asked in found if asked or ASKING.match(p) or question_kind(p) not in explicit]
         pieces = asking if len(asking) > 1 else []
     parts = [p for p in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
     return parts if len(parts) > 1 else [question]

@@ -291,6 +291,8 @@ def test_a_label_is_the_subject_and_a_list_of_three_makes_parts() -> None:
         "what actually is the runner deadlift? saw it mentioned in the strength thread",
         "sprinter here (200/400), which exercise should i do for explosive power",
         "doing the runner deadlift, how far down am i meant to go? my hamstrings are super tight",
+        # A statement of the same kind as the question says what it asks about.
+        "glute ham raises are getting kinda easy, how do i make them harder",
     ]:
         assert summary.question_parts(question) == [question]
     assert summary.question_subject("sprinter here, which lift and how many sets?") == "sprinter here"
