@@ -176,6 +176,17 @@ def test_runner_shorthand_is_read_as_the_articles_words(real_env: dict[str, str]
     assert any("a few bouncy body weight squats" in s.text for s in answer.sentences)
 
 
+def test_a_runner_who_never_lifted_is_one_the_articles_call_unfamiliar(real_env: dict[str, str]) -> None:
+    """ "Never lifted" is the articles' "unfamiliar with this exercise": how heavy to start is answered
+    by the sentence on the lightest bar."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask(
+        "52, never lifted anything in my life, want to try the runner deadlift. how heavy should i start?"
+    )
+    assert any("begin with the lightest possible bar" in s.text for s in answer.sentences)
+
+
 def test_a_safe_bet_is_the_articles_never_go_wrong(real_env: dict[str, str]) -> None:
     """ "What's a safe bet?" is the articles' "when in doubt, a runner can never go wrong with a
     well-executed lunge", in other words."""
