@@ -187,6 +187,17 @@ def test_a_runner_who_never_lifted_is_one_the_articles_call_unfamiliar(real_env:
     assert any("begin with the lightest possible bar" in s.text for s in answer.sentences)
 
 
+def test_a_weak_butt_is_the_articles_weak_posterior(real_env: dict[str, str]) -> None:
+    """A runner's "butt" is the articles' "posterior" too: big quads and a weak butt are answered by
+    what a weak posterior does beside strong quads."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask(
+        "big quads from cycling but my butt is weak, is that a problem for running?"
+    )
+    assert "strong posterior to balance out the quads" in answer.sentences[0].text
+
+
 def test_a_safe_bet_is_the_articles_never_go_wrong(real_env: dict[str, str]) -> None:
     """ "What's a safe bet?" is the articles' "when in doubt, a runner can never go wrong with a
     well-executed lunge", in other words."""
