@@ -198,6 +198,14 @@ def test_a_weak_butt_is_the_articles_weak_posterior(real_env: dict[str, str]) ->
     assert "strong posterior to balance out the quads" in answer.sentences[0].text
 
 
+def test_the_bottom_of_a_lift_is_the_articles_end_position(real_env: dict[str, str]) -> None:
+    """ "At the bottom" is the articles' "end position": how long to stay there is answered."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask("how long do i stay at the bottom of the runner deadlift?")
+    assert any("Hold this position for two to three breaths" in s.text for s in answer.sentences)
+
+
 def test_a_safe_bet_is_the_articles_never_go_wrong(real_env: dict[str, str]) -> None:
     """ "What's a safe bet?" is the articles' "when in doubt, a runner can never go wrong with a
     well-executed lunge", in other words."""
