@@ -206,6 +206,15 @@ def test_the_bottom_of_a_lift_is_the_articles_end_position(real_env: dict[str, s
     assert any("Hold this position for two to three breaths" in s.text for s in answer.sentences)
 
 
+def test_worse_running_is_the_articles_hurting_not_helping(real_env: dict[str, str]) -> None:
+    """ "Is the gym making my running worse?" is answered by the articles' "Monitor your running to
+    make sure you're helping, not hurting, performance"."""
+    from bot.coach import Coach
+
+    answer = Coach(settings_of(real_env)).ask("how do i know if lifting is making my running worse")
+    assert any("Monitor your running to make sure" in s.text for s in answer.sentences)
+
+
 def test_a_safe_bet_is_the_articles_never_go_wrong(real_env: dict[str, str]) -> None:
     """ "What's a safe bet?" is the articles' "when in doubt, a runner can never go wrong with a
     well-executed lunge", in other words."""
