@@ -379,6 +379,8 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         "is a beer after a hard run ok",
         # A supplement by what it looks like, without the word.
         "that powder the big guys at the gym scoop into water, any use for a 10k runner",
+        # Stretching, by what a runner does: holding a calf or quad pull.
+        "how long should i hold my quad pull after a run?",
         # The weather on race day, with neither "heat" nor "weather" in it.
         "its gonna be like 32C for parkrun on saturday, anything i should do differently?",
     ]:
