@@ -25,7 +25,8 @@ STOPWORDS = frozenset(
     isnt wont aren arent wasn wasnt weren werent wouldn wouldnt couldn couldnt shouldn
     shouldnt hasn hasnt haven havent hadn hadnt u ur ok okay pls please tbh tho rn thing things stuff get got getting go going gonna wanna
     really actually also still even like kinda sorta bit lot lots anything something anyone someone
-    everyone one ones way much many often always never ever every mine else instead""".split()  # noqa: SIM905
+    everyone one ones way much many often always never ever every mine else instead lol lols lmao haha
+    hahaha ngl idk imo btw omg thx ty jk smth""".split()  # noqa: SIM905
 )
 # Words too common in running questions to show that the articles cover a topic (not stemmed here).
 GENERIC = frozenset(

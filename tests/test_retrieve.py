@@ -99,6 +99,14 @@ def test_negated_words_are_not_topics() -> None:
     assert "run" not in vocab.topic("running with weak glutes")
 
 
+def test_chat_filler_is_no_topic() -> None:
+    """ "should i do them single leg? takes twice as long lol" is a short follow-up on single legs:
+    "lol" and "ngl" say nothing of its subject."""
+    vocab = Vocabulary()
+    topic = vocab.topic("should i do them single leg? takes twice as long lol, ngl")
+    assert "lol" not in topic and "ngl" not in topic and "leg" in topic
+
+
 def test_lunges_are_not_lungs() -> None:
     vocab = Vocabulary()
     assert vocab.stems("lunges and lunging") == ["lunge", "lunge"]
