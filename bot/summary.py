@@ -609,8 +609,12 @@ def answered_in_turn(
             asked = singles[j]
             if asked.article_id != c.article_id or not asked.text.rstrip("”\"') ").endswith("?"):
                 continue
-            after = [d for d in singles[j + 1 : j + 1 + reach] if d.article_id == c.article_id]
-            lifted |= {(d.article_id, d.start, d.end) for d in after}
+            end = asked.end
+            for d in singles[j + 1 : j + 1 + reach]:  # the sentences that run on from its question
+                if d.article_id != c.article_id or not 0 <= d.start - end <= MAX_GAP:
+                    break
+                lifted.add((d.article_id, d.start, d.end))
+                end = d.end
             break
     out = [
         replace(c, relevance=max(c.relevance, top)) if (c.article_id, c.start, c.end) in lifted else c

@@ -179,6 +179,12 @@ def test_what_follows_a_question_the_article_asks_itself_answers_it() -> None:
     pool = summary.candidates([whole(a)], spans, scores, limit=500)
     picked = summary.select("i squat heavy but my glutes are weak, how?", pool, words())
     assert picked[0].text.startswith("First possibility")
+    # Under another heading, what follows the article's question answers something else.
+    c, headed_spans = article(a.body.replace("First possibility", "## Feet\n\nFirst possibility"))
+    headed = summary.candidates([whole(c)], headed_spans, np.array([3.6, 0.0, 0.0, 1.0, 2.5, 2.0]), limit=500)
+    assert summary.select("i squat heavy but my glutes are weak, how?", headed, words())[0].text.startswith(
+        "Plenty of runners"
+    )
     # With no question of the article's own in between, the closest sentence leads.
     plain_body = a.body.replace("How does this even make sense?", "Coaches see this often.")
     b, plain_spans = article(plain_body)
