@@ -164,18 +164,24 @@ def test_the_sentence_after_the_one_closest_to_the_question_answers_it() -> None
     assert plain[0].text.startswith("Plenty of runners")
 
 
+# An article that asks itself the member's question right after the sentence closest to it.
+ASKS_ITSELF = (
+    "Plenty of runners squat double their bodyweight, yet their glutes stay weak. "
+    "How does this even make sense?\n\n"
+    "First possibility: it is about activation, not load.\n\n"
+    "Second possibility: the trouble starts further down the chain at the feet. "
+    "Hamstrings grow stronger over many weeks of slow curls."
+)
+# Relevances of its sentences: the restatement closest, the answer after the question far.
+ASKS_ITSELF_SCORES = np.array([3.6, 0.0, 1.0, 2.5, 2.0])
+
+
 def test_what_follows_a_question_the_article_asks_itself_answers_it() -> None:
     """ "...yet their glutes stay weak. How does this even make sense?" The article asks the member's
     question right after the sentence closest to it; the answer comes after its question, however far
     it scored from the member's question on its own."""
-    a, spans = article(
-        "Plenty of runners squat double their bodyweight, yet their glutes stay weak. "
-        "How does this even make sense?\n\n"
-        "First possibility: it is about activation, not load.\n\n"
-        "Second possibility: the trouble starts further down the chain at the feet. "
-        "Hamstrings grow stronger over many weeks of slow curls."
-    )
-    scores = np.array([3.6, 0.0, 1.0, 2.5, 2.0])
+    a, spans = article(ASKS_ITSELF)
+    scores = ASKS_ITSELF_SCORES
     pool = summary.candidates([whole(a)], spans, scores, limit=500)
     picked = summary.select("i squat heavy but my glutes are weak, how?", pool, words())
     assert picked[0].text.startswith("First possibility")
@@ -198,17 +204,10 @@ def test_each_part_of_a_question_is_answered_after_the_articles_own_question() -
     """In a question of two parts ("...my glutes stay weak?? how does that even work"), each part's
     own candidates are read the same way: the answer after the article's question, not the
     sentence that restates the member's."""
-    a, spans = article(
-        "Plenty of runners squat double their bodyweight, yet their glutes stay weak. "
-        "How does this even make sense?\n\n"
-        "First possibility: it is about activation, not load.\n\n"
-        "Second possibility: the trouble starts further down the chain at the feet. "
-        "Hamstrings grow stronger over many weeks of slow curls."
-    )
+    a, spans = article(ASKS_ITSELF)
     question = "i squat heavy but my glutes stay weak?? how does that even work"
     assert len(summary.question_parts(question)) == 2
-    scores = np.array([3.6, 0.0, 1.0, 2.5, 2.0])
-    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    pool = summary.candidates([whole(a)], spans, ASKS_ITSELF_SCORES, limit=500)
     picked = summary.select(question, pool, words(), part_pools=[pool, pool])
     assert any(c.text.startswith("First possibility") for c in picked)
 
