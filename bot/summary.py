@@ -596,7 +596,8 @@ def answered_in_turn(
     to the member's question ("...yet they still show weak hips. How does this even make sense? |
     There's two distinct possibilities here. First possibility: It's not about strength..."): the
     article's question is the member's, so they go on from the closest as its next sentence does.
-    Returns the pool with those `reach` sentences as relevant as the closest, and their keys."""
+    Returns the pool with up to `reach` sentences that run on from the article's question as relevant
+    as the closest, and their keys."""
     singles = sorted((c for c in pool if not c.pair and not c.label), key=lambda c: (c.article_id, c.start))
     if not singles:
         return list(pool), set()
