@@ -392,11 +392,12 @@ def question_parts(question: str) -> list[str]:
     if len(items) >= 3 and question_kind(items[0]) is not Kind.OTHER:
         pieces = items  # a list of parts: "how low, how many sets, sore lower back?"
     else:
-        found = [(p, asked) for p, asked in _pieces(body) if _asks(p, asked)]
+        # Each asking piece, and whether it asks outright (a question mark, or a question word first).
+        found = [(p, asked or ASKING.match(p) is not None) for p, asked in _pieces(body) if _asks(p, asked)]
         # A statement with a kind ("glute ham raises are getting easy") beside a question of the same
         # kind ("how do i make them harder") says what that question asks about: no part of its own.
-        explicit = {question_kind(p) for p, asked in found if asked or ASKING.match(p)}
-        asking = [p for p, asked in found if asked or ASKING.match(p) or question_kind(p) not in explicit]
+        explicit = {question_kind(p) for p, outright in found if outright}
+        asking = [p for p, outright in found if outright or question_kind(p) not in explicit]
         pieces = asking if len(asking) > 1 else []
     parts = [p for p in pieces if len(p.split()) >= 2 or question_kind(p) is not Kind.OTHER]
     return parts if len(parts) > 1 else [question]
@@ -430,7 +431,12 @@ def fragment(text: str) -> bool:
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def aside(text: str) -> bool:
     """A question the author asks the reader, or a sentence trailing off ("Who would think...…")."""
-    return text.rstrip("”\"') ").endswith(("?", "…", "..."))
+    return asks_itself(text) or text.rstrip("”\"') ").endswith(("…", "..."))
+
+
+def asks_itself(text: str) -> bool:
+    """Whether a sentence of an article is a question it asks ("How does this even make sense?")."""
+    return text.rstrip("”\"') ").endswith("?")
 
 
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
@@ -608,7 +614,7 @@ def answered_in_turn(
             continue
         for j in range(k + 1, min(k + 3, len(singles))):  # the closest's own next sentences
             asked = singles[j]
-            if asked.article_id != c.article_id or not asked.text.rstrip("”\"') ").endswith("?"):
+            if asked.article_id != c.article_id or not asks_itself(asked.text):
                 continue
             end = asked.end
             for d in singles[j + 1 : j + 1 + reach]:  # the sentences that run on from its question
@@ -622,6 +628,15 @@ def answered_in_turn(
         for c in pool
     ]
     return out, lifted
+
+
+def going_on(pool: Sequence[Candidate]) -> tuple[list[Candidate], set[tuple[str, int, int]]]:
+    """The pool with the answer to the article's own question lifted (`answered_in_turn`), and the keys
+    of the candidates that go on from the sentence closest to the question (`after_closest`, taken
+    before the unfit go: the closest may be a question or a lead-in) or answer that question."""
+    after = after_closest(pool)
+    lifted, answers = answered_in_turn(pool)
+    return lifted, after | answers
 
 
 def select(
@@ -651,36 +666,26 @@ def select(
         used = sum(len(p.text) + 5 for p in picked)
         return not picked or used + len(c.text) <= max_chars
 
-    after = after_closest(pool)  # before the unfit go: the closest may be a question or a lead-in
-    pool, answers = answered_in_turn(pool)
-    after |= answers
+    def rated(c: Candidate, focus: Focus, goes_on: set[tuple[str, int, int]]) -> float:
+        return answering(c, focus, words, w) + w.follows * ((c.article_id, c.start, c.end) in goes_on)
+
+    pool, after = going_on(pool)
     pool = [c for c in pool if not unfit(c)] or pool
     if len(parts) > 1:
         for k, part in enumerate(parts[:max_sentences]):
             focus = Focus.of(part, words, f"{context} {question_subject(question)}")
-            own, goes_on = pool, set()
+            own: Sequence[Candidate] = pool
+            goes_on: set[tuple[str, int, int]] = set()
             if part_pools is not None and k < len(part_pools):
-                own, answers = answered_in_turn(part_pools[k])
-                goes_on = after_closest(part_pools[k]) | answers
+                own, goes_on = going_on(part_pools[k])
             own = [c for c in own if not unfit(c)] or own
-            ranked = sorted(
-                own,
-                key=lambda c: (
-                    -answering(c, focus, words, w) - w.follows * ((c.article_id, c.start, c.end) in goes_on)
-                ),
-            )
+            ranked = sorted(own, key=lambda c: -rated(c, focus, goes_on))
             best = next((c for c in ranked if not overlaps(c) and fits(c)), None)
             if best is not None:
                 picked.append(best)
         return picked
     focus = Focus.of(question, words, context)
-    scored = sorted(
-        (
-            (answering(c, focus, words, w) + w.follows * ((c.article_id, c.start, c.end) in after), c)
-            for c in pool
-        ),
-        key=lambda x: -x[0],
-    )
+    scored = sorted(((rated(c, focus, after), c) for c in pool), key=lambda x: -x[0])
     top = scored[0][0]
     for score, c in scored:
         if len(picked) >= max_sentences or score < top - w.margin:
