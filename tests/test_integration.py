@@ -167,62 +167,34 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
     assert pawback.text.startswith(f"**The Pawback**: {lead.text} [1]")
 
 
-def test_runner_shorthand_is_read_as_the_articles_words(real_env: dict[str, str]) -> None:
-    """ "bw squats" are bodyweight squats: the article's warm-up sentence on bouncy body weight squats
-    answers why a runner does a few before heading out."""
+def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -> None:
+    """Runner words stand for the articles' (knowledge/synonyms.yaml), so the sentence that answers is
+    in the short answer: "bw squats" are bouncy body weight squats, one who "never lifted" is
+    "unfamiliar with this exercise", "the bottom" is the "end position", running "worse" is "helping,
+    not hurting", a "safe bet" is "when in doubt... never go wrong", a "butt" the "posterior"."""
     from bot.coach import Coach
 
-    answer = Coach(settings_of(real_env)).ask("whats the point of doing a few bw squats right before a run?")
-    assert any("a few bouncy body weight squats" in s.text for s in answer.sentences)
-
-
-def test_a_runner_who_never_lifted_is_one_the_articles_call_unfamiliar(real_env: dict[str, str]) -> None:
-    """ "Never lifted" is the articles' "unfamiliar with this exercise": how heavy to start is answered
-    by the sentence on the lightest bar."""
-    from bot.coach import Coach
-
-    answer = Coach(settings_of(real_env)).ask(
-        "52, never lifted anything in my life, want to try the runner deadlift. how heavy should i start?"
-    )
-    assert any("begin with the lightest possible bar" in s.text for s in answer.sentences)
-
-
-def test_a_weak_butt_is_the_articles_weak_posterior(real_env: dict[str, str]) -> None:
-    """A runner's "butt" is the articles' "posterior" too: big quads and a weak butt are answered by
-    what a weak posterior does beside strong quads."""
-    from bot.coach import Coach
-
-    answer = Coach(settings_of(real_env)).ask(
-        "big quads from cycling but my butt is weak, is that a problem for running?"
-    )
-    assert "strong posterior to balance out the quads" in answer.sentences[0].text
-
-
-def test_the_bottom_of_a_lift_is_the_articles_end_position(real_env: dict[str, str]) -> None:
-    """ "At the bottom" is the articles' "end position": how long to stay there is answered."""
-    from bot.coach import Coach
-
-    answer = Coach(settings_of(real_env)).ask("how long do i stay at the bottom of the runner deadlift?")
-    assert any("Hold this position for two to three breaths" in s.text for s in answer.sentences)
-
-
-def test_worse_running_is_the_articles_hurting_not_helping(real_env: dict[str, str]) -> None:
-    """ "Is the gym making my running worse?" is answered by the articles' "Monitor your running to
-    make sure you're helping, not hurting, performance"."""
-    from bot.coach import Coach
-
-    answer = Coach(settings_of(real_env)).ask("how do i know if lifting is making my running worse")
-    assert any("Monitor your running to make sure" in s.text for s in answer.sentences)
-
-
-def test_a_safe_bet_is_the_articles_never_go_wrong(real_env: dict[str, str]) -> None:
-    """ "What's a safe bet?" is the articles' "when in doubt, a runner can never go wrong with a
-    well-executed lunge", in other words."""
-    from bot.coach import Coach
-
-    answer = Coach(settings_of(real_env)).ask("short on time, whats the safe bet exercise for a runner?")
-    assert any("never go wrong with a well-executed lunge" in s.text for s in answer.sentences)
-    assert "lunge" in [s.exercise.slug for s in answer.exercises]
+    coach = Coach(settings_of(real_env))
+    for question, quote in [
+        ("whats the point of doing a few bw squats right before a run?", "a few bouncy body weight squats"),
+        (
+            "52, never lifted anything in my life, want to try the runner deadlift. how heavy should i start?",
+            "begin with the lightest possible bar",
+        ),
+        (
+            "how long do i stay at the bottom of the runner deadlift?",
+            "Hold this position for two to three breaths",
+        ),
+        ("how do i know if lifting is making my running worse", "Monitor your running to make sure"),
+    ]:
+        answer = coach.ask(question)
+        assert any(quote in s.text for s in answer.sentences), question
+    safe_bet = coach.ask("short on time, whats the safe bet exercise for a runner?")
+    assert any("never go wrong with a well-executed lunge" in s.text for s in safe_bet.sentences)
+    assert "lunge" in [s.exercise.slug for s in safe_bet.exercises]
+    # Big quads and a weak butt are answered, first, by what a weak posterior does beside strong quads.
+    butt = coach.ask("big quads from cycling but my butt is weak, is that a problem for running?")
+    assert "strong posterior to balance out the quads" in butt.sentences[0].text
 
 
 def test_every_citation_a_member_reads_points_at_a_source_shown(real_env: dict[str, str]) -> None:
