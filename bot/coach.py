@@ -477,7 +477,14 @@ class Coach:
         asks about lifting; race day is its setting."""
         asking, said = summary.asking_and_said(question)
         found = loaded.retriever.not_covered.found
-        if not said or not all(loaded.retriever.strength_question(p) for p in asking):
+        retriever = loaded.retriever
+
+        def own_subject(piece: str) -> bool:
+            # "where should my head be pointing on steep climbs? i always end up staring at my shoes":
+            # a question that points back at nothing said beside it, with words of its own, is about them.
+            return ANAPHORA.search(piece) is None and len(retriever.topic_terms(piece)) >= 2
+
+        if not said or not all(retriever.strength_question(p) or own_subject(p) for p in asking):
             return []
         named = {t for p in asking for t in found(p, typos=True)}
         return [t for p in said for t in found(p, typos=True) if t not in named]

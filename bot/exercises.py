@@ -679,8 +679,18 @@ class Suggester:
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
             chosen = [focus, *(s for s in chosen if s != focus)]
         chosen = self._variants(question, chosen, [*named_now, *named_before])
-        troubled = self._troubled(question, chosen, passages, history)
+        complained, warned = self._troubled(question, chosen, passages, history)
+        troubled = complained | warned
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
+        # A version of an exercise a passage warns against, that a passage found recommends, is the
+        # way to go on with it: "tight hamstrings, should I avoid deadlifts?" is answered with the
+        # Runner Deadlift, whose depth "hamstring flexibility will dictate".
+        kept = [
+            s
+            for s in chosen
+            if s not in troubled and s in recommended and self._variant_of(s, sorted(warned))
+        ]
+        chosen = [*kept, *(s for s in chosen if s not in kept)]
         if chosen and chosen[0] in troubled:
             chosen = []  # nothing but cards that would hurt or that a passage warns against
         by_slug = {s.slug: s for s in scored}
@@ -762,12 +772,12 @@ class Suggester:
 
     def _troubled(
         self, question: str, chosen: Sequence[str], passages: Sequence[Passage], history: Sequence[str] = ()
-    ) -> set[str]:
+    ) -> tuple[set[str], set[str]]:
         """Cards the member says trouble them ("heavy squats n deads, my hip flexors are crazy tight"),
         and cards a passage warns against for what the member describes ("particularly problematic for
         runners who already have issues with tight hamstrings" when they say their hammies are tight)
         or names beside the same complaint without speaking well of it ("If your deadlift goes up, but
-        you notice your hip flexors are crazy tight... no bueno")."""
+        you notice your hip flexors are crazy tight... no bueno"): (those complained of, those warned against)."""
         text = question.lower().replace("’", "'")
         if history and POINTS_BACK.search(text):
             # "why does that happen?" after "my deadlift is going up but my hip flexors are crazy tight":
@@ -781,8 +791,9 @@ class Suggester:
                 if not named and history and THEM.search(clause):
                     named = set(self._named_last(history))  # "they hurt my knees", of the squats before
                 out |= named
+        warned: set[str] = set()
         if not complains(text):
-            return out
+            return out, warned
         asked = set(self._terms(text))
         for p in passages:
             for start, end in self._sentence_spans(p):
@@ -796,8 +807,8 @@ class Suggester:
                     named = named or self._named_in(p.article.id, p.heading)
                 shared = asked & set(self._terms(sentence)) - {t for s in named for t in self._terms(s)}
                 if named & set(chosen) and shared - GENERIC_CONCERN_WORDS:
-                    out |= named
-        return out
+                    (warned if warns else out).update(named)
+        return out, warned
 
     def _rows(self, p: Passage, facts: _Facts) -> list[int]:
         """Rows of `facts` (of an indexed article) for the sentences inside `p`."""
