@@ -23,9 +23,14 @@ Terms = Callable[[str], list[str]]
 Seen = tuple[Passage, set[str], set[str], set[str]]
 
 MAX_FACTS = 2048  # articles whose facts the suggester keeps
-EASIER = re.compile(r"\b(?:easier|simpler|too\s+hard|too\s+difficult|regress\w*|beginner|can'?t\s+do)\b")
+EASIER = re.compile(
+    r"\b(?:easier|simpler|too\s+(?:hard|difficult|advanced)|regress\w*|beginner|can'?t\s+do)\b"
+)
+# "glute bridges are getting easy": what the member does is no longer hard for them.
+GOT_EASY = re.compile(r"\b(?:too\s+easy|(?:get|gets|got|getting|is|are|feels?)\s+(?:too\s+|kinda\s+)?easy)\b")
 BEGINNER = re.compile(
-    r"\b(?:beginners?|newbie|novice|new\s+to\s+(?:the\s+)?(?:gym|lifting|strength)|never\s+lifted|first\s+time"
+    r"\b(?:beginners?|newbie|newb|noob|novice|new\s+to\s+(?:the\s+)?(?:gym|lifting|strength|squat\w*|deadlift\w*)|"
+    r"never\s+(?:lifted|squatted|deadlifted|trained|set\s+foot)|first\s+time|(?:zero|no)\s+(?:\w+\s+)?experience"
     r"|easiest|just\s+start(?:ing|ed)?|start\s+out)\b"
 )
 NO_EQUIPMENT = re.compile(
@@ -92,7 +97,7 @@ POINTS_BACK = re.compile(r"\b(?:that|this|it|its|they|them|those|these)\b", re.I
 THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
 # "...harder version?", "bodyweight squats feel fine now, i wanna start adding weight", "once those get easy".
 HARDER = re.compile(
-    r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|advanced|next\s+step|more\s+challenging|"
+    r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|(?<!too )advanced|next\s+step|more\s+challenging|"
     r"(?:comfortable\s+with|feels?\s+(?:fine|easy|good)\s+now|(?:get|gets|got|getting|are|is)\s+easy)\b"
     r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
     r"(?:get|gets|got|getting)\s+easy|"
@@ -679,6 +684,7 @@ class Suggester:
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
             chosen = [focus, *(s for s in chosen if s != focus)]
         chosen = self._variants(question, chosen, [*named_now, *named_before])
+        chosen = self._beginners_first(question, chosen, named_now)
         complained, warned = self._troubled(question, chosen, passages, history)
         troubled = complained | warned
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
@@ -906,6 +912,22 @@ class Suggester:
         if variant is None:
             return chosen
         return [variant, *[s for s in chosen if s != variant]]
+
+    def _beginners_first(self, question: str, chosen: list[str], named: Sequence[str]) -> list[str]:
+        """For a beginner naming one exercise ("never squatted, where do i start?"), its easier versions,
+        easiest first, go before it: the Air Squat, then the Box Squat (to add weight later), then the
+        Squat. Not once the member says it is getting easy."""
+        text = question.lower().replace("’", "'")
+        if len(named) != 1 or not BEGINNER.search(text) or GOT_EASY.search(text):
+            return chosen
+        steps: list[str] = []
+        ex = self.catalog.exercises.get(named[0])
+        while ex is not None and ex.easier and ex.easier not in steps and len(steps) < self.limit:
+            steps.insert(0, ex.easier)
+            ex = self.catalog.exercises.get(ex.easier)
+        if not steps:
+            return chosen
+        return [*steps, *(s for s in chosen if s not in steps)]
 
     def _passage_score(self, slug: str, seen: Sequence[Seen], place: Mapping[int, int]) -> float:
         """Evidence from the passages, each weighted by 1/rank and added up: three passages from the

@@ -181,6 +181,19 @@ def test_a_card_a_passage_ties_to_the_members_complaint_is_never_first(
     assert why and why[0] != "deadlift"
 
 
+def test_a_beginner_naming_an_exercise_starts_on_its_easiest_version(suggester: Suggester) -> None:
+    """ "brand new to squatting": the Air Squat, then the Box Squat, before the Squat named."""
+    new = slugs(suggester.suggest("brand new to squatting, where should i begin?", (), []))
+    assert new[:3] == ["air-squat", "box-squat", "squat"]
+    # "Too advanced" asks for the easier version, not the harder one.
+    assert slugs(suggester.suggest("first time in a gym, are hip thrusts too advanced for me?", (), []))[
+        :1
+    ] == ["glute-bridge"]
+    # Once the member says the exercise is getting easy, they are past its easier versions.
+    past = slugs(suggester.suggest("new to the gym but box squats are getting easy now, whats next?", (), []))
+    assert past[:1] == ["squat"]
+
+
 def test_the_version_the_best_passage_recommends_goes_before_the_one_named(
     suggester: Suggester, knowledge: Path
 ) -> None:
