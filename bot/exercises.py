@@ -110,6 +110,12 @@ COMPLAINT = re.compile(
     r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|(?<!why )bother(?:s|ed|ing)?\b(?!\s+(?:with|to|doing)\b)|"
     r"problem\w*|issues?|niggle\w*|locked|cramp\w*)\b"
 )
+# What a member says when they doubt an exercise is right for runners: "are squats n deads actually
+# bad for runners?", "those lifts arent great for running", "both legs do the same thing".
+DOUBT = re.compile(
+    r"\b(?:bad|(?:not|\w+n'?t)\s+(?:\w+\s+)?(?:ideal|great|good))\b[^.?!]{0,40}?\bfor\s+(?:runners?|running|us)\b|"
+    r"\bboth\s+legs\s+(?:do|doing)\s+the\s+same\b|\btwo[-\s]legged\b"
+)
 # "no swelling or pain, just want to know how many lunges": a complaint word the member negates.
 NEGATED = re.compile(
     r"\b(?:no|not|never|without|zero|none|nor|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t)\b(?:\W+\w+){0,3}\W*$"
@@ -685,8 +691,8 @@ class Suggester:
             chosen = [focus, *(s for s in chosen if s != focus)]
         chosen = self._variants(question, chosen, [*named_now, *named_before])
         chosen = self._beginners_first(question, chosen, named_now)
-        complained, warned = self._troubled(question, chosen, passages, history)
-        troubled = complained | warned
+        complained, warned, doubted = self._troubled(question, chosen, passages, history)
+        troubled = complained | warned | doubted
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
         # A version of an exercise a passage warns against, that a passage found recommends, is the
         # way to go on with it: "tight hamstrings, should I avoid deadlifts?" is answered with the
@@ -697,7 +703,7 @@ class Suggester:
             if s not in troubled and s in recommended and self._variant_of(s, sorted(warned))
         ]
         chosen = [*kept, *(s for s in chosen if s not in kept)]
-        if chosen and chosen[0] in troubled:
+        if chosen and chosen[0] in complained | warned:
             chosen = []  # nothing but cards that would hurt or that a passage warns against
         by_slug = {s.slug: s for s in scored}
         out = []
@@ -778,12 +784,14 @@ class Suggester:
 
     def _troubled(
         self, question: str, chosen: Sequence[str], passages: Sequence[Passage], history: Sequence[str] = ()
-    ) -> tuple[set[str], set[str]]:
+    ) -> tuple[set[str], set[str], set[str]]:
         """Cards the member says trouble them ("heavy squats n deads, my hip flexors are crazy tight"),
-        and cards a passage warns against for what the member describes ("particularly problematic for
+        cards a passage warns against for what the member describes ("particularly problematic for
         runners who already have issues with tight hamstrings" when they say their hammies are tight)
         or names beside the same complaint without speaking well of it ("If your deadlift goes up, but
-        you notice your hip flexors are crazy tight... no bueno"): (those complained of, those warned against)."""
+        you notice your hip flexors are crazy tight... no bueno"), and cards the member doubts are
+        right for runners ("are squats n deads actually bad for runners?"), with their versions:
+        (complained of, warned against, doubted)."""
         text = question.lower().replace("’", "'")
         if history and POINTS_BACK.search(text):
             # "why does that happen?" after "my deadlift is going up but my hip flexors are crazy tight":
@@ -791,15 +799,20 @@ class Suggester:
             before = history[-1].lower().replace("’", "'")
             text = f"{text}. {before}"
         out: set[str] = set()
+        doubted: set[str] = set()
         for clause in CLAUSE_BREAK.split(text):
-            if complains(clause):
+            doubts = DOUBT.search(clause) is not None
+            if complains(clause) or doubts:
                 named = set(self.names(clause))
                 if not named and history and THEM.search(clause):
                     named = set(self._named_last(history))  # "they hurt my knees", of the squats before
-                out |= named
+                if complains(clause):
+                    out |= named
+                else:  # "are squats bad for runners?" is not answered with the Air Squat either
+                    doubted |= named | {s for s in chosen if self._variant_of(s, sorted(named))}
         warned: set[str] = set()
         if not complains(text):
-            return out, warned
+            return out, warned, doubted - out
         asked = set(self._terms(text))
         for p in passages:
             for start, end in self._sentence_spans(p):
@@ -814,7 +827,7 @@ class Suggester:
                 shared = asked & set(self._terms(sentence)) - {t for s in named for t in self._terms(s)}
                 if named & set(chosen) and shared - GENERIC_CONCERN_WORDS:
                     (warned if warns else out).update(named)
-        return out, warned
+        return out, warned, doubted - out - warned
 
     def _rows(self, p: Passage, facts: _Facts) -> list[int]:
         """Rows of `facts` (of an indexed article) for the sentences inside `p`."""

@@ -297,6 +297,24 @@ def test_tight_hamstrings_get_the_deadlift_version_that_fits_them(real_env: dict
         assert [s.exercise.slug for s in coach.ask(question).exercises][:1] == ["runner-deadlift"]
 
 
+def test_a_member_doubting_squats_gets_the_articles_alternative_first(real_env: dict[str, str]) -> None:
+    """ "Are squats bad for runners?": the articles' answer is asymmetrical work, so the first card is
+    not the squat, the deadlift nor a version of either; the doubted ones may still follow."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    doubted = [
+        s.exercise.slug for s in coach.ask("are deadlifts and squats kinda bad for runners?").exercises
+    ]
+    assert "lunge" in doubted[:2]
+    assert doubted[0] not in {"squat", "deadlift", "air-squat", "box-squat", "runner-deadlift"}
+    # Nothing but the doubted squat to show: it is still shown (a doubt is no complaint).
+    assert coach.ask("back squats arent great for runners are they?").exercises
+    # "single leg or both legs?" asks which way to do it, no doubt about it.
+    both = [s.exercise.slug for s in coach.ask("hip thrusts: single leg or both legs?").exercises]
+    assert both[:2] == ["single-leg-hip-thrust", "hip-thrust"]
+
+
 def test_a_part_on_a_not_covered_topic_is_said_to_be_not_covered(real_env: dict[str, str]) -> None:
     """A question in parts, one of them on a not-covered topic: the rest is answered, and that part is
     said to be not covered instead of refusing the whole or answering it from a stray sentence."""
