@@ -35,7 +35,8 @@ BEGINNER = re.compile(
 )
 NO_EQUIPMENT = re.compile(
     r"\b(?:at\s+home|no\s+gym|without\s+(?:a\s+)?gym|no\s+(?:equipment|weights)|without\s+(?:any\s+)?(?:equipment|weights)"
-    r"|body\s*weight\s+only|hotel\s+room)\b"
+    r"|body\s*weight\s+only|hotel\s+room|gym\s+membership|need\s+(?:a\s+)?gym|w/o\s+(?:weights|equipment)|living\s+room"
+    r"|(?:no|zero)\s+kit)\b"
 )
 # "on one leg", "one leg at a time", "unilateral": the member asks for the single-leg version.
 ONE_LEGGED = re.compile(
@@ -190,6 +191,8 @@ GENERIC_CONCERN_WORDS = frozenset(
 COMMON_SHARE = 0.25
 # A beginner is not sent to advanced cards; "at home / no gym" prefers cards that need no kit.
 LEVEL_PENALTY = {"beginner": 0.0, "intermediate": 0.5, "advanced": 1.5}
+# The share of the equipment penalty a card pays for kit it lists as optional.
+OPTIONAL_KIT = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -905,8 +908,10 @@ class Suggester:
         ex = self.catalog.exercises[slug]
         text = question.lower()
         penalty = LEVEL_PENALTY.get(ex.level, 0.0) if BEGINNER.search(text) else 0.0
-        if NO_EQUIPMENT.search(text) and any("optional" not in item.lower() for item in ex.equipment):
-            penalty += self.w.equipment_penalty
+        if NO_EQUIPMENT.search(text) and ex.equipment:
+            # Kit a card can do without still fits less well than none at all ("dumbbells (optional)").
+            needed = any("optional" not in item.lower() for item in ex.equipment)
+            penalty += self.w.equipment_penalty * (1.0 if needed else OPTIONAL_KIT)
         return penalty
 
     def _variants(self, question: str, chosen: list[str], named: Sequence[str] = ()) -> list[str]:

@@ -315,6 +315,19 @@ def test_a_member_doubting_squats_gets_the_articles_alternative_first(real_env: 
     assert both[:2] == ["single-leg-hip-thrust", "hip-thrust"]
 
 
+def test_no_kit_at_home_gets_a_card_that_needs_none_first(real_env: dict[str, str]) -> None:
+    """With no gym, a card needing no kit at all comes before one with optional dumbbells (the Lunge)."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    for question in [
+        "no gym access here, can i do strength work at home or do i need weights?",
+        "without gym access can i still strength train at home or are weights a must",
+    ]:
+        [first, *_] = coach.ask(question).exercises
+        assert not first.exercise.equipment
+
+
 def test_a_part_on_a_not_covered_topic_is_said_to_be_not_covered(real_env: dict[str, str]) -> None:
     """A question in parts, one of them on a not-covered topic: the rest is answered, and that part is
     said to be not covered instead of refusing the whole or answering it from a stray sentence."""
