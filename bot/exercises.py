@@ -117,6 +117,9 @@ DOUBT = re.compile(
     r"\b(?:bad|(?:not|\w+n'?t)\s+(?:\w+\s+)?(?:ideal|great|good))\b[^.?!]{0,40}?\bfor\s+(?:runners?|running|us)\b|"
     r"\bboth\s+legs\s+(?:do|doing)\s+the\s+same\b|\btwo[-\s]legged\b"
 )
+# "should i ditch them completely?": asking whether to drop an exercise is no doubt of it ("these
+# aren't ALL bad").
+DROPPING = re.compile(r"\b(?:ditch\w*|drop\w*|stop\w*|quit\w*|give\s+up|get\s+rid|cut\s+out)\b")
 # "no swelling or pain, just want to know how many lunges": a complaint word the member negates.
 NEGATED = re.compile(
     r"\b(?:no|not|never|without|zero|none|nor|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|wasn'?t)\b(?:\W+\w+){0,3}\W*$"
@@ -803,8 +806,9 @@ class Suggester:
             text = f"{text}. {before}"
         out: set[str] = set()
         doubted: set[str] = set()
+        dropping = DROPPING.search(text) is not None
         for clause in CLAUSE_BREAK.split(text):
-            doubts = DOUBT.search(clause) is not None
+            doubts = DOUBT.search(clause) is not None and not dropping
             if complains(clause) or doubts:
                 named = set(self.names(clause))
                 if not named and history and THEM.search(clause):

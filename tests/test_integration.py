@@ -308,6 +308,9 @@ def test_a_member_doubting_squats_gets_the_articles_alternative_first(real_env: 
     ]
     assert "lunge" in doubted[:2]
     assert doubted[0] not in {"squat", "deadlift", "air-squat", "box-squat", "runner-deadlift"}
+    # Asking whether to drop them altogether is answered "these aren't ALL bad": the squat stays first.
+    drop = coach.ask("both legs do the same thing in squats, should i drop them altogether?").exercises
+    assert [s.exercise.slug for s in drop][:1] == ["squat"]
     # Nothing but the doubted squat to show: it is still shown (a doubt is no complaint).
     assert coach.ask("back squats arent great for runners are they?").exercises
     # "single leg or both legs?" asks which way to do it, no doubt about it.
@@ -420,6 +423,8 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     # Stitches, icing and dead legs are no strength training, though they share its words (side, legs).
     for question in ["side stitch every run, how to stop it", "should i ice my knees after long runs"]:
         assert not coach.ask(question).answered, question
+    # Cross-training by its kit: a spin bike or the pool instead of a run.
+    assert not coach.ask("legs are shot, is a spin bike session a good swap for an easy run?").answered
     assert not coach.ask("legs feel dead lately").answered
     assert coach.ask("will strength training make my legs big and heavy?").answered
     # "toast" may mean worn out: "my forearms are toast after a 50k" is about grip, not food.
