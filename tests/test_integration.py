@@ -171,7 +171,8 @@ def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -
     """Runner words stand for the articles' (knowledge/synonyms.yaml), so the sentence that answers is
     in the short answer: "bw squats" are bouncy body weight squats, one who "never lifted" is
     "unfamiliar with this exercise", "the bottom" is the "end position", running "worse" is "helping,
-    not hurting", a "safe bet" is "when in doubt... never go wrong", a "butt" the "posterior"."""
+    not hurting", a "safe bet" or "one exercise" is "when in doubt... never go wrong", a "butt" the
+    "posterior"."""
     from bot.coach import Coach
 
     coach = Coach(settings_of(real_env))
@@ -192,6 +193,9 @@ def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -
     safe_bet = coach.ask("short on time, whats the safe bet exercise for a runner?")
     assert any("never go wrong with a well-executed lunge" in s.text for s in safe_bet.sentences)
     assert "lunge" in [s.exercise.slug for s in safe_bet.exercises]
+    # "The one move" a runner should do is the same question, in the member's words.
+    one = coach.ask("whats the one move every runner should do")
+    assert any("never go wrong with a well-executed lunge" in p.text for p in one.passages[:3])
     # Big quads and a weak butt are answered, first, by what a weak posterior does beside strong quads.
     butt = coach.ask("big quads from cycling but my butt is weak, is that a problem for running?")
     assert "strong posterior to balance out the quads" in butt.sentences[0].text
