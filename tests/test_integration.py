@@ -193,6 +193,9 @@ def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -
     safe_bet = coach.ask("short on time, whats the safe bet exercise for a runner?")
     assert any("never go wrong with a well-executed lunge" in s.text for s in safe_bet.sentences)
     assert "lunge" in [s.exercise.slug for s in safe_bet.exercises]
+    # "Before my run" is the articles' "before you run": the bouncy squats that wake the glutes.
+    before = coach.ask("quick glute thing before my run?")
+    assert [s.exercise.slug for s in before.exercises][:1] == ["bouncy-bodyweight-squat"]
     # "The one move" a runner should do is the same question, in the member's words.
     one = coach.ask("whats the one move every runner should do")
     assert any("never go wrong with a well-executed lunge" in p.text for p in one.passages[:3])
