@@ -196,6 +196,9 @@ def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -
     # "Before my run" is the articles' "before you run": the bouncy squats that wake the glutes.
     before = coach.ask("quick glute thing before my run?")
     assert [s.exercise.slug for s in before.exercises][:1] == ["bouncy-bodyweight-squat"]
+    # The arm swing is the arms, not the shoulder blades only: what it does to the hips leads.
+    hips = coach.ask("does arm swing change what my hips do?")
+    assert "action at one arm/shoulder will strongly influence" in hips.sentences[0].text
     # "The one move" a runner should do is the same question, in the member's words.
     one = coach.ask("whats the one move every runner should do")
     assert any("never go wrong with a well-executed lunge" in p.text for p in one.passages[:3])
