@@ -47,7 +47,8 @@ ONE_LEGGED = re.compile(
 # question, not its subject.
 WHAT_TO_DO = re.compile(
     r"\bwhat\s+(?:should|shld|shud|shd|can|could|do)\s+i\s+(?:be\s+doing|do)\b|"
-    r"\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|shld|shud|could)\s+do|to\s+do)\b"
+    r"\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|shld|shud|could)\s+do|to\s+do)\b|"
+    r"\b(?:should|shld|shud|can)\s+i\s+do\s+(?:anything|something)\b"
 )
 AROUND = re.compile(
     r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of|finished|(?:just\s+)?(?:did|done))\s+"
@@ -103,7 +104,7 @@ HARDER = re.compile(
     r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
     r"(?:get|gets|got|getting)\s+easy|"
     # "when i want to start adding weight?", "put some weight on it": loading it is the harder version.
-    r"(?:start|begin|want\s+to|ready\s+to|time\s+to)\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
+    r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
     r"put(?:ting)?\s+(?:some\s+)?weight\s+on)\b"
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".

@@ -93,10 +93,10 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 
 
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
-    """eval/unseen-*.jsonl: 1,325 questions written from the articles alone, by writers who never saw
+    """eval/unseen-*.jsonl: 1,365 questions written from the articles alone, by writers who never saw
     the code or its answers. Hard guarantees, plus floors a little under today's pooled figures (hit@3
-    0.93, MRR 0.86, answer hit 0.83, lead hit 0.68 over 963 retrieval questions; the first card right
-    for 621 of 706 questions; 1,310 of 1,325 questions refused or answered as they should be), and what a
+    0.93, MRR 0.87, answer hit 0.84, lead hit 0.70 over 991 retrieval questions; the first card right
+    for 661 of 732 questions; 1,350 of 1,365 questions refused or answered as they should be), and what a
     member reads: no dangling lead, a median answer of at most 1,500 characters and none over 3,000."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
@@ -104,7 +104,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     settings = settings_of(real_env)
     coach = Coach(settings)
     reports = [evaluate(coach, read_cases(path)) for path in sorted((ROOT / "eval").glob("unseen-*.jsonl"))]
-    assert len(reports) == 33
+    assert len(reports) == 34
     for report in reports:
         assert report.long_passages == 0 and report.unquoted_passages == 0
         assert report.dangling_leads == 0
@@ -118,7 +118,7 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     assert hit3 >= 0.85 and mrr >= 0.78
     answer_hit = sum(r.answer_hit * r.retrieval_questions for r in reports) / questions
     lead_hit = sum(r.lead_hit * r.retrieval_questions for r in reports) / questions
-    assert answer_hit >= 0.80 and lead_hit >= 0.66
+    assert answer_hit >= 0.80 and lead_hit >= 0.67
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
     first = [tuple(map(int, r.exercise_first.split("/"))) for r in reports]
@@ -339,6 +339,18 @@ def test_no_kit_at_home_gets_a_card_that_needs_none_first(real_env: dict[str, st
     ]:
         [first, *_] = coach.ask(question).exercises
         assert not first.exercise.equipment
+
+
+def test_what_to_do_after_a_lift_and_adding_weight_to_one(real_env: dict[str, str]) -> None:
+    """ "should i do something after?" asks what to do after the squats named, not for squats; "i wanna
+    add weight" of the air squats under discussion asks for their harder version, the Box Squat."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    after = coach.ask("just finished big squats, should i do something after?").exercises
+    assert [s.exercise.slug for s in after][:1] != ["squat"]
+    heavier = coach.ask("ok and when i wanna add weight to them?", ("how do air squats work",)).exercises
+    assert [s.exercise.slug for s in heavier][:1] == ["box-squat"]
 
 
 def test_a_part_on_a_not_covered_topic_is_said_to_be_not_covered(real_env: dict[str, str]) -> None:
