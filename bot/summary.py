@@ -163,7 +163,7 @@ ROLES: dict[Kind, re.Pattern[str]] = {
     ),
     Kind.CONTRAST: re.compile(
         r"\bunlike\b|\binstead\b|\brather than\b|\bwhereas\b|\bdiffer\w*\b|\bthan\b|\bcompared\b|"
-        r"\bnot (?:by|from|the|a|just|only|about)\b|, not\b|\bas opposed\b|\bopposite\b|\bbegins?\b|"
+        r"\bnot (?:by|from|just|only|about)\b|, not\b|\bas opposed\b|\bopposite\b|\bbegins?\b|"
         r"\bstarts?\b",
         re.IGNORECASE,
     ),

@@ -232,6 +232,19 @@ def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     assert summary.select("should i do glute ham raises?", pool, words())[0].text.startswith("Glute ham")
 
 
+def test_a_negation_is_no_contrast() -> None:
+    """ "What's the difference?" is answered by the sentence setting the two apart ("different from the
+    vertical movement"), not by one that merely says "not a" of one of them."""
+    a, spans = article(
+        "Sprinters ask this often. "
+        "Because speed is not a bilateral issue, hip thrusts are a good place for single-leg work. "
+        "Hip thrusts send your weight in a horizontal motion, different from the vertical movement of squats."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([1.0, 5.0, 3.5]), limit=500)
+    picked = summary.select("whats the difference between hip thrusts and squats?", pool, words())
+    assert picked[0].text.startswith("Hip thrusts send your weight")
+
+
 def test_low_reps_and_heavy_weights_are_an_amount() -> None:
     a, spans = article(
         "Heavy curling raises work the hamstrings hard at the knee.\n\n"
