@@ -570,7 +570,9 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
         score -= w.fragment
     if aside(c.text):
         score -= w.aside
-    if anecdote(c.text):
+    # Under its heading ("The Pawback: This concept was introduced in my last column..."), the author's
+    # "my" is an aside on the subject the heading names, not a story.
+    if anecdote(c.text) and not c.label:
         score -= w.anecdote
     if not c.stands:
         score -= w.leaning

@@ -212,6 +212,19 @@ def test_each_part_of_a_question_is_answered_after_the_articles_own_question() -
     assert any(c.text.startswith("First possibility") for c in picked)
 
 
+def test_the_authors_aside_under_a_heading_still_defines_it() -> None:
+    """ "The Pawback: This concept was introduced in my last column..." speaks of its heading's subject:
+    the author's "my" there tells no story, so it defines the Pawback before a passing mention does."""
+    a, spans = article(
+        "Drills such as the 100-Up and the Pawback–aim to mimic running.\n\n## The Pawback\n\n"
+        "This concept was introduced in my last column–pulling the leg from a flexed-forward position."
+    )
+    scores = np.array([4.0, -np.inf, 4.5])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    [picked, *_] = summary.select("what even is the pawback?", pool, words())
+    assert picked.label == "The Pawback" and picked.text.startswith("This concept was introduced")
+
+
 def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
     sits closer to the question; for a plain "should I?" closeness decides."""
