@@ -420,6 +420,7 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         # Race tactics, in words the topic list does not use.
         "how do i beat the guy who always outkicks me at parkrun",
         "go out hard or negative split it?",
+        "should i sprint the first km of my 10k to get a good spot or hang back?",
         # Food named by what is eaten, not by "food" or "breakfast".
         "long run sat morning, what should i have for brekkie like 2 hrs before? is toast n pb ok",
         "is a beer after a hard run ok",
