@@ -476,8 +476,8 @@ class Coach:
         what they ask: "wil lifting make my legs bulky? dont want to carry extra muscle on race day"
         asks about lifting; race day is its setting."""
         asking, said = summary.asking_and_said(question)
-        found = loaded.retriever.not_covered.found
         retriever = loaded.retriever
+        found = retriever.not_covered.found
 
         def own_subject(piece: str) -> bool:
             # "where should my head be pointing on steep climbs? i always end up staring at my shoes":

@@ -809,12 +809,12 @@ class Suggester:
         doubted: set[str] = set()
         dropping = DROPPING.search(text) is not None
         for clause in CLAUSE_BREAK.split(text):
-            doubts = DOUBT.search(clause) is not None and not dropping
-            if complains(clause) or doubts:
+            complaint = complains(clause)
+            if complaint or (DOUBT.search(clause) is not None and not dropping):
                 named = set(self.names(clause))
                 if not named and history and THEM.search(clause):
                     named = set(self._named_last(history))  # "they hurt my knees", of the squats before
-                if complains(clause):
+                if complaint:
                     out |= named
                 else:  # "are squats bad for runners?" is not answered with the Air Squat either
                     doubted |= named | {s for s in chosen if self._variant_of(s, sorted(named))}
