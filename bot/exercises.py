@@ -42,6 +42,8 @@ NO_EQUIPMENT = re.compile(
 ONE_LEGGED = re.compile(
     r"\b(?:(?:one|single|1)[\s-]?leg(?:ged)?|unilateral(?:ly)?|each\s+leg\s+separately)\b"
 )
+# "one leg or both?", "vs bilateral": the two-legged version is weighed beside the single-leg one.
+BOTH_LEGS = re.compile(r"\b(?:(?:both|two|2)[\s-]legs?|two[\s-]legged|bilateral(?:ly)?|double[\s-]leg\w*)\b")
 # "What should I do after heavy squats?" asks for something else: in a request for what to do, a
 # name just after one of these words (or joined to such a name by "and"/"or") is the setting of the
 # question, not its subject.
@@ -616,6 +618,7 @@ class Suggester:
         named_before = [s for s in earlier if s not in named_now and s not in around]
         if named_now and not THEM.search(lowered):
             named_before = []
+        two_legs: list[str] = []  # the two-legged versions weighed beside a single-leg one
         if one_leg:
             # "hip thrusts on one leg": the single-leg version is the one asked for; the two-legged
             # one counts as mentioned earlier.
@@ -626,6 +629,13 @@ class Suggester:
             if any(s in self._one_legged for s in named_before):
                 named_before = [self._one_legged[s] for s in named_before if s in self._one_legged]
             named_before = [*swapped, *named_before]
+            if BOTH_LEGS.search(lowered):
+                # "single leg hip thrusts take forever, any point vs both legs?": the Hip Thrust is
+                # asked about too, after its single-leg version.
+                two_legged = {one: slug for slug, one in self._one_legged.items()}
+                two_legs = [two_legged[s] for s in (*named_now, *named_before) if s in two_legged]
+                two_legs = [s for s in two_legs if s not in named_before]
+                named_before = [*named_before, *two_legs]
         seen = [(p, *self._evidence(p)) for p in passages]
         # The passages in the order a member reads them: those the short answer quotes first.
         place = {r: k for k, r in enumerate(dict.fromkeys([*quoted, *(p.rank for p in passages)]), start=1)}
@@ -656,7 +666,7 @@ class Suggester:
             if slug in named_now:
                 score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:
-                score += self.w.named_earlier
+                score += self.w.named_earlier - (self.w.named_order if slug in two_legs else 0.0)
             score += self._passage_score(slug, seen, place) - self._fit_penalty(slug, question)
             supported = (
                 concern is not None

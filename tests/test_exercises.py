@@ -281,6 +281,18 @@ def test_one_leg_at_a_time_of_the_exercise_under_discussion_is_its_single_leg_ve
     assert slugs(suggester.suggest(asked, history, [], focus="hip-thrust"))[0] == "single-leg-hip-thrust"
 
 
+def test_one_leg_or_both_weighs_the_two_legged_version_too(suggester: Suggester) -> None:
+    """ "single leg hip thrusts take forever, any point vs both legs?" asks about the Hip Thrust too:
+    its card comes right after the single-leg one, before exercises the member never raised."""
+    asked = "single leg hip thrusts take forever. is there any point vs just doing both legs?"
+    assert slugs(suggester.suggest(asked, (), []))[:2] == ["single-leg-hip-thrust", "hip-thrust"]
+    history = ("which lift carries over best to top speed, hip thrusts?",)
+    follow_up = slugs(
+        suggester.suggest("should i do em one leg at a time or both legs together?", history, [])
+    )
+    assert follow_up[:2] == ["single-leg-hip-thrust", "hip-thrust"]
+
+
 def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: Suggester) -> None:
     """ "bodyweight squats feel fine now, i wanna start adding weight" asks for the Box Squat, the Air
     Squat's progression, not for the Air Squat it names."""
