@@ -42,6 +42,12 @@ NO_EQUIPMENT = re.compile(
 ONE_LEGGED = re.compile(
     r"\b(?:(?:one|single|1)[\s-]?leg(?:ged)?|unilateral(?:ly)?|each\s+leg\s+separately)\b"
 )
+# An exercise name (taken out of the question) within three words before "one leg", or right after.
+NAME_MARK = "\u0000"
+NAME_BEFORE = re.compile(r"\u0000(?:\W+\w+){0,3}\W*$")
+NAME_AFTER = re.compile(r"\W*\u0000")
+# What makes a card one for single-leg work.
+SINGLE_LEG = re.compile(r"\b(?:single\s+leg|asymmetric\w*)\b")
 # "one leg or both?", "vs bilateral": the two-legged version is weighed beside the single-leg one.
 BOTH_LEGS = re.compile(r"\b(?:(?:both|two|2)[\s-]legs?|two[\s-]legged|bilateral(?:ly)?|double[\s-]leg\w*)\b")
 # "What should I do after heavy squats?" asks for something else: in a request for what to do, a
@@ -464,6 +470,13 @@ class Suggester:
             t for concerns in self._concerns.values() for t in set().union(*(c[1] for c in concerns))
         )
         self._common = frozenset(t for t, n in claimed.items() if n > COMMON_SHARE * len(catalog.exercises))
+        # Cards for single-leg work: their name or one of their concerns says so ("single-leg stability",
+        # "asymmetrical single-leg strength work").
+        self._single_leg = frozenset(
+            slug
+            for slug, ex in catalog.exercises.items()
+            if any(SINGLE_LEG.search(normalise_text(t)) for t in (ex.name, *ex.concerns))
+        )
         # The single-leg version of an exercise, where the catalog has one ("Single-Leg Hip Thrust").
         by_name = {normalise_text(ex.name): slug for slug, ex in catalog.exercises.items()}
         self._one_legged = {
@@ -636,6 +649,15 @@ class Suggester:
                 two_legs = [two_legged[s] for s in (*named_now, *named_before) if s in two_legged]
                 two_legs = [s for s in two_legs if s not in named_before]
                 named_before = [*named_before, *two_legs]
+        # Single-leg work as such ("should most of my gym stuff be single leg?"), not the single-leg
+        # version of an exercise named, done or under discussion.
+        versions = {*self._one_legged, *self._one_legged.values()}
+        single_leg_work = (
+            not focus
+            and not (history and THEM.search(lowered))
+            and not versions & {*named_now, *named_before, *doing, *around}
+            and self._single_leg_work(question)
+        )
         seen = [(p, *self._evidence(p)) for p in passages]
         # The passages in the order a member reads them: those the short answer quotes first.
         place = {r: k for k, r in enumerate(dict.fromkeys([*quoted, *(p.rank for p in passages)]), start=1)}
@@ -667,6 +689,9 @@ class Suggester:
                 score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:
                 score += self.w.named_earlier - (self.w.named_order if slug in two_legs else 0.0)
+            if single_leg_work and slug in self._single_leg and score < self.w.concern_full:
+                # "should most of my gym stuff be single leg?" names what these cards are for.
+                score, concern = self.w.concern_full, concern or ""
             score += self._passage_score(slug, seen, place) - self._fit_penalty(slug, question)
             supported = (
                 concern is not None
@@ -708,6 +733,9 @@ class Suggester:
             chosen = [focus, *(s for s in chosen if s != focus)]
         chosen = self._variants(question, chosen, [*named_now, *named_before])
         chosen = self._beginners_first(question, chosen, named_now)
+        if single_leg_work:
+            # "why all the single leg stuff instead of normal squats?": the single-leg cards go first.
+            chosen = sorted(chosen, key=lambda s: s not in self._single_leg)
         complained, warned, doubted = self._troubled(question, chosen, passages, history)
         troubled = complained | warned | doubted
         chosen = [s for s in chosen if s not in troubled] + [s for s in chosen if s in troubled]
@@ -736,6 +764,17 @@ class Suggester:
                 )
             )
         return out
+
+    def _single_leg_work(self, question: str) -> bool:
+        """Whether the question asks about single-leg work as such ("should most of my gym stuff be
+        single leg?", "unilateral vs bilateral"), not about an exercise done on one leg: "can I do box
+        squats on one leg?" names the exercise just before."""
+        marked = self.names.without(question, instead=f" {NAME_MARK} ")
+        legs = ONE_LEGGED.finditer(marked)  # "both legs do the same in squats" is of the squat
+        return any(
+            not NAME_BEFORE.search(marked[: m.start()]) and not NAME_AFTER.match(marked[m.end() :])
+            for m in legs
+        )
 
     def _specific_first(self, named: list[str]) -> list[str]:
         """The named exercises with a general one after its named versions: in "how is the runner

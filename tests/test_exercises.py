@@ -293,6 +293,21 @@ def test_one_leg_or_both_weighs_the_two_legged_version_too(suggester: Suggester)
     assert follow_up[:2] == ["single-leg-hip-thrust", "hip-thrust"]
 
 
+def test_single_leg_work_as_such_asks_for_single_leg_cards(suggester: Suggester) -> None:
+    """ "why all the single leg stuff instead of normal squats?" asks about single-leg work: the cards
+    for it (Lunge, Single-Leg Deadlift, Single-Leg Hip Thrust, Hip Airplane) come before the Squat it
+    contrasts them with; the single-leg version of a named exercise is still what "on one leg" asks."""
+    single = {"lunge", "single-leg-deadlift", "single-leg-hip-thrust", "hip-airplane"}
+    for asked in [
+        "why all the single leg stuff instead of normal squats? seems harder for no reason",
+        "should most of my gym exercises be single-leg?",
+        "unilateral vs bilateral stuff, whats the difference for runners?",
+    ]:
+        found = slugs(suggester.suggest(asked, (), []))
+        assert found and set(found) <= single, asked
+    assert slugs(suggester.suggest("can I do box squats on one leg?", (), []))[0] == "box-squat"
+
+
 def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: Suggester) -> None:
     """ "bodyweight squats feel fine now, i wanna start adding weight" asks for the Box Squat, the Air
     Squat's progression, not for the Air Squat it names."""
