@@ -329,6 +329,21 @@ def test_a_member_doubting_squats_gets_the_articles_alternative_first(real_env: 
     assert both[:2] == ["single-leg-hip-thrust", "hip-thrust"]
 
 
+def test_the_one_exercise_to_pick_is_the_articles_when_in_doubt_choice(real_env: dict[str, str]) -> None:
+    """ "If I could only do one strength exercise?" is answered by the article's "when in doubt, a
+    runner can never go wrong with a well-executed lunge", in the short answer and as the first card."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    for asked in [
+        "if i could only do ONE strength exercise what should it be",
+        "if u could only pick ONE strength exercise for runners which would it be",
+    ]:
+        answer = coach.ask(asked)
+        assert any("never go wrong" in s.text for s in answer.sentences), asked
+        assert [s.exercise.slug for s in answer.exercises][:1] == ["lunge"], asked
+
+
 def test_no_kit_at_home_gets_a_card_that_needs_none_first(real_env: dict[str, str]) -> None:
     """With no gym, a card needing no kit at all comes before one with optional dumbbells (the Lunge)."""
     from bot.coach import Coach
