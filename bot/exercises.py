@@ -42,9 +42,10 @@ NO_EQUIPMENT = re.compile(
 ONE_LEGGED = re.compile(
     r"\b(?:(?:one|single|1)[\s-]?leg(?:ged)?|unilateral(?:ly)?|each\s+leg\s+separately)\b"
 )
-# An exercise name (taken out of the question) within three words before "one leg", or right after.
+# An exercise name (taken out of the question) or a pronoun standing for one within three words before
+# "one leg" ("is it worth doing them one leg at a time?"), or a name right after.
 NAME_MARK = "\u0000"
-NAME_BEFORE = re.compile(r"\u0000(?:\W+\w+){0,3}\W*$")
+NAME_BEFORE = re.compile(r"(?:\u0000|\b(?:it|them|em|they|those|these)\b)(?:\W+\w+){0,3}\W*$")
 NAME_AFTER = re.compile(r"\W*\u0000")
 # What makes a card one for single-leg work.
 SINGLE_LEG = re.compile(r"\b(?:single\s+leg|asymmetric\w*)\b")
@@ -604,7 +605,12 @@ class Suggester:
         """
         lowered = question.lower().replace("’", "'")
         named = self.names(question)
-        one_leg = ONE_LEGGED.search(question.lower()) is not None
+        # Single-leg work as such ("should most of my gym stuff be single leg?"), not the single-leg
+        # version of an exercise named or under discussion ("squats on one leg?").
+        single_leg_work = (
+            not focus and not (history and THEM.search(lowered)) and self._single_leg_work(question)
+        )
+        one_leg = ONE_LEGGED.search(question.lower()) is not None and not single_leg_work
         around = self.names.around(question)
         paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not named
         if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
@@ -649,15 +655,6 @@ class Suggester:
                 two_legs = [two_legged[s] for s in (*named_now, *named_before) if s in two_legged]
                 two_legs = [s for s in two_legs if s not in named_before]
                 named_before = [*named_before, *two_legs]
-        # Single-leg work as such ("should most of my gym stuff be single leg?"), not the single-leg
-        # version of an exercise named, done or under discussion.
-        versions = {*self._one_legged, *self._one_legged.values()}
-        single_leg_work = (
-            not focus
-            and not (history and THEM.search(lowered))
-            and not versions & {*named_now, *named_before, *doing, *around}
-            and self._single_leg_work(question)
-        )
         seen = [(p, *self._evidence(p)) for p in passages]
         # The passages in the order a member reads them: those the short answer quotes first.
         place = {r: k for k, r in enumerate(dict.fromkeys([*quoted, *(p.rank for p in passages)]), start=1)}
@@ -770,8 +767,8 @@ class Suggester:
         single leg?", "unilateral vs bilateral"), not about an exercise done on one leg: "can I do box
         squats on one leg?" names the exercise just before."""
         marked = self.names.without(question, instead=f" {NAME_MARK} ")
-        legs = ONE_LEGGED.finditer(marked)  # "both legs do the same in squats" is of the squat
-        return any(
+        legs = list(ONE_LEGGED.finditer(marked))  # "both legs do the same in squats" is of the squat
+        return bool(legs) and all(
             not NAME_BEFORE.search(marked[: m.start()]) and not NAME_AFTER.match(marked[m.end() :])
             for m in legs
         )

@@ -302,10 +302,14 @@ def test_single_leg_work_as_such_asks_for_single_leg_cards(suggester: Suggester)
         "why all the single leg stuff instead of normal squats? seems harder for no reason",
         "should most of my gym exercises be single-leg?",
         "unilateral vs bilateral stuff, whats the difference for runners?",
+        # The lifts the member does are the setting: "one leg" is not about a single-leg deadlift.
+        "should most of my gym stuff be on one leg or two? currently just doing back squats and deadlifts",
     ]:
         found = slugs(suggester.suggest(asked, (), []))
         assert found and set(found) <= single, asked
     assert slugs(suggester.suggest("can I do box squats on one leg?", (), []))[0] == "box-squat"
+    asked = "are hip thrusts worth it, and is it worth doing them one leg at a time?"
+    assert slugs(suggester.suggest(asked, (), []))[:2] == ["single-leg-hip-thrust", "hip-thrust"]
 
 
 def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: Suggester) -> None:
