@@ -204,6 +204,8 @@ GENERIC_CONCERN_WORDS = frozenset(
 COMMON_SHARE = 0.25
 # A beginner is not sent to advanced cards; "at home / no gym" prefers cards that need no kit.
 LEVEL_PENALTY = {"beginner": 0.0, "intermediate": 0.5, "advanced": 1.5}
+# How much a card's nearest concern's cosine adds: enough to break a tie, too little to outweigh evidence.
+TIE_BREAK = 0.01
 # The share of the equipment penalty a card pays for kit it lists as optional.
 OPTIONAL_KIT = 1 / 3
 
@@ -530,20 +532,25 @@ class Suggester:
         facts = self._facts_of(article_id)
         return facts.named_in(text) if facts is not None else set(self.names(text))
 
-    def _similar_concerns(self, vector: np.ndarray | None) -> dict[str, tuple[float, str]]:
-        """Per exercise, the concern closest in meaning to the question, scored 0..`concern_full`."""
+    def _similar_concerns(
+        self, vector: np.ndarray | None
+    ) -> tuple[dict[str, tuple[float, str]], dict[str, float]]:
+        """Per exercise, the concern closest in meaning to the question, scored 0..`concern_full`
+        (from `concern_similar` up); and per exercise, that closest concern's cosine, however low."""
         if vector is None or self._concern_vectors is None or not len(self._concern_rows):
-            return {}
+            return {}, {}
         sims = self._concern_vectors @ np.asarray(vector, dtype=np.float32)
         out: dict[str, tuple[float, str]] = {}
+        nearest: dict[str, float] = {}
         span = self.w.concern_similar_full - self.w.concern_similar
         for (slug, concern), sim in zip(self._concern_rows, sims, strict=True):
+            nearest[slug] = max(nearest.get(slug, -1.0), float(sim))
             if sim < self.w.concern_similar:
                 continue
             score = self.w.concern_full * min(1.0, 0.5 + 0.5 * (float(sim) - self.w.concern_similar) / span)
             if score > out.get(slug, (0.0, ""))[0]:
                 out[slug] = (score, concern)
-        return out
+        return out, nearest
 
     def _section_names(self, p: Passage) -> set[str]:
         facts = self._facts_of(p.article.id)
@@ -668,7 +675,7 @@ class Suggester:
         # before, or the close of that turn with the question ("what squat first?" "and to add weight?").
         now, then = SENTENCE_END.split(question), SENTENCE_END.split(before_said)
         said_texts = [set(self._terms(t)) for t in (*now, *then, f"{then[-1]} {now[0]}", unnegated(question))]
-        similar = self._similar_concerns(vector)
+        similar, nearest = self._similar_concerns(vector)
         # A passage recommends a card when it quotes the card's source, has a sentence that names the
         # exercise and speaks well of it, or sits under a heading that names it (it is about doing it).
         recommended = {slug for _, quoted, _, heading in seen for slug in (*quoted, *heading)}
@@ -682,6 +689,9 @@ class Suggester:
             close = similar.get(slug, (0.0, ""))
             if close[0] > score:
                 score = close[0]
+            # Equal evidence otherwise: the card whose concerns come closest in meaning goes first
+            # ("outkicked... which lift for that last sprint?": the Hip Thrust, for a "finishing kick").
+            score += TIE_BREAK * nearest.get(slug, 0.0)
             if slug in named_now:
                 score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:

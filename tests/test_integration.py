@@ -344,6 +344,16 @@ def test_the_one_exercise_to_pick_is_the_articles_when_in_doubt_choice(real_env:
         assert [s.exercise.slug for s in answer.exercises][:1] == ["lunge"], asked
 
 
+def test_cards_with_equal_evidence_go_by_how_close_their_concerns_come(real_env: dict[str, str]) -> None:
+    """Three cards share the concern "sprint speed"; for a member outkicked at the finish, the one
+    also kept for a "finishing kick" (the Hip Thrust) comes first, not the one the passages name first."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    asked = "i get outkicked at the end of every parkrun. which lift is best for that last sprint?"
+    assert [s.exercise.slug for s in coach.ask(asked).exercises][:1] == ["hip-thrust"]
+
+
 def test_no_kit_at_home_gets_a_card_that_needs_none_first(real_env: dict[str, str]) -> None:
     """With no gym, a card needing no kit at all comes before one with optional dumbbells (the Lunge)."""
     from bot.coach import Coach
