@@ -344,6 +344,17 @@ def test_the_one_exercise_to_pick_is_the_articles_when_in_doubt_choice(real_env:
         assert [s.exercise.slug for s in answer.exercises][:1] == ["lunge"], asked
 
 
+def test_over_striding_spelt_apart_is_overstriding(real_env: dict[str, str]) -> None:
+    """ "What causes over-striding?" is the article's over-striding, however it is spelt: answered with
+    the foot striking in front of the body, not refused."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    for asked in ["What causes over-striding?", "what causes over striding"]:
+        answer = coach.ask(asked)
+        assert answer.answered and any("strikes in front" in s.text for s in answer.sentences), asked
+
+
 def test_cards_with_equal_evidence_go_by_how_close_their_concerns_come(real_env: dict[str, str]) -> None:
     """Three cards share the concern "sprint speed"; for a member outkicked at the finish, the one
     also kept for a "finishing kick" (the Hip Thrust) comes first, not the one the passages name first."""
