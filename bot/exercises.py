@@ -480,6 +480,13 @@ class Suggester:
             for slug, ex in catalog.exercises.items()
             if any(SINGLE_LEG.search(normalise_text(t)) for t in (ex.name, *ex.concerns))
         )
+        # Cards for strength work without a gym: a concern of theirs says so, and they need no kit.
+        self._no_kit = frozenset(
+            slug
+            for slug, ex in catalog.exercises.items()
+            if all("optional" in item.lower() for item in ex.equipment)
+            and any(NO_EQUIPMENT.search(c.lower()) for c in ex.concerns)
+        )
         # The single-leg version of an exercise, where the catalog has one ("Single-Leg Hip Thrust").
         by_name = {normalise_text(ex.name): slug for slug, ex in catalog.exercises.items()}
         self._one_legged = {
@@ -618,6 +625,7 @@ class Suggester:
             not focus and not (history and THEM.search(lowered)) and self._single_leg_work(question)
         )
         one_leg = ONE_LEGGED.search(question.lower()) is not None and not single_leg_work
+        no_kit = NO_EQUIPMENT.search(lowered) is not None and not named and not focus
         around = self.names.around(question)
         paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not named
         if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
@@ -696,6 +704,9 @@ class Suggester:
                 score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:
                 score += self.w.named_earlier - (self.w.named_order if slug in two_legs else 0.0)
+            if no_kit and slug in self._no_kit and score < self.w.concern_full:
+                # "do i need a gym membership for this?" names what these cards are for.
+                score, concern = self.w.concern_full, concern or ""
             if single_leg_work and slug in self._single_leg and score < self.w.concern_full:
                 # "should most of my gym stuff be single leg?" names what these cards are for.
                 score, concern = self.w.concern_full, concern or ""

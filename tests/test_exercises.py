@@ -50,6 +50,16 @@ def test_no_gym_prefers_cards_without_equipment(suggester: Suggester) -> None:
     assert "bouncy-bodyweight-squat" not in slugs(found)
 
 
+def test_asking_whether_a_gym_is_needed_names_the_no_kit_cards_concern(suggester: Suggester) -> None:
+    """ "Do I need a gym and heavy weights?" asks for what the cards kept for strength work with no gym
+    are for: all three (Air Squat, Glute Bridge, Lunge) are shown, though the question names no concern
+    in their words."""
+    found = slugs(
+        suggester.suggest("Do I need a gym and heavy weights to strength train for running?", (), [])
+    )
+    assert set(found) == {"air-squat", "glute-bridge", "lunge"}
+
+
 def test_a_short_name_means_the_article_s_own_exercise(suggester: Suggester, knowledge: Path) -> None:
     p = passage(suggester, knowledge, "runner-deadlift", "The deadlift is the perfect hip-hinge")
     found = suggester.suggest("should I lean from my ankles or hinge at the hips?", (), [p])
