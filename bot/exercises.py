@@ -480,12 +480,18 @@ class Suggester:
             for slug, ex in catalog.exercises.items()
             if any(SINGLE_LEG.search(normalise_text(t)) for t in (ex.name, *ex.concerns))
         )
-        # Cards for strength work without a gym: a concern of theirs says so, and they need no kit.
+        # Cards for strength work without a gym (a concern of theirs says so, and they need no kit), and
+        # for those new to it (a concern says so, and they are a beginner's).
         self._no_kit = frozenset(
             slug
             for slug, ex in catalog.exercises.items()
             if all("optional" in item.lower() for item in ex.equipment)
             and any(NO_EQUIPMENT.search(c.lower()) for c in ex.concerns)
+        )
+        self._first_steps = frozenset(
+            slug
+            for slug, ex in catalog.exercises.items()
+            if ex.level == "beginner" and any(BEGINNER.search(c.lower()) for c in ex.concerns)
         )
         # The single-leg version of an exercise, where the catalog has one ("Single-Leg Hip Thrust").
         by_name = {normalise_text(ex.name): slug for slug, ex in catalog.exercises.items()}
@@ -625,7 +631,14 @@ class Suggester:
             not focus and not (history and THEM.search(lowered)) and self._single_leg_work(question)
         )
         one_leg = ONE_LEGGED.search(question.lower()) is not None and not single_leg_work
-        no_kit = NO_EQUIPMENT.search(lowered) is not None and not named and not focus
+        # What the member says of themselves ("no gym membership", "never set foot in a gym") names what
+        # some cards are kept for, when they ask about no exercise in particular.
+        kept_for: frozenset[str] = frozenset()
+        if not named and not focus:
+            if NO_EQUIPMENT.search(lowered):
+                kept_for |= self._no_kit
+            if BEGINNER.search(lowered):
+                kept_for |= self._first_steps
         around = self.names.around(question)
         paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not named
         if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
@@ -704,11 +717,10 @@ class Suggester:
                 score += self.w.named_in_question - named_now.index(slug) * self.w.named_order
             elif slug in named_before:
                 score += self.w.named_earlier - (self.w.named_order if slug in two_legs else 0.0)
-            if no_kit and slug in self._no_kit and score < self.w.concern_full:
-                # "do i need a gym membership for this?" names what these cards are for.
-                score, concern = self.w.concern_full, concern or ""
-            if single_leg_work and slug in self._single_leg and score < self.w.concern_full:
-                # "should most of my gym stuff be single leg?" names what these cards are for.
+            if score < self.w.concern_full and (
+                slug in kept_for or (single_leg_work and slug in self._single_leg)
+            ):
+                # "do i need a gym membership for this?", "should most of my gym stuff be single leg?"
                 score, concern = self.w.concern_full, concern or ""
             score += self._passage_score(slug, seen, place) - self._fit_penalty(slug, question)
             supported = (

@@ -60,6 +60,16 @@ def test_asking_whether_a_gym_is_needed_names_the_no_kit_cards_concern(suggester
     assert set(found) == {"air-squat", "glute-bridge", "lunge"}
 
 
+def test_a_beginner_asking_where_to_start_gets_the_card_kept_for_beginners(suggester: Suggester) -> None:
+    """ "she's never set foot in a gym, where should she start?" names what the Glute Bridge is kept for
+    ("new to strength training"), though not in its words: it is shown."""
+    history = ("my daughter runs the 200m, which strength exercise is best for sprint power?",)
+    found = slugs(
+        suggester.suggest("she's never set foot in a gym though, where should she start?", history, [])
+    )
+    assert "glute-bridge" in found
+
+
 def test_a_short_name_means_the_article_s_own_exercise(suggester: Suggester, knowledge: Path) -> None:
     p = passage(suggester, knowledge, "runner-deadlift", "The deadlift is the perfect hip-hinge")
     found = suggester.suggest("should I lean from my ankles or hinge at the hips?", (), [p])
