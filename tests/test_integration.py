@@ -95,8 +95,8 @@ def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
 def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     """eval/unseen-*.jsonl: 1,365 questions written from the articles alone, by writers who never saw
     the code or its answers. Hard guarantees, plus floors a little under today's pooled figures (hit@3
-    0.93, MRR 0.87, answer hit 0.84, lead hit 0.71 over 991 retrieval questions; the first card right
-    for 661 of 732 questions; 1,351 of 1,365 questions refused or answered as they should be), and what a
+    0.95, MRR 0.88, answer hit 0.85, lead hit 0.71 over 991 retrieval questions; the first card right
+    for 672 of 732 questions; 1,353 of 1,365 questions refused or answered as they should be), and what a
     member reads: no dangling lead, a median answer of at most 1,500 characters and none over 3,000."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
@@ -115,14 +115,14 @@ def test_unseen_question_sets_hold_up(real_env: dict[str, str]) -> None:
     questions = sum(r.retrieval_questions for r in reports)
     hit3 = sum(r.hit3 * r.retrieval_questions for r in reports) / questions
     mrr = sum(r.mrr * r.retrieval_questions for r in reports) / questions
-    assert hit3 >= 0.85 and mrr >= 0.78
+    assert hit3 >= 0.90 and mrr >= 0.82
     answer_hit = sum(r.answer_hit * r.retrieval_questions for r in reports) / questions
     lead_hit = sum(r.lead_hit * r.retrieval_questions for r in reports) / questions
-    assert answer_hit >= 0.80 and lead_hit >= 0.68
+    assert answer_hit >= 0.82 and lead_hit >= 0.68
     right = sum(r.refusal_accuracy * r.questions for r in reports) / sum(r.questions for r in reports)
     assert right >= 0.95
     first = [tuple(map(int, r.exercise_first.split("/"))) for r in reports]
-    assert sum(a for a, _ in first) >= 0.86 * sum(b for _, b in first)
+    assert sum(a for a, _ in first) >= 0.88 * sum(b for _, b in first)
 
 
 def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
