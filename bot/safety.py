@@ -83,7 +83,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     "cannot bear weight": (
         PROFESSIONAL,
         r"(?:can'?t|cnt|cannot|can\s+not|unable\s+to|couldn'?t|could\s+not|can\s+(?:barely|hardly))\s+"
-        r"(?:put\s+(?:any\s+)?weight|b(?:ear|are)\s+weight|walk|stand"
+        r"(?:really\s+|even\s+|properly\s+)?(?:put\s+(?:any\s+)?weight|b(?:ear|are)\s+weight|walk|stand"
         r"|weight[-\s]?bear|go\s+up\s+on\s+(?:my\s+)?toes)",
     ),
     "a fracture": (

@@ -85,6 +85,7 @@ def test_ordinary_questions_are_not_alarmed(question: str) -> None:
     [
         "felt a p0p in my knee and now it's all sw0llen",
         "numbbness in my foot after long runs",
+        "rolled my ankle on the trail sat, still cant really put any weight on it",
         "heard a popp in my calf",
         "my ankle is swolllen and bru1sed",
         "i cant put any wieght on my foot since sunday",
