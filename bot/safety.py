@@ -86,6 +86,15 @@ FLAGS: dict[str, tuple[str, str]] = {
         r"(?:really\s+|even\s+|properly\s+)?(?:put\s+(?:any\s+)?weight|b(?:ear|are)\s+weight|walk|stand"
         r"|weight[-\s]?bear|go\s+up\s+on\s+(?:my\s+)?toes)",
     ),
+    # Walking with a limp, or pain on standing on the leg: the limb no longer takes its load.
+    # "put some weight on the bar" is loading a lift, so the pain must come first.
+    "limping or pain on bearing weight": (
+        PROFESSIONAL,
+        r"\blimp(?:ing|in'?|s|ed)?\b"
+        r"|(?:hurts?|pain\w*|agony|aches?)\b[^.?!]{0,30}\b(?:to|when\s+i|if\s+i)\s+"
+        r"(?:put|bear|take)\s+(?:any\s+|some\s+|my\s+)?weight\s+(?:on|through)\b"
+        r"(?!\s+(?:the\s+|a\s+|my\s+)?(?:bar|barbell|squat|deadlift|lift))",
+    ),
     "a fracture": (
         PROFESSIONAL,
         r"\bfractur(?:e|ed|es)\b|\bbroken\s+(?:bone|foot|leg|ankle|toe)s?\b"

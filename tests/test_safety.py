@@ -30,6 +30,8 @@ ESCALATE = [
         "shin's been getting worse every run for 2 weeks, now it hurts even just walking around",
         "see-professional",
     ),
+    ("been limpin since saturdays long run, ok to do hip airplanes?", "see-professional"),
+    ("hurts deep in the hip to put weight on it since the race", "see-professional"),
 ]
 ORDINARY = [
     "my hips feel weak",
@@ -65,6 +67,8 @@ ORDINARY = [
     "single leg hopping drills before hill reps?",
     "how many weights should i be lifting for deadlifts",
     "getting back into squats after a break, how light should i start?",
+    # Weight put on a bar is load, not a leg that cannot take it.
+    "squats hurt my knees a bit when i put weight on the bar, is my form off?",
 ]
 
 
