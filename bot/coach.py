@@ -39,11 +39,16 @@ if TYPE_CHECKING:
 Notify = Callable[[str], None]
 LABELLED_CACHE = 4096  # labelled short-answer texts whose embeddings a coach keeps
 
-CONNECTOR = re.compile(r"^\s*(?:and|so|ok(?:ay)?|also|but|then|what about|how about)\b", re.IGNORECASE)
+# An opening connective, or a reply to what was just said ("cool, what should i pair it with?").
+CONNECTOR = re.compile(
+    r"^\s*(?:and|so|ok(?:ay)?|also|but|then|what about|how about|"
+    r"cool|nice|great|thanks|thx|ta|sweet|perfect|awesome|gotcha|got\s+it|alright|ah|oh)\b",
+    re.IGNORECASE,
+)
 # A follow-up that asks about the exercise under discussion ("how many reps tho", "an easier one?",
 # "one leg at a time?").
 ABOUT_AN_EXERCISE = re.compile(
-    r"\b(?:how\s+(?:many|long|often|heavy|much\s+weight)|reps?|sets?|easier|harder|simpler|tougher|"
+    r"\b(?:how\s+(?:many|long|often|heavy|much\s+weight)|reps?|sets?|\d+\s*x\s*\d+|easier|harder|simpler|tougher|"
     r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead|"
     r"(?:one|single|1|both)[\s-]legs?|one\s+side|unilateral\w*)\b",
     re.IGNORECASE,

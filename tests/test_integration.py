@@ -500,6 +500,11 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     reps = coach.ask("how many reps tho", ["no barbell at home tho, anything bodyweight?"])
     assert before.exercises and reps.exercises
     assert reps.exercises[0].exercise.slug == before.exercises[0].exercise.slug
+    # A reply that opens on "cool" and asks for a dose ("a proper 3x10") goes on from the turn before.
+    warm_up = "strength stuff before or after a run? thinking of using some as a warm up"
+    dose = coach.ask("cool how many of those tho, like a proper 3x10 or just a handful?", [warm_up])
+    assert dose.answered and dose.exercises
+    assert dose.exercises[0].exercise.slug == coach.ask(warm_up).exercises[0].exercise.slug
     # ...also when the turn before was a follow-up itself, and the passages speak of another version.
     chat = ("how do i do hip thrusts", "what about on one leg?")
     assert coach.ask(chat[1], chat[:1]).exercises[0].exercise.slug == "single-leg-hip-thrust"
