@@ -174,6 +174,17 @@ def read_word_list(path: Path, name: str) -> Any:
     return data
 
 
+# Body weight lost, said as an amount ("drop like 5kg", "shed 4 kilos", "lose a few pounds"): the topic
+# "lose weight", whatever the wording. Not "drop the weight" (a lighter load) nor "my deadlift went
+# up 20kg" (a load lifted).
+BODY_WEIGHT = re.compile(
+    r"\b(?:los(?:e|es|ing)|lost|drop(?:s|ping|ped)?|shed(?:s|ding)?|cut(?:s|ting)?)\s+"
+    r"(?:(?:like|about|around|roughly|maybe|some|another|an?|few|couple|of|extra|the|last)\s+){0,3}"
+    r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten)?\s*(?:kgs?|kilos?|lbs?|pounds?|stone)\b",
+    re.IGNORECASE,
+)
+
+
 class Topics:
     """Topics the articles do not cover, from `knowledge/not-covered.yaml` (see that file)."""
 
@@ -194,7 +205,7 @@ class Topics:
         """The listed topics `text` mentions (distinct, in order); with `typos` (a member's question),
         a one-word topic also when misspelt ("streches" is stretching): an unknown word one letter off
         its stem."""
-        words = self._vocabulary.words(text)
+        words = self._vocabulary.words(BODY_WEIGHT.sub("lose weight", text))
         stems = self._vocabulary.stem(words)
         found = find_phrases(stems, self._phrases)
         if typos:

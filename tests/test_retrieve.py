@@ -379,3 +379,23 @@ def test_a_question_no_passage_comes_near_is_refused_when_nearer_a_not_covered_t
     assert not covered(far, settings)
     near = Retrieval(0.42, ("km",), ("km",), windows=(window,), topic_meaning=("race pace", 0.52))
     assert covered(near, settings)
+
+
+def test_body_weight_lost_as_an_amount_is_the_weight_loss_topic() -> None:
+    from bot.lexical import Topics
+
+    topics = Topics(Vocabulary(), ["lose weight", "zero drop"])
+    for question in [
+        "if i add 3 lifting days will that help me drop like 5kg before race season",
+        "if i do squats every day will that help me shed 4 kilos?",
+        "how do i lose a few pounds while marathon training",
+    ]:
+        assert topics.found(question) == ["lose weight"], question
+    # A load lifted or lightened is no body weight.
+    for question in [
+        "my deadlift went up 20kg since january but my hips feel tight",
+        "sharp pain in my knee on lunges, should i just drop the weight?",
+        "is the 45lb bar too much to start the runner deadlift?",
+    ]:
+        assert topics.found(question) == [], question
+    assert topics.found("should i get a zero drop pair?") == ["zero drop"]
