@@ -86,6 +86,12 @@ DOING = re.compile(
     r"|\b(?:my|our)\s+(?:\w+'s\s+)?(?:whole\s+|current\s+|usual\s+)?(?:gym\s+|leg\s+|strength\s+|lifting\s+)?"
     r"(?:routine|program(?:me)?|plan|day|sessions?|workouts?)\s+(?:is|are|=|consists\s+of)\b[^.?!;]*?(?=\bbut\b|[.?!;]|$)"
 )
+# "runners who squat and deadlift double their bodyweight", "athletes who can deadlift 500 pounds":
+# a passage describing lifters by what they lift, not recommending the lift.
+LIFTERS = re.compile(
+    r"\bwho\s+(?:can\s+|could\s+|already\s+)?\w+(?:\s+(?:and|&)\s+\w+)?\s+(?:like\s+|about\s+|over\s+|nearly\s+)?"
+    r"(?:\d|2x|twice|double|triple|(?:their|his|her)\s+(?:own\s+)?body\s*weight|heavy\b)"
+)
 # "what should I do after them?": a pronoun after "after"/"before" stands for the exercises of the
 # turn before, which are then the setting of the question.
 AFTER_THEM = re.compile(
@@ -388,7 +394,7 @@ class _Facts:
         return self._specific
 
     def named_in(self, text: str) -> set[str]:
-        named = self.names(text)
+        named = self.names(LIFTERS.sub(" ", text.lower()))
         if self._general.isdisjoint(named):  # no name that a longer one holds: nothing to resolve
             return set(named)
         return {self.specific.get(slug, slug) for slug in named}

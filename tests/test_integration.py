@@ -365,6 +365,18 @@ def test_cards_with_equal_evidence_go_by_how_close_their_concerns_come(real_env:
     assert [s.exercise.slug for s in coach.ask(asked).exercises][:1] == ["hip-thrust"]
 
 
+def test_lifters_a_passage_describes_by_their_loads_are_no_recommendation(real_env: dict[str, str]) -> None:
+    """ "runners who squat and deadlift double their bodyweight, yet still show weak glutes": the
+    passage names the deadlift as what strong lifters do, not as the fix for a dropping hip."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    asked = "physio filmed me on the treadmill and one hip sags every stride. i squat 2x bodyweight so how are my glutes weak?"
+    cards = [s.exercise.slug for s in coach.ask(asked).exercises]
+    assert cards[:1] == ["power-raise"] and "deadlift" not in cards
+    assert {"hip-airplane", "single-leg-deadlift"} <= set(cards)
+
+
 def test_no_kit_at_home_gets_a_card_that_needs_none_first(real_env: dict[str, str]) -> None:
     """With no gym, a card needing no kit at all comes before one with optional dumbbells (the Lunge)."""
     from bot.coach import Coach
