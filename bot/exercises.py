@@ -27,7 +27,11 @@ EASIER = re.compile(
     r"\b(?:easier|simpler|too\s+(?:hard|difficult|advanced)|regress\w*|beginner|can'?t\s+do)\b"
 )
 # "glute bridges are getting easy": what the member does is no longer hard for them.
-GOT_EASY = re.compile(r"\b(?:too\s+easy|(?:get|gets|got|getting|is|are|feels?)\s+(?:too\s+|kinda\s+)?easy)\b")
+# "ghrs are getting easier", "starting to feel pretty easy".
+GOT_EASY = re.compile(
+    r"\b(?:too\s+easy|(?:get|gets|got|getting|is|are|feels?|feeling|becom\w*)\s+"
+    r"(?:(?:too|kinda|a\s+bit|pretty|really|quite|way|super|so|much|a\s+lot)\s+)?eas(?:y|ier))\b"
+)
 BEGINNER = re.compile(
     r"\b(?:beginners?|newbie|newb|noob|novice|new\s+to\s+(?:the\s+)?(?:gym|lifting|strength|squat\w*|deadlift\w*)|"
     r"never\s+(?:lifted|squatted|deadlifted|trained|set\s+foot)|first\s+time|(?:zero|no)\s+(?:\w+\s+)?experience"
@@ -115,6 +119,8 @@ THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
 # "...harder version?", "bodyweight squats feel fine now, i wanna start adding weight", "once those get easy".
 HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|(?<!too )advanced|next\s+step|more\s+challenging|"
+    # "how do i level them up?", "bridges are easy now, whats next".
+    r"level\s+(?:(?:it|them|em|these|those|this|that)\s+)?up|what'?s\s+next|next\s+level|"
     r"(?:comfortable\s+with|feels?\s+(?:fine|easy|good)\s+now|(?:get|gets|got|getting|are|is)\s+easy)\b"
     r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
     r"(?:get|gets|got|getting)\s+easy|"
@@ -1009,7 +1015,10 @@ class Suggester:
         version of an exercise the member `named` is already first, chosen for what they say ("squats...
         once i want to add weight?": the Box Squat, not on from it to the Squat)."""
         text = question.lower().replace("’", "'")
-        want = "easier" if EASIER.search(text) else "harder" if HARDER.search(text) else None
+        # "ghrs are getting easier, how do i make em harder?": what got easier wants the harder version.
+        got_easy = GOT_EASY.search(text) is not None
+        easier = EASIER.search(GOT_EASY.sub(" ", text)) is not None
+        want = "easier" if easier else "harder" if got_easy or HARDER.search(text) else None
         if not want or not chosen:
             return chosen
         named_versions = (self.catalog.exercises[n] for n in named)

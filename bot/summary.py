@@ -95,8 +95,10 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\b(?:something|anything)\s+(?:easier|simpler|harder|tougher)\b|"
             r"\b(?:work|build)\s+(?:my\s+way\s+)?up\s+to\b|\bease\s+(?:my\s*self\s+)?into\b|"
             r"\bmake (?:it|them|em|this|that|those|these)\s+(?:harder|easier|tougher|more challenging)\b|"
-            r"\b(?:too|getting|gets?|got|becomes?|becoming)\s+(?:too\s+|really\s+|kinda\s+)?easy\b|"
-            r"\beasy-ish\b|\bprogress(?:ion)?\b|\bregress|\bscale (?:it|them|up|down)\b|\blevel up\b|"
+            r"\b(?:too|getting|gets?|got|becomes?|becoming|feels?|feeling)\s+"
+            r"(?:(?:too|really|kinda|a bit|pretty|way|so|super)\s+)?eas(?:y|ier)\b|"
+            r"\beasy-ish\b|\bprogress(?:ion)?\b|\bregress|\bscale (?:it|them|up|down)\b|"
+            r"\blevel (?:(?:it|them|em|these|those|this|that) )?up\b|\bwhat[’']?s next\b|"
             r"\bonce (?:it|its|it[’']s|they|those|that|these|i)\b[^?]{0,25}\b(?:easy|comfortable|add)"
         ),
     ),

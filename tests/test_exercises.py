@@ -343,6 +343,16 @@ def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: S
             slugs(suggester.suggest(later, ("how do i learn to squat?",), [], focus="air-squat"))[0]
             == "box-squat"
         )
+    # What is getting easier wants its harder version, however it is said.
+    for easy in [
+        "GHRs are getting easier, how do i make em harder?",
+        "glute ham raises are starting to feel easy, hows the best way to level them up",
+    ]:
+        assert slugs(suggester.suggest(easy, (), []))[0] == "eccentric-glute-hamstring-raise", easy
+    assert (
+        slugs(suggester.suggest("ok bridges are getting kinda easy now, whats next", (), []))[0]
+        == "hip-thrust"
+    )
 
 
 def test_a_single_leg_version_is_something_else_than_the_two_legged_lift(

@@ -50,6 +50,8 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("which exercise helps hip drop?", Kind.WHICH),
         ("glute ham raises are getting too easy, how do i make them harder", Kind.VERSION),
         ("ok and once those get easy?", Kind.VERSION),
+        ("ghr's are starting to feel easy, hows the best way to level them up", Kind.VERSION),
+        ("ok bridges are getting kinda easy now, whats next", Kind.VERSION),
         ("is there an easier version of hip thrusts?", Kind.VERSION),
         ("glutes are sore after my first hip thrusts. should i start with something easier?", Kind.VERSION),
         ("I've never set foot in a gym. How do I work up to hip thrusts?", Kind.VERSION),
