@@ -181,7 +181,7 @@ CLAUSE_BREAK = re.compile(r"[.;!?\n]+|\b(?:but|so)\b")
 RECOMMENDS = re.compile(
     r"\b(?:recommend\w*|great|good\s+(?:for|place|way|idea)|helps?|benefit\w*|essential|improv\w*|"
     r"build\w*|strengthen\w*|perfect|excellent|fantastic|(?<!at )best|should|try|include|add(?:ing)?|"
-    r"ideal|effective|key|targets?)\b"
+    r"ideal|effective|key|targets?|reinforc\w*|mimic\w*)\b"
 )
 
 # What a sentence holds up as the contrast to what it recommends, up to the clause's end.

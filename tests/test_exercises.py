@@ -492,6 +492,9 @@ def test_a_sentence_speaks_well_of_an_exercise_only_where_it_recommends_it() -> 
     )
     hips = "Hip thrusts build speed, different from the vertical movement required for squats and deadlifts."
     assert not speaks_well(hips, named, names)
+    # Drills that mimic the running pattern, reinforcing strength, are recommended by it.
+    drills = "Drills such as the squat aim to mimic the precise pattern of running, reinforcing strength."
+    assert speaks_well(drills, {"squat"}, names) == {"squat"}
 
 
 def test_what_the_member_already_does_without_result_is_not_the_answer(suggester: Suggester) -> None:
