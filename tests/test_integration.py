@@ -498,6 +498,10 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     # Cross-training by its kit: a spin bike or the pool instead of a run.
     assert not coach.ask("legs are shot, is a spin bike session a good swap for an easy run?").answered
     assert not coach.ask("legs feel dead lately").answered
+    # Pacing by its words: even splits are race tactics, however the question opens.
+    assert not coach.ask(
+        "first 10 miler next month - go out hard while im fresh or try to run even splits?"
+    ).answered
     assert coach.ask("will strength training make my legs big and heavy?").answered
     # "toast" may mean worn out: "my forearms are toast after a 50k" is about grip, not food.
     assert coach.ask("my forearms are toast after carrying a handheld for 50k, can the gym help").answered
