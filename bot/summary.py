@@ -75,6 +75,7 @@ class Kind(StrEnum):
 
     VERSION = "version"
     CONTRAST = "contrast"
+    EXTENT = "extent"
     AMOUNT = "amount"
     WHY = "why"
     HOW = "how"
@@ -108,6 +109,11 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\b(?:diff(?:erence|erent|s)?|differ|vs\.?|versus|compared?(?: to| with)?|same as|"
             r"better than|instead of|or (?:a |the )?(?:normal|regular|standard|traditional))\b"
         ),
+    ),
+    # How far a movement goes ("how low should I take the bar?"), not how heavy or how often.
+    (
+        Kind.EXTENT,
+        re.compile(r"\bhow (?:low|far|deep)\b|\bhow high\b(?! (?:reps?|weight))|\bdepth\b"),
     ),
     (
         Kind.AMOUNT,
@@ -177,6 +183,12 @@ ROLES: dict[Kind, re.Pattern[str]] = {
         r"\bshould (?:be|remain)\b|\bfocus on\b",
         re.IGNORECASE,
     ),
+    # Where the movement stops: "Lower as far as you can...", "...will dictate how low you go".
+    Kind.EXTENT: re.compile(
+        r"\bas (?:far|low|deep) as\b|\bhow (?:low|far|deep)\b|\buntil\b|\bstop\b|\bparallel\b|\bdepth\b|"
+        r"\b(?:below|above|past|to) (?:the |your )?(?:knees?|floor|ground|mid-?shins?|shins?)\b",
+        re.IGNORECASE,
+    ),
     # A number, not merely a comparison.
     Kind.AMOUNT: re.compile(
         r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|twice|once|dozen|"
@@ -217,7 +229,7 @@ class Weights:
     # many", a contrast for "what's the difference", a substitute or a level for "a harder version".
     # Fitted over unseen sets 1-29 (leads 485 -> 494 of 737 leaving each set out in turn).
     roles: Mapping[Kind, float] = field(
-        default_factory=lambda: {Kind.AMOUNT: 1.0, Kind.CONTRAST: 1.5, Kind.VERSION: 3.0}
+        default_factory=lambda: {Kind.AMOUNT: 1.0, Kind.EXTENT: 1.0, Kind.CONTRAST: 1.5, Kind.VERSION: 3.0}
     )
     terms: float = 1.5
     fragment: float = 4.0

@@ -227,6 +227,21 @@ def test_the_authors_aside_under_a_heading_still_defines_it() -> None:
     assert picked.label == "The Pawback" and picked.text.startswith("This concept was introduced")
 
 
+def test_how_low_is_answered_by_where_the_movement_stops_not_by_a_weight() -> None:
+    """ "How low should I take the bar?" asks how far the lift goes: "Lower as far as you can..."
+    answers it, not "A standard weight bar is 45 pounds" (a number, what "how heavy" asks)."""
+    a, spans = article(
+        "A standard weight bar is 45 pounds. "
+        "Lower as far as you can with a neutral trunk. "
+        "Grip the bar with both hands."
+    )
+    scores = np.array([4.2, 4.0, 3.0])
+    pool = summary.candidates([whole(a)], spans, scores, limit=500)
+    assert summary.question_kind("How low should I take the bar?") is summary.Kind.EXTENT
+    low = summary.select("How low should I take the bar?", pool, words())
+    assert low[0].text.startswith("Lower as far as you can")
+
+
 def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
     sits closer to the question; for a plain "should I?" closeness decides."""
