@@ -45,7 +45,9 @@ LEANING = re.compile(
     r"|^[\s\"'“‘(]*[a-z]+(?:\s+[a-z]+){0,3},\s+(?:this|that|these|those|it|they|them|their|he|she)\b"
     # ...or on a condition about it: "If this happens, ...", "When they do, ...".
     r"|^[\s\"'“‘(]*(?:if|when|whenever|because|since|unless|once|until|as)\s+(?:this|that|these|those|it|they)\b"
-    r"(?!\s+comes?\s+to\b)",  # "When it comes to strength training..." leans on nothing
+    r"(?!\s+comes?\s+to\b)"  # "When it comes to strength training..." leans on nothing
+    # ...or on an invitation to try what it said: "You can try this simply - while running, ...".
+    r"|^[\s\"'“‘(]*(?:you\s+can\s+|just\s+)?try\s+(?:this|that|it)\b",
     re.IGNORECASE,
 )
 # A section's first sentence opening on one of these speaks of the heading's subject ("## The Pawback" /

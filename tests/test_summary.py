@@ -383,6 +383,9 @@ def test_a_condition_about_what_came_before_leans_on_it() -> None:
     assert summary.leans_back("If this happens, the butt and knees need to move rearward.")
     assert summary.leans_back("If these were the only benefits there would be ample reason to lift.")
     assert not summary.leans_back("When it comes to strength training the benefits are many.")
+    # An invitation to try what the sentence before said leans on it.
+    assert summary.leans_back("You can try this simply - while running, swing your arms faster.")
+    assert not summary.leans_back("You can try a lunge with a dumbbell in each hand.")
     assert not summary.leans_back("If you lack hip rotation, you may rotate the pelvis instead.")
 
 
