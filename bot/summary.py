@@ -137,7 +137,9 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         Kind.WHICH,
         re.compile(
             r"\bwhich\b|\bwhat (?:exercises?|lifts?|moves?|kinds?|types?|workouts?|should i do|can i do)\b|"
-            r"\b(?:best|good|any) (?:exercises?|lifts?|moves?|way)\b|\banything (?:for|to|i can)\b"
+            r"\b(?:best|good|any) (?:exercises?|lifts?|moves?|way)\b|\banything (?:for|to|i can)\b|"
+            # "if i could only do ONE strength exercise, what should it be?"
+            r"\b(?:one|1|single) (?:(?:go-to|strength|gym) )*(?:exercises?|moves?|lifts?)\b"
         ),
     ),
     (
@@ -209,7 +211,8 @@ ROLES: dict[Kind, re.Pattern[str]] = {
     Kind.SHOULD: re.compile(r"(?!)"),
     Kind.WHICH: re.compile(
         r"\brecommend\w*\b|\bgreat (?:for|way|place)\b|\bbest\b|\bgood (?:for|place|way)\b|"
-        r"\bexercises? (?:such as|like)\b|\bsuch as\b|\bincluding\b|\btry\b|\binclude\b",
+        r"\bexercises? (?:such as|like)\b|\bsuch as\b|\bincluding\b|\btry\b|\binclude\b|"
+        r"\b(?:can )?never go wrong\b|\bcan[’']?t go wrong\b",
         re.IGNORECASE,
     ),
     Kind.OTHER: re.compile(r"(?!)"),

@@ -338,6 +338,7 @@ def test_the_one_exercise_to_pick_is_the_articles_when_in_doubt_choice(real_env:
     for asked in [
         "if i could only do ONE strength exercise what should it be",
         "if u could only pick ONE strength exercise for runners which would it be",
+        "if i only had time for ONE strength exercise which one should it be",
     ]:
         answer = coach.ask(asked)
         assert any("never go wrong" in s.text for s in answer.sentences), asked

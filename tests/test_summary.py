@@ -50,6 +50,7 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("which exercise helps hip drop?", Kind.WHICH),
         ("glute ham raises are getting too easy, how do i make them harder", Kind.VERSION),
         ("ok and once those get easy?", Kind.VERSION),
+        ("if i could only do ONE strength exercise what should it be", Kind.WHICH),
         ("ghr's are starting to feel easy, hows the best way to level them up", Kind.VERSION),
         ("ok bridges are getting kinda easy now, whats next", Kind.VERSION),
         ("is there an easier version of hip thrusts?", Kind.VERSION),
