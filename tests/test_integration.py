@@ -197,6 +197,10 @@ def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -
     # "Before my run" is the articles' "before you run": the bouncy squats that wake the glutes.
     before = coach.ask("quick glute thing before my run?")
     assert [s.exercise.slug for s in before.exercises][:1] == ["bouncy-bodyweight-squat"]
+    # ...and so is chat's "b4 my run".
+    b4 = coach.ask("do strength stuff b4 my run or after?")
+    assert "bouncy-bodyweight-squat" in [s.exercise.slug for s in b4.exercises]
+    assert any("before you run" in s.text for s in b4.sentences)
     # The arm swing is the arms, not the shoulder blades only: what it does to the hips leads.
     hips = coach.ask("does arm swing change what my hips do?")
     assert "action at one arm/shoulder will strongly influence" in hips.sentences[0].text
