@@ -714,8 +714,10 @@ class Suggester:
         recommended = {slug for _, quoted, _, heading in seen for slug in (*quoted, *heading)}
         recommended |= {slug for p in passages for slug in self._recommended_in(p)}
         scored: list[_Scored] = []
+        # The easier versions of what the member already does ("i squat 2x bodyweight"): no step on.
+        below = self._easier_than(doing)
         for slug in self.catalog.exercises:
-            if slug in around or slug in doing or self._variant_of(slug, around):
+            if slug in around or slug in doing or slug in below or self._variant_of(slug, around):
                 continue  # what the member already does (or a version of it) is not "what after it?"
             score, concern = self._concern_score(slug, words, said_words, said_texts)
             in_words = score >= self.w.concern_full  # every word of the concern is in the member's words
@@ -864,6 +866,17 @@ class Suggester:
             if base is not None and out.index(base) < out.index(slug):
                 out.remove(slug)
                 out.insert(out.index(base), slug)
+        return out
+
+    def _easier_than(self, slugs: Sequence[str]) -> set[str]:
+        """Every easier version of the exercises `slugs`, down the catalog's "easier" links (the Box
+        Squat and the Air Squat below the Squat)."""
+        out: set[str] = set()
+        for slug in slugs:
+            ex = self.catalog.exercises.get(slug)
+            while ex is not None and ex.easier and ex.easier not in out and ex.easier not in slugs:
+                out.add(ex.easier)
+                ex = self.catalog.exercises.get(ex.easier)
         return out
 
     def _variant_of(self, slug: str, others: Sequence[str]) -> bool:
