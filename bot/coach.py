@@ -500,7 +500,9 @@ class Coach:
         if not ABOUT_AN_EXERCISE.search(question) or loaded.suggester.names(question):
             return None
         named = loaded.suggester.names(history[-1])
-        if named:
+        # "is there an easier thing to start with [than hip thrusts]?" turned the talk to the version
+        # its answer gave first (the Glute Bridge), not to the exercise it named.
+        if named and summary.question_kind(history[-1]) is not summary.Kind.VERSION:
             return named[0]
         [before] = self._answer_all([(history[-1], tuple(history[:-1]))], discussed=False)
         return before.exercises[0].exercise.slug if before.exercises else None

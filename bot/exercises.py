@@ -775,7 +775,7 @@ class Suggester:
             chosen = [*mates, *sorted(rest, key=lambda s: s not in anchors)]
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
             chosen = [focus, *(s for s in chosen if s != focus)]
-        chosen = self._variants(question, chosen, [*named_now, *named_before])
+        chosen = self._variants(question, chosen, [*named_now, *named_before], focus)
         chosen = self._beginners_first(question, chosen, named_now)
         if single_leg_work:
             # "why all the single leg stuff instead of normal squats?": the single-leg cards go first.
@@ -1023,10 +1023,14 @@ class Suggester:
             penalty += self.w.equipment_penalty * (1.0 if needed else OPTIONAL_KIT)
         return penalty
 
-    def _variants(self, question: str, chosen: list[str], named: Sequence[str] = ()) -> list[str]:
+    def _variants(
+        self, question: str, chosen: list[str], named: Sequence[str] = (), focus: str | None = None
+    ) -> list[str]:
         """For "is there an easier/harder version?", put the regression or progression first; not when a
         version of an exercise the member `named` is already first, chosen for what they say ("squats...
-        once i want to add weight?": the Box Squat, not on from it to the Squat)."""
+        once i want to add weight?": the Box Squat, not on from it to the Squat), unless it is the
+        exercise under discussion (`focus`): "the harder one" after the Glute Bridge given for "an easier
+        thing than hip thrusts?" is the Hip Thrust."""
         text = question.lower().replace("’", "'")
         # "ghrs are getting easier, how do i make em harder?": what got easier wants the harder version.
         got_easy = GOT_EASY.search(text) is not None
@@ -1035,7 +1039,7 @@ class Suggester:
         if not want or not chosen:
             return chosen
         named_versions = (self.catalog.exercises[n] for n in named)
-        if chosen[0] in {v for ex in named_versions for v in (ex.easier, ex.harder)}:
+        if chosen[0] != focus and chosen[0] in {v for ex in named_versions for v in (ex.easier, ex.harder)}:
             return chosen
         base = self.catalog.exercises[chosen[0]]
         variant = getattr(base, want)

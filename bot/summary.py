@@ -94,7 +94,7 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     (
         Kind.VERSION,
         re.compile(
-            r"\b(?:harder|easier|simpler|tougher)\s+(?:version|variation|option|one|way|exercise)s?\b|"
+            r"\b(?:harder|easier|simpler|tougher)\s+(?:version|variation|option|one|way|exercise|thing|move|lift)s?\b|"
             r"\b(?:something|anything)\s+(?:easier|simpler|harder|tougher)\b|"
             r"\b(?:work|build)\s+(?:my\s+way\s+)?up\s+to\b|\bease\s+(?:my\s*self\s+)?into\b|"
             r"\bmake (?:it|them|em|this|that|those|these)\s+(?:harder|easier|tougher|more challenging)\b|"

@@ -535,6 +535,11 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     dose = coach.ask("cool how many of those tho, like a proper 3x10 or just a handful?", [warm_up])
     assert dose.answered and dose.exercises
     assert dose.exercises[0].exercise.slug == coach.ask(warm_up).exercises[0].exercise.slug
+    # "The harder one" after an easier thing than hip thrusts (the Glute Bridge) is the Hip Thrust.
+    easier = "never set foot in a gym and hip thrusts look kinda intimidating lol. is there an easier thing to start with"
+    assert coach.ask(easier).exercises[0].exercise.slug == "glute-bridge"
+    harder = coach.ask("when i move up to the harder one does it need a barbell or can i do it w/o", [easier])
+    assert harder.exercises[0].exercise.slug == "hip-thrust"
     # ...also when the turn before was a follow-up itself, and the passages speak of another version.
     chat = ("how do i do hip thrusts", "what about on one leg?")
     assert coach.ask(chat[1], chat[:1]).exercises[0].exercise.slug == "single-leg-hip-thrust"
