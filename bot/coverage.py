@@ -13,6 +13,8 @@ holds by meaning: a question closer to a listed topic (cosine >= `min_topic_mean
 any chunk (by `topic_meaning_margin`) is not covered ("best breakfast before running"), and so is
 one less close to the topic (`min_topic_meaning_far`) that no chunk comes near (it is closer to the
 topic by `topic_meaning_far_margin`): "how fast should I go through the first mile of a 5K?".
+Naming a concern does not save a question by meaning: "do i bolt the first 400 or sit in and kick
+at the end?" names a finishing kick but is about race tactics.
 
 Coverage follows the knowledge folder: a question using a word that only a removed (or rewritten)
 article used ("are hill sprints good for strength?" once the article on sprinting is gone) is not
@@ -35,7 +37,7 @@ def covered(found: Retrieval, settings: Settings) -> bool:
         return found.best_dense >= settings.min_dense_off_topic
     if found.gone and not (found.concern_question or found.names_exercise or found.specific_terms):
         return False  # its subject left the library with an article
-    if found.topic_meaning is not None and not found.concern_question:
+    if found.topic_meaning is not None:
         _, closeness = found.topic_meaning
         margin = closeness - found.best_dense
         if (closeness >= settings.min_topic_meaning and margin >= settings.topic_meaning_margin) or (

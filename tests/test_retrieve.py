@@ -381,6 +381,20 @@ def test_a_question_no_passage_comes_near_is_refused_when_nearer_a_not_covered_t
     assert covered(near, settings)
 
 
+def test_naming_a_concern_does_not_keep_a_question_nearer_a_not_covered_topic() -> None:
+    """ "do i bolt the first 400 or sit in and kick at the end?" names a finishing kick (a card's
+    concern) but is about race tactics: nearer that topic in meaning (0.50) than any passage (0.38)."""
+    from bot.retrieve import Retrieval, Window
+
+    settings = Settings(_env_file=None)
+    window = Window("a", 0, 0, 0, 10, 1.0, "")
+    tactics = ("sprinting off the start or sitting in the pack", 0.50)
+    found = Retrieval(
+        0.38, ("kick",), ("kick",), windows=(window,), topic_meaning=tactics, concern_question=True
+    )
+    assert not covered(found, settings)
+
+
 def test_body_weight_lost_as_an_amount_is_the_weight_loss_topic() -> None:
     from bot.lexical import Topics
 
