@@ -78,6 +78,7 @@ class Kind(StrEnum):
     VERSION = "version"
     CONTRAST = "contrast"
     EXTENT = "extent"
+    HOLD = "hold"
     AMOUNT = "amount"
     WHY = "why"
     HOW = "how"
@@ -123,6 +124,16 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\bhow (?:many|much|often|long|heavy|low|far|deep|high|fast|frequently|light)\b|"
             r"\b(?:sets?(?!\s+(?:foot|up|out|off)\b)|reps?|times a (?:week|day)|per week|a week|frequency|weight|"
             r"duration)\b"
+        ),
+    ),
+    # Whether to stay in a position: "do i pause at the bottom or go straight back up?" ("how long
+    # do i stay down?" is an amount: a number answers it).
+    (
+        Kind.HOLD,
+        re.compile(
+            r"\bpaus(?:e|ing)\b|\bhold (?:it|that|there|the (?:bottom|end|position)|at)\b|"
+            r"\b(?:straight|bounce|spring|come|go) (?:straight )?back up\b|"
+            r"\bstay (?:down|at the bottom)\b"
         ),
     ),
     (Kind.WHY, re.compile(r"\bwhy\b|\bhow come\b|\bwhat causes?\b|\breasons?\b|\bcaus(?:e|es|ing)\b")),
@@ -193,6 +204,8 @@ ROLES: dict[Kind, re.Pattern[str]] = {
         r"\b(?:below|above|past|to) (?:the |your )?(?:knees?|floor|ground|mid-?shins?|shins?)\b",
         re.IGNORECASE,
     ),
+    # Staying put: "Hold this position for two to three breaths."
+    Kind.HOLD: re.compile(r"\bhold(?:s|ing)?\b|\bbreaths?\b|\bseconds?\b|\bpaus\w*", re.IGNORECASE),
     # A number, not merely a comparison.
     Kind.AMOUNT: re.compile(
         r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|twice|once|dozen|"
@@ -234,7 +247,13 @@ class Weights:
     # many", a contrast for "what's the difference", a substitute or a level for "a harder version".
     # Fitted over unseen sets 1-29 (leads 485 -> 494 of 737 leaving each set out in turn).
     roles: Mapping[Kind, float] = field(
-        default_factory=lambda: {Kind.AMOUNT: 1.0, Kind.EXTENT: 1.0, Kind.CONTRAST: 1.5, Kind.VERSION: 3.0}
+        default_factory=lambda: {
+            Kind.AMOUNT: 1.0,
+            Kind.EXTENT: 1.0,
+            Kind.HOLD: 1.0,
+            Kind.CONTRAST: 1.5,
+            Kind.VERSION: 3.0,
+        }
     )
     terms: float = 1.5
     fragment: float = 4.0

@@ -243,6 +243,24 @@ def test_how_low_is_answered_by_where_the_movement_stops_not_by_a_weight() -> No
     assert low[0].text.startswith("Lower as far as you can")
 
 
+def test_a_pause_at_the_bottom_is_answered_by_the_hold_not_by_where_to_stop() -> None:
+    """ "do i pause at the bottom or just come straight back up?" asks whether to stay put: "Hold this
+    position for two breaths" answers it, not "When you can no longer keep the back arched, stop"."""
+    a, spans = article(
+        "When you can no longer keep the back lightly arched, stop. "
+        "Hold this position for two to three breaths. "
+        "Grip the bar with both hands."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([4.5, 4.0, 3.0]), limit=500)
+    for question in [
+        "do i pause at the bottom or just come straight back up?",
+        "ok and once im at the bottom do i just come straight back up or what",
+        "do u just hold the bottom position or go straight back up",
+    ]:
+        assert summary.question_kind(question) is summary.Kind.HOLD, question
+        assert summary.select(question, pool, words())[0].text.startswith("Hold this position"), question
+
+
 def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
     sits closer to the question; for a plain "should I?" closeness decides."""
