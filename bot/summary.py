@@ -136,7 +136,14 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\bstay (?:down|at the bottom)\b"
         ),
     ),
-    (Kind.WHY, re.compile(r"\bwhy\b|\bhow come\b|\bwhat causes?\b|\breasons?\b|\bcaus(?:e|es|ing)\b")),
+    # "does that matter?", "is that a problem?": what follows from it, as "why" asks.
+    (
+        Kind.WHY,
+        re.compile(
+            r"\bwhy\b|\bhow come\b|\bwhat causes?\b|\breasons?\b|\bcaus(?:e|es|ing)\b|\bmatters?\b|"
+            r"\ba problem\b|\b(?:is|it[’']?s) (?:that |this |it )?(?:bad|a bad thing)\b"
+        ),
+    ),
     (
         Kind.HOW,
         re.compile(

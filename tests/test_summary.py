@@ -261,6 +261,23 @@ def test_a_pause_at_the_bottom_is_answered_by_the_hold_not_by_where_to_stop() ->
         assert summary.select(question, pool, words())[0].text.startswith("Hold this position"), question
 
 
+def test_does_it_matter_is_answered_by_what_follows_from_it() -> None:
+    """ "my quads are huge but my glutes are weak, does that matter?" asks what it leads to, as "why"
+    does: "Relying on one muscle leads to injury" answers it, not a sentence merely on quads."""
+    a, spans = article(
+        "Quads are the muscles cyclists build most. "
+        "Relying too heavily on one muscle leads to injury. "
+        "Grip the bar with both hands."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([4.2, 4.0, 3.0]), limit=500)
+    for question in [
+        "my quads are huge but my glutes are weak, does that matter?",
+        "my quads are huge from cycling, is that a problem for running",
+    ]:
+        assert summary.question_kind(question) is summary.Kind.WHY, question
+        assert summary.select(question, pool, words())[0].text.startswith("Relying"), question
+
+
 def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
     sits closer to the question; for a plain "should I?" closeness decides."""
