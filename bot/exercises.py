@@ -126,7 +126,10 @@ HARDER = re.compile(
     r"(?:get|gets|got|getting)\s+easy|"
     # "when i want to start adding weight?", "put some weight on it": loading it is the harder version.
     r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
-    r"put(?:ting)?\s+(?:some\s+)?weight\s+on)\b"
+    r"put(?:ting)?\s+(?:some\s+)?weight\s+on|"
+    # "when i wanna start loading it up?", "load them up".
+    r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)\s+load(?:ing)?|"
+    r"load(?:ing)?\s+(?:it|them|em|this|that|those|these)\s+up)\b"
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(

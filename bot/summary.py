@@ -103,7 +103,10 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"(?:(?:too|really|kinda|a bit|pretty|way|so|super)\s+)?eas(?:y|ier)\b|"
             r"\beasy-ish\b|\bprogress(?:ion)?\b|\bregress|\bscale (?:it|them|up|down)\b|"
             r"\blevel (?:(?:it|them|em|these|those|this|that) )?up\b|\bwhat[’']?s next\b|"
-            r"\bonce (?:it|its|it[’']s|they|those|that|these|i)\b[^?]{0,25}\b(?:easy|comfortable|add)"
+            r"\bonce (?:it|its|it[’']s|they|those|that|these|i)\b[^?]{0,25}\b(?:easy|comfortable|add)|"
+            # "when i wanna start loading it up?": adding weight.
+            r"\b(?:start|begin|wanna|want to|ready to|time to)\s+(?:load(?:ing)?|add(?:ing)?\s+(?:some\s+)?weight)\b|"
+            r"\bload(?:ing)?\s+(?:it|them|em|this|that|those|these)\s+up\b"
         ),
     ),
     (

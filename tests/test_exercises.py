@@ -339,7 +339,11 @@ def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: S
     ready = "ok bodyweight squats feel fine now, i wanna start adding weight. which variation?"
     assert slugs(suggester.suggest(ready, (), []))[0] == "box-squat"
     # Asking when to load the exercise under discussion asks for its loaded version too.
-    for later in ["ok and when i want to start adding weight?", "cool, can i put some weight on it?"]:
+    for later in [
+        "ok and when i want to start adding weight?",
+        "cool, can i put some weight on it?",
+        "nice and when i wanna start loading it up?",
+    ]:
         assert (
             slugs(suggester.suggest(later, ("how do i learn to squat?",), [], focus="air-squat"))[0]
             == "box-squat"

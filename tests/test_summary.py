@@ -53,6 +53,7 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("if i could only do ONE strength exercise what should it be", Kind.WHICH),
         ("ghr's are starting to feel easy, hows the best way to level them up", Kind.VERSION),
         ("ok bridges are getting kinda easy now, whats next", Kind.VERSION),
+        ("nice and when i wanna start loading it up?", Kind.VERSION),
         ("is there an easier version of hip thrusts?", Kind.VERSION),
         ("glutes are sore after my first hip thrusts. should i start with something easier?", Kind.VERSION),
         ("I've never set foot in a gym. How do I work up to hip thrusts?", Kind.VERSION),
