@@ -144,7 +144,7 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         Kind.WHY,
         re.compile(
             r"\bwhy\b|\bhow come\b|\bwhat causes?\b|\breasons?\b|\bcaus(?:e|es|ing)\b|\bmatters?\b|"
-            r"\ba problem\b|\b(?:is|it[’']?s) (?:that |this |it )?(?:bad|a bad thing)\b"
+            r"\ba problem\b|\bcost (?:me|you|us|them)\b|\b(?:is|it[’']?s) (?:that |this |it )?(?:bad|a bad thing)\b"
         ),
     ),
     (
@@ -158,7 +158,7 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
         Kind.WHICH,
         re.compile(
             r"\bwhich\b|\bwhat (?:exercises?|lifts?|moves?|kinds?|types?|workouts?|should i do|can i do)\b|"
-            r"\b(?:best|good|any) (?:exercises?|lifts?|moves?|way)\b|\banything (?:for|to|i can)\b|"
+            r"\b(?:best|good|any) (?:exercises?|lifts?|moves?|way)\b|\banything (?:for|to|i can|that)\b|"
             # "if i could only do ONE strength exercise, what should it be?"
             r"\b(?:one|1|single) (?:(?:go-to|strength|gym) )*(?:exercises?|moves?|lifts?)\b"
         ),

@@ -54,6 +54,10 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("ghr's are starting to feel easy, hows the best way to level them up", Kind.VERSION),
         ("ok bridges are getting kinda easy now, whats next", Kind.VERSION),
         ("nice and when i wanna start loading it up?", Kind.VERSION),
+        ("my grip gives out on long runs, anything that builds it up", Kind.WHICH),
+        # What it costs is what follows from it.
+        ("late in ultras i get all hunched over, does that actually cost me anything", Kind.WHY),
+        ("my knees cave in when i squat, does that matter?", Kind.WHY),
         ("is there an easier version of hip thrusts?", Kind.VERSION),
         ("glutes are sore after my first hip thrusts. should i start with something easier?", Kind.VERSION),
         ("I've never set foot in a gym. How do I work up to hip thrusts?", Kind.VERSION),
