@@ -471,6 +471,14 @@ def asking_and_said(question: str) -> tuple[list[str], list[str]]:
     return (asking, said) if asking else ([question], [])
 
 
+# A sentence sending the reader elsewhere: "For more information please refer to...", "Check out these...".
+REFERS = re.compile(
+    r"^\W*(?:for (?:more|further) (?:information|info|details|reading)|check out (?:these|this|my|our)|"
+    r"see (?:chapter|my|our))\b|\b(?:please )?refer to (?:chapter|my|our|the book)",
+    re.IGNORECASE,
+)
+
+
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def fragment(text: str) -> bool:
     return len(text.split()) < MIN_WORDS
@@ -478,8 +486,11 @@ def fragment(text: str) -> bool:
 
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def aside(text: str) -> bool:
-    """A question the author asks the reader, or a sentence trailing off ("Who would think...…")."""
-    return asks_itself(text) or text.rstrip("”\"') ").endswith(("…", "..."))
+    """A question the author asks the reader, a sentence trailing off ("Who would think...…"), or one
+    sending the reader elsewhere ("For more information please refer to chapter 9 of my book")."""
+    return (
+        asks_itself(text) or text.rstrip("”\"') ").endswith(("…", "...")) or REFERS.search(text) is not None
+    )
 
 
 def asks_itself(text: str) -> bool:

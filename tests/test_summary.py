@@ -283,6 +283,18 @@ def test_does_it_matter_is_answered_by_what_follows_from_it() -> None:
         assert summary.select(question, pool, words())[0].text.startswith("Relying"), question
 
 
+def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
+    """ "For more information on selecting exercises please refer to chapter 9 of the book" shares the
+    question's words but answers nothing: the sentence that does leads."""
+    a, spans = article(
+        "For more information on selecting the right strength exercises please refer to chapter 9 of the book. "
+        "When in doubt, a runner can never go wrong with a well-executed lunge."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([6.0, 3.5]), limit=500)
+    picked = summary.select("if i only had time for ONE strength exercise which should it be", pool, words())
+    assert picked[0].text.startswith("When in doubt")
+
+
 def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
     sits closer to the question; for a plain "should I?" closeness decides."""
