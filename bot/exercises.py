@@ -127,6 +127,8 @@ HARDER = re.compile(
     # "when i want to start adding weight?", "put some weight on it": loading it is the harder version.
     r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
     r"put(?:ting)?\s+(?:some\s+)?weight\s+on|"
+    # "is there a version of that that builds strength quicker?"
+    r"(?:version|variation)s?\b[^?.!]{0,40}\b(?:faster|quicker|stronger|more\s+(?:strength|power|load))|"
     # "when i wanna start loading it up?", "load them up".
     r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)\s+load(?:ing)?|"
     r"load(?:ing)?\s+(?:it|them|em|this|that|those|these)\s+up)\b"

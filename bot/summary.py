@@ -116,6 +116,8 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"better than|instead of|or (?:a |the )?(?:normal|regular|standard|traditional))\b"
         ),
     ),
+    # Another version, not set against the one named ("is there a more advanced version?").
+    (Kind.VERSION, re.compile(r"\b(?:a|another|any)\s+(?:[\w-]+\s+){0,2}(?:version|variation)s?\b")),
     # How far a movement goes ("how low should I take the bar?"), not how heavy or how often.
     (
         Kind.EXTENT,

@@ -358,6 +358,13 @@ def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: S
         slugs(suggester.suggest("ok bridges are getting kinda easy now, whats next", (), []))[0]
         == "hip-thrust"
     )
+    # A version that builds strength faster is the harder one.
+    quicker = "is there a version of that that builds strength quicker?"
+    history = ("whats a decent exercise that hits hamstrings and glutes together",)
+    assert (
+        slugs(suggester.suggest(quicker, history, [], focus="glute-hamstring-raise"))[0]
+        == "eccentric-glute-hamstring-raise"
+    )
 
 
 def test_a_single_leg_version_is_something_else_than_the_two_legged_lift(

@@ -55,6 +55,8 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("ok bridges are getting kinda easy now, whats next", Kind.VERSION),
         ("nice and when i wanna start loading it up?", Kind.VERSION),
         ("my grip gives out on long runs, anything that builds it up", Kind.WHICH),
+        ("is there a more advanced version?", Kind.VERSION),
+        ("whats the diff between the runner version of the deadlift and a normal one", Kind.CONTRAST),
         # What it costs is what follows from it.
         ("late in ultras i get all hunched over, does that actually cost me anything", Kind.WHY),
         ("my knees cave in when i squat, does that matter?", Kind.WHY),
