@@ -297,6 +297,19 @@ def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
     assert picked[0].text.startswith("When in doubt")
 
 
+def test_which_exercise_is_answered_by_a_sentence_naming_one() -> None:
+    """ "Which exercises build the strength to hold a bent-knee posture?" is answered by "Exercises
+    such as bridging and squats help build...", not by a closer sentence on holding a posture."""
+    a, spans = article(
+        "Posture matters for runners. "
+        "Exercises such as bridging and squats help build the strength required to adopt these postures. "
+        "Strength training lets you practice holding a posture with the knees bent."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([1.0, 3.4, 4.4]), limit=500)
+    question = "Which exercises build the strength to hold a bent-knee posture?"
+    assert summary.select(question, pool, words())[0].text.startswith("Exercises such as")
+
+
 def test_a_surer_role_outweighs_a_closer_sentence() -> None:
     """A substitute answers "how do I make them harder?" even when a sentence naming the exercise
     sits closer to the question; for a plain "should I?" closeness decides."""
