@@ -704,3 +704,15 @@ def test_what_comes_after_so_is_no_exercise_that_troubles_the_member(suggester: 
     assert "squat" not in slugs(
         suggester.suggest("squats make my knees ache so what can i do instead?", (), [])
     )
+
+
+def test_drills_that_copy_running_are_the_drills_not_the_article_s_lift(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    """ "any drills that copy the running motion?" finds the Runner Deadlift article's opening ("Drills
+    and routines–such as the 100-Up and The Pawback–aim to mimic the precise pattern of running"): the
+    drills it names come first, not the lift the article is about."""
+    found = passage(suggester, knowledge, "runner-deadlift", "In my physical-therapy practice")
+    opening = replace(found, heading=found.article.title)
+    question = "planks and clamshells bore me to death, any drills that actually copy the running motion?"
+    assert slugs(suggester.suggest(question, (), [opening]))[0] in {"100-up", "pawback"}
