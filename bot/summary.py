@@ -162,7 +162,8 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\bwhich\b|\bwhat (?:exercises?|lifts?|moves?|kinds?|types?|workouts?|should i do|can i do)\b|"
             r"\b(?:best|good|any) (?:exercises?|lifts?|moves?|way)\b|\banything (?:for|to|i can|that)\b|"
             # "if i could only do ONE strength exercise, what should it be?"
-            r"\b(?:one|1|single) (?:(?:go-to|strength|gym) )*(?:exercises?|moves?|lifts?)\b"
+            r"\b(?:one|1|single) (?:(?:go-to|strength|gym) )*(?:exercises?|moves?|lifts?)\b|"
+            r"\bgo-?to (?:exercises?|moves?|lifts?)\b|\bsafe bet\b"
         ),
     ),
     (

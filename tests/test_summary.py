@@ -56,6 +56,7 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("nice and when i wanna start loading it up?", Kind.VERSION),
         ("my grip gives out on long runs, anything that builds it up", Kind.WHICH),
         ("is there a more advanced version?", Kind.VERSION),
+        ("if i'm not sure what to do at the gym, whats a safe go-to move", Kind.WHICH),
         ("whats the diff between the runner version of the deadlift and a normal one", Kind.CONTRAST),
         # What it costs is what follows from it.
         ("late in ultras i get all hunched over, does that actually cost me anything", Kind.WHY),
