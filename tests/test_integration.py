@@ -169,7 +169,7 @@ def test_what_a_member_reads_first(real_env: dict[str, str]) -> None:
 
 def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -> None:
     """Runner words stand for the articles' (knowledge/synonyms.yaml), so the sentence that answers is
-    in the short answer: "bw squats" are bouncy body weight squats, one who "never lifted" (or squatted) is
+    in the short answer: "bw squats" are bouncy body weight squats, one who "never lifted" (or squatted, or "never done" one) is
     "unfamiliar with this exercise", "the bottom" is the "end position", running "worse" is "helping,
     not hurting", a "safe bet" or "one exercise" is "when in doubt... never go wrong", a "butt" the
     "posterior"."""
@@ -188,6 +188,10 @@ def test_runner_words_are_read_as_the_articles_words(real_env: dict[str, str]) -
         ),
         ("how do i know if lifting is making my running worse", "Monitor your running to make sure"),
         ("never squatted at all, how should i begin?", "Adding Air Squats into a routine helps teach"),
+        (
+            "never done a deadlift in my life, how heavy should i start",
+            "begin with the lightest possible bar",
+        ),
     ]:
         answer = coach.ask(question)
         assert any(quote in s.text for s in answer.sentences), question
