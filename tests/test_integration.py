@@ -515,6 +515,7 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         assert not coach.ask(question).answered, question
     # Cross-training by its kit: a spin bike or the pool instead of a run.
     assert not coach.ask("legs are shot, is a spin bike session a good swap for an easy run?").answered
+    assert not coach.ask("would laps in the pool on my off days help my running or is it a waste").answered
     assert not coach.ask("legs feel dead lately").answered
     # Pacing by its words: even splits are race tactics, however the question opens.
     assert not coach.ask(
