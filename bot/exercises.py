@@ -15,7 +15,7 @@ import numpy as np
 from bot.chunking import sections
 from bot.config import Settings
 from bot.knowledge import Catalog, Matcher, normalise_text
-from bot.lexical import NEGATORS
+from bot.lexical import LOAD_IT_UP, NEGATORS, READY_TO
 from bot.models import Article, Passage, Sentences, Suggestion
 
 Terms = Callable[[str], list[str]]
@@ -125,13 +125,12 @@ HARDER = re.compile(
     r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
     r"(?:get|gets|got|getting)\s+easy|"
     # "when i want to start adding weight?", "put some weight on it": loading it is the harder version.
-    r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
+    rf"{READY_TO}\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
     r"put(?:ting)?\s+(?:some\s+)?weight\s+on|"
     # "is there a version of that that builds strength quicker?"
     r"(?:version|variation)s?\b[^?.!]{0,40}\b(?:faster|quicker|stronger|more\s+(?:strength|power|load))|"
     # "when i wanna start loading it up?", "load them up".
-    r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)\s+load(?:ing)?|"
-    r"load(?:ing)?\s+(?:it|them|em|this|that|those|these)\s+up)\b"
+    rf"{READY_TO}\s+load(?:ing)?|{LOAD_IT_UP})\b"
 )
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(

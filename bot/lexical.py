@@ -42,6 +42,11 @@ STRENGTH_WORDS = frozenset(
     workout workouts squat squats deadlift deadlifts lunge lunges reps drill drills prehab plank planks
     crunch crunches clamshell clamshells barbell barbells dumbbell dumbbells kettlebell kettlebells""".split()  # noqa: SIM905
 )
+# The member's words for loading an exercise, which ask for its harder version ("when i wanna start
+# loading it up?"): pieces of the patterns the cards (`exercises.HARDER`) and the short answer
+# (`summary.KINDS`) read a question with.
+READY_TO = r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)"
+LOAD_IT_UP = r"load(?:ing)?\s+(?:it|them|em|this|that|those|these)\s+up"
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 SYNONYMS_FILE = "synonyms.yaml"
 NOT_COVERED_FILE = "not-covered.yaml"

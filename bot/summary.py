@@ -34,6 +34,7 @@ from enum import StrEnum
 import numpy as np
 
 from bot.chunking import HEADING
+from bot.lexical import LOAD_IT_UP, READY_TO
 from bot.models import Passage, Sentence, Sentences
 
 # A sentence opening on one of these leans on the sentence before it for its subject or its point.
@@ -105,8 +106,7 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"\blevel (?:(?:it|them|em|these|those|this|that) )?up\b|\bwhat[’']?s next\b|"
             r"\bonce (?:it|its|it[’']s|they|those|that|these|i)\b[^?]{0,25}\b(?:easy|comfortable|add)|"
             # "when i wanna start loading it up?": adding weight.
-            r"\b(?:start|begin|wanna|want to|ready to|time to)\s+(?:load(?:ing)?|add(?:ing)?\s+(?:some\s+)?weight)\b|"
-            r"\bload(?:ing)?\s+(?:it|them|em|this|that|those|these)\s+up\b"
+            rf"\b{READY_TO}\s+(?:load(?:ing)?|add(?:ing)?\s+(?:some\s+)?weight)\b|\b{LOAD_IT_UP}\b"
         ),
     ),
     (

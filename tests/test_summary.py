@@ -251,39 +251,50 @@ def test_how_low_is_answered_by_where_the_movement_stops_not_by_a_weight() -> No
     assert low[0].text.startswith("Lower as far as you can")
 
 
-def test_a_pause_at_the_bottom_is_answered_by_the_hold_not_by_where_to_stop() -> None:
-    """ "do i pause at the bottom or just come straight back up?" asks whether to stay put: "Hold this
-    position for two breaths" answers it, not "When you can no longer keep the back arched, stop"."""
-    a, spans = article(
-        "When you can no longer keep the back lightly arched, stop. "
-        "Hold this position for two to three breaths. "
-        "Grip the bar with both hands."
-    )
-    pool = summary.candidates([whole(a)], spans, np.array([4.5, 4.0, 3.0]), limit=500)
-    for question in [
-        "do i pause at the bottom or just come straight back up?",
-        "ok and once im at the bottom do i just come straight back up or what",
-        "do u just hold the bottom position or go straight back up",
-    ]:
-        assert summary.question_kind(question) is summary.Kind.HOLD, question
-        assert summary.select(question, pool, words())[0].text.startswith("Hold this position"), question
-
-
-def test_does_it_matter_is_answered_by_what_follows_from_it() -> None:
-    """ "my quads are huge but my glutes are weak, does that matter?" asks what it leads to, as "why"
-    does: "Relying on one muscle leads to injury" answers it, not a sentence merely on quads."""
-    a, spans = article(
-        "Quads are the muscles cyclists build most. "
-        "Relying too heavily on one muscle leads to injury. "
-        "Grip the bar with both hands."
-    )
-    pool = summary.candidates([whole(a)], spans, np.array([4.2, 4.0, 3.0]), limit=500)
-    for question in [
-        "my quads are huge but my glutes are weak, does that matter?",
-        "my quads are huge from cycling, is that a problem for running",
-    ]:
-        assert summary.question_kind(question) is summary.Kind.WHY, question
-        assert summary.select(question, pool, words())[0].text.startswith("Relying"), question
+@pytest.mark.parametrize(
+    ("body", "questions", "kind", "lead", "closer"),
+    [
+        # "do i pause at the bottom or just come straight back up?" asks whether to stay put: "Hold this
+        # position for two breaths" answers it, not "When you can no longer keep the back arched, stop".
+        (
+            "When you can no longer keep the back lightly arched, stop. "
+            "Hold this position for two to three breaths. "
+            "Grip the bar with both hands.",
+            [
+                "do i pause at the bottom or just come straight back up?",
+                "ok and once im at the bottom do i just come straight back up or what",
+                "do u just hold the bottom position or go straight back up",
+            ],
+            Kind.HOLD,
+            "Hold this position",
+            4.5,
+        ),
+        # "my quads are huge but my glutes are weak, does that matter?" asks what it leads to, as "why"
+        # does: "Relying on one muscle leads to injury" answers it, not a sentence merely on quads.
+        (
+            "Quads are the muscles cyclists build most. "
+            "Relying too heavily on one muscle leads to injury. "
+            "Grip the bar with both hands.",
+            [
+                "my quads are huge but my glutes are weak, does that matter?",
+                "my quads are huge from cycling, is that a problem for running",
+            ],
+            Kind.WHY,
+            "Relying",
+            4.2,
+        ),
+    ],
+)
+def test_a_kind_is_answered_by_its_role_over_a_closer_sentence(
+    body: str, questions: list[str], kind: Kind, lead: str, closer: float
+) -> None:
+    """The first sentence sits a little closer to the question (`closer` against 4.0); the second
+    plays the role the question's kind asks for, and leads."""
+    a, spans = article(body)
+    pool = summary.candidates([whole(a)], spans, np.array([closer, 4.0, 3.0]), limit=500)
+    for question in questions:
+        assert summary.question_kind(question) is kind, question
+        assert summary.select(question, pool, words())[0].text.startswith(lead), question
 
 
 def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
