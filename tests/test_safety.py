@@ -107,6 +107,8 @@ def test_ordinary_questions_are_not_alarmed(question: str) -> None:
         "my foot hurts even when resting",
         "hip pain keeps getin worse over the last 3 wks, now it aches at nite too",
         "sharp pian on the inside of my shin",
+        "my shin achs at nite even when im lying in bed",
+        "my knee hurst when i lie in bed",
     ],
 )
 def test_misspelt_or_disguised_red_flags_still_match(question: str) -> None:
