@@ -417,7 +417,8 @@ class Coach:
         if covered and safety is None:
             # The passages the short answer quotes are the question's best evidence for a card too.
             quoted = list(dict.fromkeys(s.citation for s in sentences))
-            suggestions = loaded.suggester.suggest(question, context, passages, vector, focus, quoted)
+            lead = (sentences[0].article_id, sentences[0].start, sentences[0].end) if sentences else None
+            suggestions = loaded.suggester.suggest(question, context, passages, vector, focus, quoted, lead)
             passages, suggestions = self._cite_exercises(loaded, passages, suggestions)
         passages, sentences, suggestions = cited_first(passages, sentences, suggestions)
         cited = {s.citation for s in sentences}

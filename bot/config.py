@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     suggest_concern_partial: float = Field(1.0, description="Half or more of a concern's words are.")
     suggest_concern_more: float = Field(0.5, description="Each further concern of it named in full.")
     suggest_quote_in_passage: float = Field(1.5, description="A found passage quotes its source.")
+    suggest_quote_in_lead: float = Field(
+        0.3, description="The short answer's first sentence holds its source: what the member reads first."
+    )
     suggest_named_in_heading: float = Field(2.0, description="A found passage sits under its heading.")
     suggest_named_in_passage: float = Field(1.25, description="A found passage names it.")
     suggest_named_in_section: float = Field(1.0, description="The section of a found passage names it.")

@@ -132,6 +132,17 @@ HARDER = re.compile(
     # "when i wanna start loading it up?", "load them up".
     rf"{READY_TO}\s+load(?:ing)?|{LOAD_IT_UP})\b"
 )
+
+
+def version_wanted(question: str) -> str | None:
+    """ "harder" or "easier" when a question asks for a version one way, else None."""
+    text = question.lower().replace("’", "'")
+    # "ghrs are getting easier, how do i make em harder?": what got easier wants the harder version.
+    got_easy = GOT_EASY.search(text) is not None
+    easier = EASIER.search(GOT_EASY.sub(" ", text)) is not None
+    return "easier" if easier else "harder" if got_easy or HARDER.search(text) else None
+
+
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(
     r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|(?<!why )bother(?:s|ed|ing)?\b(?!\s+(?:with|to|doing)\b)|"
@@ -240,6 +251,7 @@ class Weights:
     # Each further concern of the card that the member names in full.
     concern_more: float
     quote_in_passage: float
+    quote_in_lead: float
     named_in_heading: float
     named_in_passage: float
     named_in_section: float
@@ -628,6 +640,7 @@ class Suggester:
         vector: np.ndarray | None = None,
         focus: str | None = None,
         quoted: Sequence[int] = (),
+        lead: tuple[str, int, int] | None = None,
     ) -> list[Suggestion]:
         """Exercises for `question` (read with its `history`, embedded as `vector`), tied to passages.
 
@@ -637,7 +650,9 @@ class Suggester:
         follow-up such as "how many reps?" asks about it). A card the member says troubles them, or
         that a passage warns against for what the member describes, is never first. `quoted` holds
         the ranks of the passages the short answer quotes, in its order: such a passage's evidence
-        weighs as if it ranked there, when that is higher.
+        weighs as if it ranked there, when that is higher. `lead` is (article, start, end) of the short
+        answer's first sentence: a card whose source it holds is what the member reads first ("Foam
+        rolling, light activity, or asymmetrical exercises performed AFTER big lifts...").
         """
         lowered = question.lower().replace("’", "'")
         named = self.names(question)
@@ -718,6 +733,15 @@ class Suggester:
         recommended = {slug for _, quoted, _, heading in seen for slug in (*quoted, *heading)}
         recommended |= {slug for p in passages for slug in self._recommended_in(p)}
         scored: list[_Scored] = []
+        in_lead = (
+            {
+                slug
+                for slug, aid, start, end in self._quote_spans
+                if aid == lead[0] and lead[1] <= start and end <= lead[2]
+            }
+            if lead
+            else set()
+        )
         # The easier versions of what the member already does ("i squat 2x bodyweight"): no step on.
         below = self._easier_than(doing)
         for slug in self.catalog.exercises:
@@ -741,6 +765,7 @@ class Suggester:
                 # "do i need a gym membership for this?", "should most of my gym stuff be single leg?"
                 score, concern = self.w.concern_full, concern or ""
             score += self._passage_score(slug, seen, place) - self._fit_penalty(slug, question)
+            score += self.w.quote_in_lead * (slug in in_lead)
             supported = (
                 concern is not None
                 or close[0] >= self.w.concern_support
@@ -1035,11 +1060,7 @@ class Suggester:
         once i want to add weight?": the Box Squat, not on from it to the Squat), unless it is the
         exercise under discussion (`focus`): "the harder one" after the Glute Bridge given for "an easier
         thing than hip thrusts?" is the Hip Thrust."""
-        text = question.lower().replace("’", "'")
-        # "ghrs are getting easier, how do i make em harder?": what got easier wants the harder version.
-        got_easy = GOT_EASY.search(text) is not None
-        easier = EASIER.search(GOT_EASY.sub(" ", text)) is not None
-        want = "easier" if easier else "harder" if got_easy or HARDER.search(text) else None
+        want = version_wanted(question)
         if not want or not chosen:
             return chosen
         named_versions = (self.catalog.exercises[n] for n in named)

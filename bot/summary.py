@@ -34,6 +34,7 @@ from enum import StrEnum
 import numpy as np
 
 from bot.chunking import HEADING
+from bot.exercises import version_wanted
 from bot.lexical import LOAD_IT_UP, READY_TO
 from bot.models import Passage, Sentence, Sentences
 
@@ -104,7 +105,7 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
             r"(?:(?:too|really|kinda|a bit|pretty|way|so|super)\s+)?eas(?:y|ier)\b|"
             r"\beasy-ish\b|\bprogress(?:ion)?\b|\bregress|\bscale (?:it|them|up|down)\b|"
             r"\blevel (?:(?:it|them|em|these|those|this|that) )?up\b|\bwhat[’']?s next\b|"
-            r"\bonce (?:it|its|it[’']s|they|those|that|these|i)\b[^?]{0,25}\b(?:easy|comfortable|add)|"
+            r"\bonce (?:it|its|it[’']s|they|those|that|that[’']?s|these|i)\b[^?]{0,25}\b(?:easy|comfortable|add)|"
             # "when i wanna start loading it up?": adding weight.
             rf"\b{READY_TO}\s+(?:load(?:ing)?|add(?:ing)?\s+(?:some\s+)?weight)\b|\b{LOAD_IT_UP}\b"
         ),
@@ -243,6 +244,19 @@ ROLES: dict[Kind, re.Pattern[str]] = {
     ),
     Kind.OTHER: re.compile(r"(?!)"),
 }
+# A version one way only: "once those feel easy, what's next?" is not answered by where to start.
+TOWARDS: dict[str, re.Pattern[str]] = {
+    "harder": re.compile(
+        r"\bsubstitut\w*|\bmove on\b|\bprogress\w*|\bscale\b|\bintermediate\b|\badvanced\b|"
+        r"\bonce comfortable\b|\bharder\b|\badd(?:ing)? weight\b|\bvariations?\b|\bversions?\b",
+        re.IGNORECASE,
+    ),
+    "easier": re.compile(
+        r"\bsubstitut\w*|\bscale\b|\bbeginners?\b|\bintermediate\b|\bstart out\b|\beasier\b|"
+        r"\bvariations?\b|\bversions?\b|\bplace to start\b",
+        re.IGNORECASE,
+    ),
+}
 # Words after the defined term that a definition puts there: "X is...", "X, a Boston-based...".
 DEFINING = re.compile(
     r"^[^.;:!?]{0,30}?(?:\b(?:is|are|was|means|refers to|consists of|describes|involves|is called)\b|"
@@ -306,13 +320,17 @@ class Focus:
     kind: Kind
     terms: frozenset[str]
     pairs: frozenset[tuple[str, str]]
+    # For a version: "harder" or "easier" when the question says which way.
+    towards: str | None = None
 
     @classmethod
     def of(cls, text: str, words: Lexicon, context: str = "") -> Focus:
         """The focus of `text`, with the topic words of `context` (the whole question of a part, or
         the turn a follow-up goes on from): "why does it matter?" is about the pawback."""
         terms = words.terms(text) | words.terms(context)
-        return cls(question_kind(text), terms, bigrams([s for s in words.stems(text) if s in terms]))
+        kind = question_kind(text)
+        towards = version_wanted(text) if kind is Kind.VERSION else None
+        return cls(kind, terms, bigrams([s for s in words.stems(text) if s in terms]), towards)
 
 
 @dataclass(frozen=True)
@@ -603,6 +621,8 @@ def plays(text: str, focus: Focus, words: Lexicon) -> bool:
     """Whether a sentence plays the role the question's kind asks for; a definition must define one of
     the question's words ("The fundamental element of the deadlift is the hip hinge: the isolated..."
     defines the hip hinge; "Drills such as the Pawback aim to..." does not define the Pawback)."""
+    if focus.kind is Kind.VERSION and focus.towards:
+        return bool(TOWARDS[focus.towards].search(text))
     if focus.kind is not Kind.DEFINE:
         return _plays(focus.kind, text)
     for match in WORD_RE.finditer(text):

@@ -716,3 +716,21 @@ def test_drills_that_copy_running_are_the_drills_not_the_article_s_lift(
     opening = replace(found, heading=found.article.title)
     question = "planks and clamshells bore me to death, any drills that actually copy the running motion?"
     assert slugs(suggester.suggest(question, (), [opening]))[0] in {"100-up", "pawback"}
+
+
+def test_the_card_whose_source_the_short_answer_opens_on_comes_first(
+    suggester: Suggester, knowledge: Path
+) -> None:
+    # One passage quotes the Lunge's source ("asymmetrical stances") before the Foam Rolling's ("Foam
+    # rolling... performed AFTER big lifts"); when the short answer opens on the latter, the member
+    # reads about foam rolling first, and its card leads.
+    articles, _ = load_articles(knowledge / "articles")
+    article = next(a for a in articles if a.id == "tale-of-two-hemipelvi")
+    body = article.body
+    start = body.index("Ensure that most of your gym work")
+    lead_start = body.index("Foam rolling, light activity")
+    end = body.index("smooth-ness.", lead_start) + len("smooth-ness.")
+    found = Passage(1, body[start:end], article, "", 1.0, start, end)
+    assert slugs(suggester.suggest("any tips?", (), [found])) == ["lunge", "foam-rolling"]
+    lead = (article.id, lead_start, end)
+    assert slugs(suggester.suggest("any tips?", (), [found], lead=lead)) == ["foam-rolling", "lunge"]

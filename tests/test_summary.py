@@ -56,6 +56,7 @@ def whole(a: Article, rank: int = 1) -> Passage:
         ("nice and when i wanna start loading it up?", Kind.VERSION),
         ("my grip gives out on long runs, anything that builds it up", Kind.WHICH),
         ("is there a more advanced version?", Kind.VERSION),
+        ("ok and once thats easy whats the next step up?", Kind.VERSION),
         ("if i'm not sure what to do at the gym, whats a safe go-to move", Kind.WHICH),
         ("whats the diff between the runner version of the deadlift and a normal one", Kind.CONTRAST),
         # What it costs is what follows from it.
@@ -295,6 +296,28 @@ def test_a_kind_is_answered_by_its_role_over_a_closer_sentence(
     for question in questions:
         assert summary.question_kind(question) is kind, question
         assert summary.select(question, pool, words())[0].text.startswith(lead), question
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("cool and once those feel too easy whats next", "Experienced"),
+        ("bridges are getting easy, how do i make it harder", "Experienced"),
+        ("hip thrusts are too hard for me, anything easier?", "Runners new"),
+    ],
+)
+def test_a_version_one_way_is_answered_by_a_step_that_way(question: str, lead: str) -> None:
+    """Where to start answers an easier version, not "what's next" once that got easy: the step on
+    leads even from further off (the sentence after the closest also counts a little more)."""
+    a, spans = article(
+        "Runners new to the gym can start out performing glute bridges. "
+        "Experienced lifters can move on to hip thrusts with a barbell. "
+        "Grip the bar with both hands."
+    )
+    closer = 6.5 if lead == "Experienced" else 4.0
+    pool = summary.candidates([whole(a)], spans, np.array([closer, 4.0, 3.0]), limit=500)
+    assert summary.question_kind(question) is Kind.VERSION
+    assert summary.select(question, pool, words())[0].text.startswith(lead)
 
 
 def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
