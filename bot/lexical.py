@@ -40,7 +40,7 @@ NEGATORS = frozenset({"no", "not", "without", "nor"})
 STRENGTH_WORDS = frozenset(
     """strength strengthen strengthening stronger exercise exercises lift lifts lifting lifter weights gym
     workout workouts squat squats deadlift deadlifts lunge lunges reps drill drills prehab plank planks
-    crunch crunches clamshell clamshells barbell barbells dumbbell dumbbells kettlebell kettlebells""".split()  # noqa: SIM905
+    crunch crunches clamshell clamshells barbell barbells dumbbell dumbbells kettlebell kettlebells posterior""".split()  # noqa: SIM905
 )
 # The member's words for loading an exercise, which ask for its harder version ("when i wanna start
 # loading it up?"): pieces of the patterns the cards (`exercises.HARDER`) and the short answer

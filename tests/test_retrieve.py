@@ -196,6 +196,8 @@ def test_strength_words_count_in_any_form(corpus: tuple[Retriever, Settings]) ->
     retriever, _ = corpus
     assert retriever.strength_question("never squatted in my life, where do i start")
     assert not retriever.strength_question("never raced in my life, where do i start")
+    # The posterior chain is the muscles strength work trains: "posterior chain stuff" is strength work.
+    assert retriever.strength_question("how often do i need to do posterior chain stuff")
 
 
 def test_search_is_batch_search_of_one(corpus: tuple[Retriever, Settings]) -> None:
