@@ -225,6 +225,9 @@ GENERIC_CONCERN_WORDS = frozenset(
         "exercis",
         "gym",
         "muscl",
+        # When, not what: "cooked after carrying a bottle... any lift" is not half of "recovery after lifting".
+        "after",
+        "before",
     }
 )
 # A word in the concerns of more than this share of the cards tells no card apart on its own.

@@ -420,6 +420,19 @@ def test_what_to_do_after_a_lift_and_adding_weight_to_one(real_env: dict[str, st
     assert [s.exercise.slug for s in heavier][:1] == ["box-squat"]
 
 
+def test_a_shared_when_word_names_no_concern(real_env: dict[str, str]) -> None:
+    """ "after" and "lift" are both in Foam Rolling's "recovery after lifting", but they say when, not
+    what troubles the member: forearms cooked after carrying a bottle ask for grip, not a foam roller."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    question = (
+        "my forearms n hands are cooked after carrying a handheld bottle for 6 hrs lol, any lift that helps"
+    )
+    cards = [s.exercise.slug for s in coach.ask(question).exercises]
+    assert cards[:1] == ["runner-deadlift"] and "foam-rolling" not in cards
+
+
 def test_a_part_on_a_not_covered_topic_is_said_to_be_not_covered(real_env: dict[str, str]) -> None:
     """A question in parts, one of them on a not-covered topic: the rest is answered, and that part is
     said to be not covered instead of refusing the whole or answering it from a stray sentence."""
