@@ -104,12 +104,30 @@ class Vocabulary:
         return tuple(self.stem(self.words(text)))
 
 
+# Stems of the words a member slips inside a phrase without changing it: "never really squatted" is
+# "never squatted", "hips just lock up" is "hips lock up".
+FILLER_STEMS = frozenset({"realli", "ever", "proper", "actual", "even", "truli", "just", "kinda"})
+
+
+def _phrase_at(stems: Sequence[str], i: int, key: tuple[str, ...]) -> bool:
+    """Whether phrase `key` occurs in `stems` from `i`, with filler words allowed between its words."""
+    j = i
+    for k, part in enumerate(key):
+        while k and j < len(stems) and stems[j] != part and stems[j] in FILLER_STEMS:
+            j += 1
+        if j >= len(stems) or stems[j] != part:
+            return False
+        j += 1
+    return True
+
+
 def find_phrases(stems: Sequence[str], phrases: dict[str, list[tuple[tuple[str, ...], Any]]]) -> list[Any]:
-    """Values of the phrases (indexed by first stem) that occur in `stems`, in order of occurrence."""
+    """Values of the phrases (indexed by first stem) that occur in `stems`, in order of occurrence;
+    a filler word inside a phrase ("never really squatted") does not break it."""
     out = []
     for i, stem in enumerate(stems):
         for key, value in phrases.get(stem, ()):
-            if tuple(stems[i : i + len(key)]) == key:
+            if _phrase_at(stems, i, key):
                 out.append(value)
     return out
 

@@ -415,3 +415,11 @@ def test_body_weight_lost_as_an_amount_is_the_weight_loss_topic() -> None:
     ]:
         assert topics.found(question) == [], question
     assert topics.found("should i get a zero drop pair?") == ["zero drop"]
+
+
+def test_a_filler_word_inside_a_phrase_does_not_break_it() -> None:
+    synonyms = Synonyms(Vocabulary(), {"never squatted": ["unfamiliar"]})
+    assert synonyms.expand("total newbie, never really squatted. where do i start") == ["unfamiliar"]
+    assert synonyms.expand("never ever squatted") == ["unfamiliar"]
+    # A word that is more than filler still breaks it.
+    assert synonyms.expand("never liked squatting much") == []
