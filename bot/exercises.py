@@ -75,6 +75,7 @@ SOMETHING_ELSE = re.compile(
     r"\b(?:anything|what)\s+(?:else|missing|i'?m\s+missing)\b|\bwhat\s+am\s+i\s+missing\b"
     r"|\bin\s+addition\s+to\b|\bbesides\b|\bother\s+than\b|\binstead\b(?!\s+of)"
 )
+INSTEAD = re.compile(r"\binstead\b(?!\s+of)")
 # "i can squat 2x bodyweight but my gait analysis still says weak glutes": the exercises named before
 # the member says they have not helped are what they already do, not the answer.
 NOT_HELPING = re.compile(
@@ -677,8 +678,15 @@ class Suggester:
         paired = bool(history) and PAIRED_WITH.search(lowered) is not None and not named
         if history and AFTER_THEM.search(lowered) and WHAT_TO_DO.search(normalise_text(question)):
             around = [*around, *self._named_last(history)]  # "what should I do after them?"
-        elif history and SOMETHING_ELSE.search(lowered) and THEM.search(lowered) and not named:
-            around = [*around, *self._named_last(history)]  # "they hurt my knees, what can I do instead?"
+        elif (
+            history
+            and SOMETHING_ELSE.search(lowered)
+            and (THEM.search(lowered) or INSTEAD.search(lowered))
+            and not named
+        ):
+            # "they hurt my knees, what can I do instead?"; a bare "instead" points back on its own
+            # ("are squats n deadlifts good for runners?" "so what should my gym time look like instead").
+            around = [*around, *self._named_last(history)]
         # What the member says they already do is the setting too ("i squat like 2x bodyweight but my
         # hips drop"), and stays so in later turns unless they name it again; its versions still count.
         doing = self.names.doing(question) + [

@@ -734,3 +734,10 @@ def test_the_card_whose_source_the_short_answer_opens_on_comes_first(
     assert slugs(suggester.suggest("any tips?", (), [found])) == ["lunge", "foam-rolling"]
     lead = (article.id, lead_start, end)
     assert slugs(suggester.suggest("any tips?", (), [found], lead=lead)) == ["foam-rolling", "lunge"]
+
+
+def test_a_bare_instead_asks_for_something_other_than_what_was_named(suggester: Suggester) -> None:
+    # "instead" points back at the squats and deadlifts of the turn before, with no "them" to say so.
+    history = ("are squats and deadlifts actually good for runners?",)
+    found = slugs(suggester.suggest("so what should most of my gym work look like instead?", history, []))
+    assert found and found[0] not in {"squat", "deadlift"}
