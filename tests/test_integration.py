@@ -420,6 +420,16 @@ def test_what_to_do_after_a_lift_and_adding_weight_to_one(real_env: dict[str, st
     assert [s.exercise.slug for s in heavier][:1] == ["box-squat"]
 
 
+def test_a_runners_words_find_the_articles_words(real_env: dict[str, str]) -> None:
+    """knowledge/synonyms.yaml: arms swinging "across my body" are the article's arm swing crossing
+    "the midline", which the short answer then quotes."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    answer = coach.ask("my arms swing across my body when i run, does that mess with my legs?")
+    assert any("cross the midline" in s.text for s in answer.sentences)
+
+
 def test_a_shared_when_word_names_no_concern(real_env: dict[str, str]) -> None:
     """ "after" and "lift" are both in Foam Rolling's "recovery after lifting", but they say when, not
     what troubles the member: forearms cooked after carrying a bottle ask for grip, not a foam roller."""
