@@ -422,12 +422,17 @@ def test_what_to_do_after_a_lift_and_adding_weight_to_one(real_env: dict[str, st
 
 def test_a_runners_words_find_the_articles_words(real_env: dict[str, str]) -> None:
     """knowledge/synonyms.yaml: arms swinging "across my body" are the article's arm swing crossing
-    "the midline", which the short answer then quotes."""
+    "the midline", and knees caving in its "bandy knees", which the short answer then quotes."""
     from bot.coach import Coach
 
     coach = Coach(settings_of(real_env))
     answer = coach.ask("my arms swing across my body when i run, does that mess with my legs?")
     assert any("cross the midline" in s.text for s in answer.sentences)
+    # Knees caving in are the article's "bandy knees" (not "knee stability", which squats improve).
+    answer = coach.ask(
+        "my knees kinda cave in/go wonky when i squat, does it matter if im only using bodyweight"
+    )
+    assert any("bandy knees" in s.text for s in answer.sentences)
 
 
 def test_a_shared_when_word_names_no_concern(real_env: dict[str, str]) -> None:
