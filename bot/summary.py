@@ -778,7 +778,33 @@ def select(
             break
         if not overlaps(c) and fits(c):
             picked.append(c)
+    if picked:
+        picked[0] = led_on(picked[0], pool, picked[1:], max_chars)
     return picked
+
+
+def led_on(
+    lead: Candidate, pool: Sequence[Candidate], others: Sequence[Candidate], max_chars: int
+) -> Candidate:
+    """The lead with the sentence that leans on it, when that fits: "Inadequate hinge results in the bar
+    touching the knees or thighs." is finished by "If this happens, the butt and knees need to...".
+    Not when the other sentences picked hold that sentence already."""
+    if lead.pair or lead.label:
+        return lead
+    on = [
+        c
+        for c in pool
+        if c.pair
+        and c.article_id == lead.article_id
+        and c.start == lead.start
+        and c.end > lead.end
+        and not any(o.article_id == c.article_id and o.start < c.end and c.start < o.end for o in others)
+    ]
+    if not on:
+        return lead
+    longer = min(on, key=lambda c: c.end)
+    used = sum(len(o.text) + 5 for o in others)
+    return longer if used + len(longer.text) <= max_chars else lead
 
 
 def as_sentences(picked: Iterable[Candidate]) -> list[Sentence]:

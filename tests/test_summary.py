@@ -320,6 +320,22 @@ def test_a_version_one_way_is_answered_by_a_step_that_way(question: str, lead: s
     assert summary.select(question, pool, words())[0].text.startswith(lead)
 
 
+def test_the_lead_comes_with_the_sentence_that_leans_on_it() -> None:
+    """ "If this happens, ..." finishes the lead it leans on; the member reads the two together, unless
+    the two would not fit."""
+    a, spans = article(
+        "Inadequate hinge results in the bar touching the knees or thighs. "
+        "If this happens, the butt and knees need to move back further. "
+        "Grip the bar with both hands."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([5.0, 2.0, 1.0]), limit=500)
+    question = "the bar keeps bumping my knees on the way down, what am i doing wrong"
+    lead = summary.select(question, pool, words())[0]
+    assert lead.text.startswith("Inadequate hinge") and lead.text.endswith("move back further.")
+    short = summary.select(question, pool, words(), max_chars=80)[0]
+    assert short.text == "Inadequate hinge results in the bar touching the knees or thighs."
+
+
 def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
     """ "For more information on selecting exercises please refer to chapter 9 of the book" shares the
     question's words but answers nothing: the sentence that does leads."""
