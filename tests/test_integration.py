@@ -524,6 +524,12 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         "how long should i hold my quad pull after a run?",
         # The weather on race day, with neither "heat" nor "weather" in it.
         "its gonna be like 32C for parkrun on saturday, anything i should do differently?",
+        # Running itself, which the articles on strength work never plan: days off, easy pace, fasting.
+        "can i run every single day or do i need days off",
+        "how slow should easy runs actually be, mine feel too easy lol",
+        "anyone run fasted in the morning? good or bad idea",
+        "is it smart to tuck in behind ppl when its windy during a race or is that a myth",
+        "my thighs are getting destroyed by chafing, what shorts do u guys wear",
     ]:
         answer = coach.ask(question)
         assert not answer.answered and answer.exercises == (), question
@@ -536,6 +542,9 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     assert coach.ask("what should I do before a run?").answered
     assert coach.ask("anything to do before my run?").answered  # not "starting a marathon too fast"
     assert not coach.ask("what should i eat during marathon training").answered
+    # Strength work on the days around runs is in scope; so are longer strides.
+    assert coach.ask("should i lift on easy run days or rest days").answered
+    assert coach.ask("how do i get longer strides").answered
     # Racing kit is kit, whether or not the member says "shoes".
     assert not coach.ask("do carbon plates make you faster?").answered
     # Stitches, icing and dead legs are no strength training, though they share its words (side, legs).
