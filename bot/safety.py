@@ -26,7 +26,44 @@ FLAGS: dict[str, tuple[str, str]] = {
     "chest pain": (
         EMERGENCY,
         r"chest\s+(?:(?:feels?|is|gets?|goes|went)\s+(?:all\s+|really\s+|super\s+|very\s+)?)?(?:pain|hurts?|tight(?:ness)?|pressure)|(?:pain|tight(?:ness)?|pressure)\s+in\s+(?:my|the)\s+chest"
-        r"|tight\s+chest|heart\s+(?:racing|pounding)\s+(?:and|with)",
+        r"|tight\s+chest|heart\s+(?:racing|pounding)\s+(?:and|with)"
+        # "feels like an elephant sitting on my chest": a weight or squeeze on it.
+        r"|(?:weight|pressure|elephant|squeez\w*|crush\w*|heavy)\b[^.]{0,25}\b(?:on|in|sitting\s+on)\s+(?:my\s+|the\s+)?chest",
+    ),
+    # Pain in the jaw or left arm on effort: the heart's warning, not posture.
+    "pain in the jaw or left arm": (
+        EMERGENCY,
+        r"\b(?:jaw|left\s+arm)\b[^.]{0,25}\b(?:pain|hurts?|aches?|aching|tight\w*|pressure)"
+        r"|(?:pain|hurts?|aches?|aching|tight\w*|pressure)\b[^.]{0,25}\b(?:jaw|left\s+arm)\b",
+    ),
+    # A heart that skips or flutters, or races at an easy effort: not fitness, an irregular rhythm.
+    "an irregular or racing heartbeat": (
+        EMERGENCY,
+        r"\bheart\b[^.]{0,30}\b(?:skipp\w*|skips?|flutter\w*|irregular)|\bskipp\w*\s+(?:a\s+)?beats?|\bpalpitat\w*"
+        r"|\bheart\b[^.]{0,30}\bracing\b[^.]{0,30}\b(?:easy|rest|resting|sitting|jogging|walking)",
+    ),
+    # Heat illness: confusion, nonsense talk, no more sweat.
+    "confusion or heat illness": (
+        EMERGENCY,
+        r"\b(?:got|get|getting|went|felt|feel|was|were|became|all)\s+(?:all\s+|super\s+|really\s+|so\s+|very\s+|kinda\s+)?"
+        r"(?:confus\w*|confuzed|disorient\w*)\b(?!\s+(?:by|about|with|on|over|reading|what|which|how|why))"
+        r"|\btalking\s+nonsense\b|\bstopped\s+sweat\w*|\bcould(?:n'?t|\s+not)\s+remember\s+(?:my\s+)?(?:own\s+)?name",
+    ),
+    "breathless at an easy effort": (
+        PROFESSIONAL,
+        r"(?:can'?t|cannot|cnt|couldn'?t)\s+catch\s+(?:my\s+)?breath\b[^.]{0,40}\b(?:even|easy|rest|resting|walking|worse|lately|usual)"
+        r"|\bshort(?:ness)?\s+of\s+breath\b[^.]{0,40}\b(?:even|easy|rest|resting|walking|worse|lately|usual)"
+        r"|\bgasping\b[^.]{0,30}\b(?:easy|rest|walking|slow|\d+\s+min)",
+    ),
+    "blood in the urine": (
+        PROFESSIONAL,
+        r"\bblood\w*\b[^.]{0,20}\b(?:pee|urine|wee|piss)\w*|\b(?:pee|peed|peeing|urine|wee)\b[^.]{0,25}\b(?:blood\w*|red|pink\w*|brown|cola)\b",
+    ),
+    # A foot that drops or drags: the nerve lifting it is failing.
+    "a foot that drops or drags": (
+        PROFESSIONAL,
+        r"\bfoot\s+drop\b|(?:can'?t|cannot|cnt|hard\s+to|struggl\w*\s+to)\s+(?:lift|raise|pick\s+up)\s+(?:my\s+)?(?:toes?|foot|feet)\b"
+        r"|\bfoot\b[^.]{0,30}\b(?:drags?|dragging)\b|^(?=.*\b(?:foot|feet|toes?)\b).*\bweak\w*\s+(?:lifting|raising)\s+(?:it|them)\b",
     ),
     # A hot, red, swollen calf may be a blood clot: not a training matter, and urgent.
     "signs of a blood clot": (
@@ -46,7 +83,7 @@ FLAGS: dict[str, tuple[str, str]] = {
     ),
     "swelling or bruising": (
         PROFESSIONAL,
-        r"\bswell(?:ing|ed|s)?\b|\bswollen\b|\bpuff(?:y|ed\s+up)\b|\bbruis(?:e|ed|ing)\b"
+        r"\bswell(?:ing|ed|s)?\b|\bswollen\b|\bswole\s+up\b|\bpuff(?:y|ed\s+up)\b|\bbruis(?:e|ed|ing)\b"
         r"|\bballoon(?:ed|ing)?\b|\bblew\s+up\b|\bblown\s+up\b",
     ),
     "pain at rest or at night": (
@@ -142,7 +179,7 @@ PREVENTION = re.compile(
 # "a mate of mine got a stress fracture": someone else's injury, not the member's.
 SOMEONE_ELSE = re.compile(
     r"\b(?:mate|friend|buddy|pal|teammate|training\s+partner|someone|somebody)\b(?:\s+of\s+mine)?"
-    r"\s+(?:got|had|has|gets|broke|tore)\b[^.]{0,30}$"
+    r"(?:\s+(?:got|had|has|gets|broke|tore)\b[^.]{0,30})?\s*$"
 )
 PAST = re.compile(
     r"\b(?:used\s+to|(?:yrs?|years?|months?)\s+(?:ago|back)|last\s+(?:yr|year|season|summer|winter|spring|autumn|fall)|"
@@ -175,7 +212,7 @@ LONG_KEY_WORDS = frozenset(w for w in KEY_WORDS if len(w) >= 5)
 LEFT_OUT = {key[:i] + key[i + 1 :]: key for key in sorted(LONG_KEY_WORDS) for i in range(len(key))}
 WORD = re.compile(r"[a-z]{3,}")
 # Chat spellings of words the flags use: "aches at nite".
-CHAT = {"nite": "night", "nites": "nights", "tonite": "tonight"}
+CHAT = {"nite": "night", "nites": "nights", "tonite": "tonight", "hart": "heart"}
 # Chat shorthand between words: "pins n needles", "hurts 2 walk".
 SHORTHAND = {"n": "and", "2": "to"}
 SHORT_WORD = re.compile(r"(?<=[a-z] )(?:n|2)(?= [a-z])")

@@ -32,6 +32,15 @@ ESCALATE = [
     ),
     ("been limpin since saturdays long run, ok to do hip airplanes?", "see-professional"),
     ("hurts deep in the hip to put weight on it since the race", "see-professional"),
+    # The heart's warnings, the heat's, the kidneys' and a nerve's: not training matters.
+    ("feels like an elephant sitting on my chest on hills, should i just drop the pace", "emergency"),
+    ("pain in my left arm and jaw when i run uphill, goes away when i stop", "emergency"),
+    ("hart keeps skippin beats n racin on easy runs, like flutterin, is caffeine the issue", "emergency"),
+    ("got all confuzed in the heat race, couldnt remember my name at the finish", "emergency"),
+    ("cant catch my breath even on easy runs lately, way worse than usual", "see-professional"),
+    ("saw blood in my pee after the long run, is that normal for runners", "see-professional"),
+    ("my foot drags n slaps when i run, cant lift my toes up rite, feels weak. drills?", "see-professional"),
+    ("my knee swole up overnite after my long run, ice and go?", "see-professional"),
 ]
 ORDINARY = [
     "my hips feel weak",
@@ -69,6 +78,15 @@ ORDINARY = [
     "getting back into squats after a break, how light should i start?",
     # Weight put on a bar is load, not a leg that cannot take it.
     "squats hurt my knees a bit when i put weight on the bar, is my form off?",
+    # Hard breathing on a climb, a heart rate, a confusing article and a weak back are training talk.
+    "i cant catch my breath on steep hills lol, any strength work that helps?",
+    "what heart rate should my easy runs be at",
+    "im confused about the runner deadlift, where does the bar start?",
+    "my back feels weak lifting the bar off the floor, form tips?",
+    "my pee is dark yellow after long runs, should i drink more",
+    # Someone else's injury, asked about to avoid one's own.
+    "my friend tore her acl playing soccer, what exercises can i do so i dont end up tearing mine",
+    "trying to get swole legs for sprinting, which lifts?",
 ]
 
 
