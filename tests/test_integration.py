@@ -81,13 +81,15 @@ def test_second_question_set_holds_up(real_env: dict[str, str]) -> None:
     assert report.long_passages == 0 and report.unquoted_passages == 0
 
 
-def test_answerability_on_the_scope_set(real_env: dict[str, str]) -> None:
-    """eval/scope.jsonl: 64 answerability-only questions (in scope or not); a floor under today's 0.95."""
+@pytest.mark.parametrize("name", ["scope", "scope-2"])
+def test_answerability_on_the_scope_sets(real_env: dict[str, str], name: str) -> None:
+    """eval/scope.jsonl (64) and scope-2.jsonl (120): answerability-only questions, in scope or not;
+    a floor under today's 1.0 and 0.95."""
     from bot.coach import Coach
     from bot.evaluate import evaluate, read_cases
 
     settings = settings_of(real_env)
-    report = evaluate(Coach(settings), read_cases(ROOT / "eval" / "scope.jsonl"))
+    report = evaluate(Coach(settings), read_cases(ROOT / "eval" / f"{name}.jsonl"))
     assert report.refusal_accuracy >= 0.93
     assert report.false_alarms == 0
 
