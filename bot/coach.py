@@ -49,7 +49,7 @@ CONNECTOR = re.compile(
 # "one leg at a time?").
 ABOUT_AN_EXERCISE = re.compile(
     r"\b(?:how\s+(?:many|long|often|heavy|much\s+weight)|reps?|sets?|\d+\s*x\s*\d+|easier|harder|simpler|tougher|"
-    r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead|"
+    r"progress\w*|regress\w*|variations?|versions?|alternatives?|instead|pair\w*|combin\w*|"
     r"(?:one|single|1|both)[\s-]legs?|one\s+side|unilateral\w*)\b",
     re.IGNORECASE,
 )

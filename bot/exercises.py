@@ -106,7 +106,7 @@ AFTER_THEM = re.compile(
 # "what should I pair it with?", "which exercise strengthens it?": the exercise of the turn before is
 # what the answer goes with or trains, not the answer.
 PAIRED_WITH = re.compile(
-    r"\b(?:pair|combine|match|partner|superset|mix)\w*\s+(?:it|them|that|those|this|these|em)\s+with\b|"
+    r"\b(?:pair|combine|match|partner|superset|mix)\w*\s+(?:it|them|that|those|this|these|em)\s+(?:with\b|w/|w\b)|"
     r"\b(?:exercises?|lifts?|moves?|drills?|workouts?)\s+(?:(?:that|which|to)\s+)?(?:\w+\s+)?"
     r"(?:trains?|strengthens?|builds?|works?|helps?|improves?|targets?)\s+(?:it|them|that|this|those|these)\b|"
     r"\b(?:go|goes)\s+(?:well\s+)?with\s+(?:it|them|that|those|this|these)\b|"
@@ -806,7 +806,8 @@ class Suggester:
         }
         chosen = self._versions_first(chosen, [*named_now, *named_before], concerned)
         if paired:  # "what should I pair it with?": what the passages recommend with it, then it
-            anchors = set(self._named_last(history))
+            # The exercise named in the turn before, else the one under discussion (the card it led with).
+            anchors = set(self._named_last(history)) or ({focus} if focus else set())
             # Recommended beside it (in a passage that names it too), else anywhere in the passages.
             beside = {slug for _, _, named, _ in seen if named & anchors for slug in named}
             others = [s for s in chosen if s not in anchors and s in recommended]
