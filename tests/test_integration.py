@@ -548,6 +548,8 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
         "anyone run fasted in the morning? good or bad idea",
         "is it smart to tuck in behind ppl when its windy during a race or is that a myth",
         "my thighs are getting destroyed by chafing, what shorts do u guys wear",
+        # The mental side, without "mental" or "motivation".
+        "how do u guys keep your head in it when everything hurts at mile 20 and u want to quit",
     ]:
         answer = coach.ask(question)
         assert not answer.answered and answer.exercises == (), question
@@ -560,6 +562,8 @@ def test_food_and_kit_are_refused_by_meaning_and_follow_ups_stay_on_the_exercise
     assert coach.ask("what should I do before a run?").answered
     assert coach.ask("anything to do before my run?").answered  # not "starting a marathon too fast"
     assert not coach.ask("what should i eat during marathon training").answered
+    # Nerves that fire faster are the articles' muscle activation, not race nerves.
+    assert coach.ask("can lifting make my nerves fire faster or is that bro science").answered
     # Strength work on the days around runs is in scope; so are longer strides.
     assert coach.ask("should i lift on easy run days or rest days").answered
     assert coach.ask("how do i get longer strides").answered
