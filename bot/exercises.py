@@ -153,7 +153,9 @@ COMPLAINT = re.compile(
 # bad for runners?", "those lifts arent great for running", "both legs do the same thing".
 DOUBT = re.compile(
     r"\b(?:bad|(?:not|\w+n'?t)\s+(?:\w+\s+)?(?:ideal|great|good))\b[^.?!]{0,40}?\bfor\s+(?:runners?|running|us)\b|"
-    r"\bboth\s+legs\s+(?:do|doing)\s+the\s+same\b|\btwo[-\s]legged\b"
+    r"\bboth\s+legs\s+(?:do|doing)\s+the\s+same\b|\btwo[-\s]legged\b|"
+    # Or that they are sick of: "squats n planks bore me to tears".
+    r"\bbor(?:e|es|ed|ing)\b|\bhate\b|\bsick\s+of\b|\bfed\s+up\s+with\b|\bcan'?t\s+stand\b"
 )
 # "should i ditch them completely?": asking whether to drop an exercise is no doubt of it ("these
 # aren't ALL bad").

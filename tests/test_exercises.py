@@ -741,3 +741,10 @@ def test_a_bare_instead_asks_for_something_other_than_what_was_named(suggester: 
     history = ("are squats and deadlifts actually good for runners?",)
     found = slugs(suggester.suggest("so what should most of my gym work look like instead?", history, []))
     assert found and found[0] not in {"squat", "deadlift"}
+
+
+def test_an_exercise_the_member_is_sick_of_is_not_first(suggester: Suggester) -> None:
+    # What bores them is what they want away from, as what they doubt is.
+    assert slugs(suggester.suggest("what helps weak glutes? squats?", (), []))[0] == "squat"
+    found = slugs(suggester.suggest("what helps weak glutes? squats bore me to tears", (), []))
+    assert found and found[0] != "squat"
