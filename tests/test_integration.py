@@ -440,12 +440,16 @@ def test_what_to_pair_with_the_card_just_given(real_env: dict[str, str]) -> None
 
 def test_a_runners_words_find_the_articles_words(real_env: dict[str, str]) -> None:
     """knowledge/synonyms.yaml: arms swinging "across my body" are the article's arm swing crossing
-    "the midline", and knees caving in its "bandy knees", which the short answer then quotes."""
+    "the midline", a kick at the end its sprinters' explosive power, and knees caving in its "bandy
+    knees", which the answer then finds."""
     from bot.coach import Coach
 
     coach = Coach(settings_of(real_env))
     answer = coach.ask("my arms swing across my body when i run, does that mess with my legs?")
     assert any("cross the midline" in s.text for s in answer.sentences)
+    # A kick at the end is the "explosive power that sprinters desire" of the Hip Thrust passage.
+    kick = coach.ask("want more kick at the end of races, whats good for sprint power")
+    assert [s.exercise.slug for s in kick.exercises][:1] == ["hip-thrust"]
     # Knees caving in are the article's "bandy knees" (not "knee stability", which squats improve).
     answer = coach.ask(
         "my knees kinda cave in/go wonky when i squat, does it matter if im only using bodyweight"
