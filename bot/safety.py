@@ -100,7 +100,8 @@ FLAGS: dict[str, tuple[str, str]] = {
     "an audible pop": (
         PROFESSIONAL,
         r"\b(?:felt|feel|heard|hear)\s+(?:a|an|some|something|it|this|that)?\s*(?:\w+\s+)?(?:pop|snap|crack|click)"
-        r"|\b(?:pop|snap)\w*\s+(?:in|behind|at|from|on)\s+(?:my|the)\s+"
+        # "more pop in my finishing kick" is spring, not an injury.
+        r"|(?<!more\s)(?<!some\s)(?<!extra\s)(?<!less\s)(?<!of\s)\b(?:pop|snap)\w*\s+(?:in|behind|at|from|on)\s+(?:my|the)\s+"
         r"|\b(?:popped|snapped|popping|snapping)\b(?!\s+(?:up|out|off|over|into|onto|back|up\s+out))"
         r"|\bwent\s+(?:pop|snap)\b",
     ),

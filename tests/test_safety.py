@@ -87,6 +87,9 @@ ORDINARY = [
     # Someone else's injury, asked about to avoid one's own.
     "my friend tore her acl playing soccer, what exercises can i do so i dont end up tearing mine",
     "trying to get swole legs for sprinting, which lifts?",
+    # Spring in the legs, not a pop in them.
+    "want more pop in my finishing kick, what should i do in the gym for sprint power",
+    "need some pop in my stride off the line",
 ]
 
 
