@@ -15,7 +15,7 @@ import numpy as np
 from bot.chunking import sections
 from bot.config import Settings
 from bot.knowledge import Catalog, Matcher, normalise_text
-from bot.lexical import LOAD_IT_UP, NEGATORS, READY_TO
+from bot.lexical import GOT_EASY, NEGATORS, version_wanted
 from bot.models import Article, Passage, Sentences, Suggestion
 
 Terms = Callable[[str], list[str]]
@@ -23,15 +23,6 @@ Terms = Callable[[str], list[str]]
 Seen = tuple[Passage, set[str], set[str], set[str]]
 
 MAX_FACTS = 2048  # articles whose facts the suggester keeps
-EASIER = re.compile(
-    r"\b(?:easier|simpler|too\s+(?:hard|difficult|advanced)|regress\w*|beginner|can'?t\s+do)\b"
-)
-# "glute bridges are getting easy": what the member does is no longer hard for them.
-# "ghrs are getting easier", "starting to feel pretty easy".
-GOT_EASY = re.compile(
-    r"\b(?:too\s+easy|(?:get|gets|got|getting|is|are|feels?|feeling|becom\w*)\s+"
-    r"(?:(?:too|kinda|a\s+bit|pretty|really|quite|way|super|so|much|a\s+lot)\s+)?eas(?:y|ier))\b"
-)
 BEGINNER = re.compile(
     r"\b(?:beginners?|newbie|newb|noob|novice|new\s+to\s+(?:the\s+)?(?:gym|lifting|strength|squat\w*|deadlift\w*)|"
     r"never\s+(?:lifted|squatted|deadlifted|trained|set\s+foot)|first\s+time|(?:zero|no)\s+(?:\w+\s+)?experience"
@@ -117,33 +108,6 @@ PAIRED_WITH = re.compile(
 POINTS_BACK = re.compile(r"\b(?:that|this|it|its|they|them|those|these)\b", re.IGNORECASE)
 # "they hurt my knees tho": a pronoun standing for the exercises of the turn before.
 THEM = re.compile(r"\b(?:they|them|those|these|it)\b")
-# "...harder version?", "bodyweight squats feel fine now, i wanna start adding weight", "once those get easy".
-HARDER = re.compile(
-    r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|(?<!too )advanced|next\s+step|more\s+challenging|"
-    # "how do i level them up?", "bridges are easy now, whats next".
-    r"level\s+(?:(?:it|them|em|these|those|this|that)\s+)?up|what'?s\s+next|next\s+level|"
-    r"(?:comfortable\s+with|feels?\s+(?:fine|easy|good)\s+now|(?:get|gets|got|getting|are|is)\s+easy)\b"
-    r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
-    r"(?:get|gets|got|getting)\s+easy|"
-    # "when i want to start adding weight?", "put some weight on it": loading it is the harder version.
-    rf"{READY_TO}\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
-    r"put(?:ting)?\s+(?:some\s+)?weight\s+on|"
-    # "is there a version of that that builds strength quicker?"
-    r"(?:version|variation)s?\b[^?.!]{0,40}\b(?:faster|quicker|stronger|more\s+(?:strength|power|load))|"
-    # "when i wanna start loading it up?", "load them up".
-    rf"{READY_TO}\s+load(?:ing)?|{LOAD_IT_UP})\b"
-)
-
-
-def version_wanted(question: str) -> str | None:
-    """ "harder" or "easier" when a question asks for a version one way, else None."""
-    text = question.lower().replace("’", "'")
-    # "ghrs are getting easier, how do i make em harder?": what got easier wants the harder version.
-    got_easy = GOT_EASY.search(text) is not None
-    easier = EASIER.search(GOT_EASY.sub(" ", text)) is not None
-    return "easier" if easier else "harder" if got_easy or HARDER.search(text) else None
-
-
 # What a member says when an exercise troubles them: "heavy squats n deads, my hip flexors are tight".
 COMPLAINT = re.compile(
     r"\b(?:tight\w*|stiff\w*|hurts?|hurting|hurt|sore\w*|pain\w*|aches?|achy|aching|tweak\w*|(?<!why )bother(?:s|ed|ing)?\b(?!\s+(?:with|to|doing)\b)|"

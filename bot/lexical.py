@@ -43,10 +43,48 @@ STRENGTH_WORDS = frozenset(
     crunch crunches clamshell clamshells barbell barbells dumbbell dumbbells kettlebell kettlebells posterior""".split()  # noqa: SIM905
 )
 # The member's words for loading an exercise, which ask for its harder version ("when i wanna start
-# loading it up?"): pieces of the patterns the cards (`exercises.HARDER`) and the short answer
-# (`summary.KINDS`) read a question with.
+# loading it up?"): pieces of the patterns `HARDER` and the short answer's kinds (`summary.KINDS`)
+# read a question with.
 READY_TO = r"(?:start|begin|want\s+to|wanna|ready\s+to|time\s+to)"
 LOAD_IT_UP = r"load(?:ing)?\s+(?:it|them|em|this|that|those|these)\s+up"
+# The member's words for asking an easier or a harder version, read by the cards (which version goes
+# first) and the short answer (which step answers): `version_wanted`.
+EASIER = re.compile(
+    r"\b(?:easier|simpler|too\s+(?:hard|difficult|advanced)|regress\w*|beginner|can'?t\s+do)\b"
+)
+# "glute bridges are getting easy": what the member does is no longer hard for them.
+# "ghrs are getting easier", "starting to feel pretty easy".
+GOT_EASY = re.compile(
+    r"\b(?:too\s+easy|(?:get|gets|got|getting|is|are|feels?|feeling|becom\w*)\s+"
+    r"(?:(?:too|kinda|a\s+bit|pretty|really|quite|way|super|so|much|a\s+lot)\s+)?eas(?:y|ier))\b"
+)
+# "...harder version?", "bodyweight squats feel fine now, i wanna start adding weight", "once those get easy".
+HARDER = re.compile(
+    r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|(?<!too )advanced|next\s+step|more\s+challenging|"
+    # "how do i level them up?", "bridges are easy now, whats next".
+    r"level\s+(?:(?:it|them|em|these|those|this|that)\s+)?up|what'?s\s+next|next\s+level|"
+    r"(?:comfortable\s+with|feels?\s+(?:fine|easy|good)\s+now|(?:get|gets|got|getting|are|is)\s+easy)\b"
+    r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
+    r"(?:get|gets|got|getting)\s+easy|"
+    # "when i want to start adding weight?", "put some weight on it": loading it is the harder version.
+    rf"{READY_TO}\s+(?:add(?:ing)?|put(?:ting)?)\s+(?:some\s+)?(?:weight|load)|"
+    r"put(?:ting)?\s+(?:some\s+)?weight\s+on|"
+    # "is there a version of that that builds strength quicker?"
+    r"(?:version|variation)s?\b[^?.!]{0,40}\b(?:faster|quicker|stronger|more\s+(?:strength|power|load))|"
+    # "when i wanna start loading it up?", "load them up".
+    rf"{READY_TO}\s+load(?:ing)?|{LOAD_IT_UP})\b"
+)
+
+
+def version_wanted(question: str) -> str | None:
+    """ "harder" or "easier" when a question asks for a version one way, else None."""
+    text = question.lower().replace("’", "'")
+    # "ghrs are getting easier, how do i make em harder?": what got easier wants the harder version.
+    got_easy = GOT_EASY.search(text) is not None
+    easier = EASIER.search(GOT_EASY.sub(" ", text)) is not None
+    return "easier" if easier else "harder" if got_easy or HARDER.search(text) else None
+
+
 WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 SYNONYMS_FILE = "synonyms.yaml"
 NOT_COVERED_FILE = "not-covered.yaml"

@@ -34,8 +34,7 @@ from enum import StrEnum
 import numpy as np
 
 from bot.chunking import HEADING
-from bot.exercises import version_wanted
-from bot.lexical import LOAD_IT_UP, READY_TO
+from bot.lexical import LOAD_IT_UP, READY_TO, version_wanted
 from bot.models import Passage, Sentence, Sentences
 
 # A sentence opening on one of these leans on the sentence before it for its subject or its point.
