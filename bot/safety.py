@@ -84,7 +84,9 @@ FLAGS: dict[str, tuple[str, str]] = {
     "swelling or bruising": (
         PROFESSIONAL,
         r"\bswell(?:ing|ed|s)?\b|\bswollen\b|\bswole\s+up\b|\bpuff(?:y|ed\s+up)\b|\bbruis(?:e|ed|ing)\b"
-        r"|\bballoon(?:ed|ing)?\b|\bblew\s+up\b|\bblown\s+up\b",
+        # A body part that "blew up" swelled; a runner who "blew up at mile 20" ran out of steam.
+        r"|\bballoon(?:ed|ing)?\b"
+        r"|\b(?:knee|ankle|foot|feet|calf|shin|hip|leg|toe|heel|wrist|hand|elbow|it)s?\b[^.,]{0,15}\b(?:blew|blown)\s+up\b",
     ),
     "pain at rest or at night": (
         PROFESSIONAL,

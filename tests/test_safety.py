@@ -41,6 +41,7 @@ ESCALATE = [
     ("saw blood in my pee after the long run, is that normal for runners", "see-professional"),
     ("my foot drags n slaps when i run, cant lift my toes up rite, feels weak. drills?", "see-professional"),
     ("my knee swole up overnite after my long run, ice and go?", "see-professional"),
+    ("rolled my ankle on a root and it blew up like a balloon", "see-professional"),
 ]
 ORDINARY = [
     "my hips feel weak",
@@ -87,6 +88,8 @@ ORDINARY = [
     # Someone else's injury, asked about to avoid one's own.
     "my friend tore her acl playing soccer, what exercises can i do so i dont end up tearing mine",
     "trying to get swole legs for sprinting, which lifts?",
+    # A runner who "blew up at mile 20" ran out of steam; nothing swelled.
+    "i blew up at mile 20 of my marathon, will squats help me hold pace?",
     # Spring in the legs, not a pop in them.
     "want more pop in my finishing kick, what should i do in the gym for sprint power",
     "need some pop in my stride off the line",
