@@ -779,7 +779,22 @@ def select(
             picked.append(c)
     if picked:
         picked[0] = led_on(picked[0], pool, picked[1:], max_chars)
-    return picked
+    return in_reading_order(picked)
+
+
+def in_reading_order(picked: list[Candidate]) -> list[Candidate]:
+    """`picked`, with a sentence behind the lead that comes right before another picked one in the same
+    article put before it: "At all times, the head and neck should remain level. | A simple cue is..."
+    reads as written, not backwards. The lead stays first: it answers, what follows it is context."""
+    out = list(picked)
+    for k in range(1, len(out)):
+        c = out[k]
+        for j in range(1, k):
+            b = out[j]
+            if c.article_id == b.article_id and 0 <= b.start - c.end <= MAX_GAP:
+                out.insert(j, out.pop(k))
+                break
+    return out
 
 
 def led_on(

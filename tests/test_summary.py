@@ -336,6 +336,19 @@ def test_the_lead_comes_with_the_sentence_that_leans_on_it() -> None:
     assert short.text == "Inadequate hinge results in the bar touching the knees or thighs."
 
 
+def test_two_sentences_in_a_row_after_the_lead_keep_the_articles_order() -> None:
+    """Behind the lead, "At all times the head should remain level. | A simple cue is the sunglasses
+    frames..." reads as written, not backwards, whichever of the two scored higher."""
+    a, spans = article(
+        "Runners lose their posture on steep climbs late in long races. "
+        "At all times, the head and neck should remain level on a climb. "
+        "A simple cue is to keep the frames of your sunglasses parallel to the waist."
+    )
+    pool = summary.candidates([whole(a)], spans, np.array([6.0, 3.0, 5.0]), limit=500)
+    picked = summary.select("where should my head be on climbs?", pool, words())
+    assert [c.text[:12] for c in picked] == ["Runners lose", "At all times", "A simple cue"]
+
+
 def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
     """ "For more information on selecting exercises please refer to chapter 9 of the book" shares the
     question's words but answers nothing: the sentence that does leads."""
