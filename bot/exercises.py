@@ -62,11 +62,12 @@ AROUND = re.compile(
 AND_OR = re.compile(r"\s+(?:(?:and|or|n|&)\s+)?")
 # "my gym day is squats and deadlifts, anything missing?": the exercises named are what the member
 # already does; the question asks for something else.
+# A bare "instead" (not "instead of squats") points back at what came before on its own.
+INSTEAD = re.compile(r"\binstead\b(?!\s+of)")
 SOMETHING_ELSE = re.compile(
     r"\b(?:anything|what)\s+(?:else|missing|i'?m\s+missing)\b|\bwhat\s+am\s+i\s+missing\b"
-    r"|\bin\s+addition\s+to\b|\bbesides\b|\bother\s+than\b|\binstead\b(?!\s+of)"
+    rf"|\bin\s+addition\s+to\b|\bbesides\b|\bother\s+than\b|{INSTEAD.pattern}"
 )
-INSTEAD = re.compile(r"\binstead\b(?!\s+of)")
 # "i can squat 2x bodyweight but my gait analysis still says weak glutes": the exercises named before
 # the member says they have not helped are what they already do, not the answer.
 NOT_HELPING = re.compile(
@@ -710,15 +711,7 @@ class Suggester:
         recommended = {slug for _, quoted, _, heading in seen for slug in (*quoted, *heading)}
         recommended |= {slug for p in passages for slug in self._recommended_in(p)}
         scored: list[_Scored] = []
-        in_lead = (
-            {
-                slug
-                for slug, aid, start, end in self._quote_spans
-                if aid == lead[0] and lead[1] <= start and end <= lead[2]
-            }
-            if lead
-            else set()
-        )
+        in_lead = {slug for _, slug in self._quotes_within(*lead)} if lead else set()
         # The easier versions of what the member already does ("i squat 2x bodyweight"): no step on.
         below = self._easier_than(doing)
         for slug in self.catalog.exercises:
@@ -984,10 +977,14 @@ class Suggester:
 
     def _quote_starts(self, p: Passage) -> list[tuple[int, str]]:
         """(offset, slug) of each card quote that lies inside the passage."""
+        return self._quotes_within(p.article.id, p.start, p.end)
+
+    def _quotes_within(self, article_id: str, start: int, end: int) -> list[tuple[int, str]]:
+        """(offset, slug) of each card quote that lies between `start` and `end` of an article."""
         return [
-            (start, slug)
-            for slug, aid, start, end in self._quote_spans
-            if aid == p.article.id and p.start <= start and end <= p.end
+            (q_start, slug)
+            for slug, aid, q_start, q_end in self._quote_spans
+            if aid == article_id and start <= q_start and q_end <= end
         ]
 
     def _mention_order(

@@ -182,15 +182,15 @@ KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ),
 )
 
+# A way to scale an exercise: either way (a substitute, a level), up a step, or down to a start.
+EITHER_WAY = r"\bsubstitut\w*|\bscale\b|\bintermediate\b|\bvariations?\b|\bversions?\b"
+UP = r"\bmove on\b|\bprogress\w*|\badvanced\b|\bonce comfortable\b|\bharder\b|\badd(?:ing)? weight\b"
+DOWN = r"\bbeginners?\b|\bstart out\b|\beasier\b|\bplace to start\b"
+
 # What an answering sentence looks like, per kind of question.
 ROLES: dict[Kind, re.Pattern[str]] = {
     # A way to scale an exercise up or down: a substitute, the next step, a level.
-    Kind.VERSION: re.compile(
-        r"\bsubstitut\w*|\bmove on\b|\bprogress\w*|\bscale\b|\bbeginners?\b|\bintermediate\b|"
-        r"\badvanced\b|\bonce comfortable\b|\bstart out\b|\bharder\b|\beasier\b|\badd(?:ing)? weight\b|"
-        r"\bvariations?\b|\bversions?\b|\bplace to start\b",
-        re.IGNORECASE,
-    ),
+    Kind.VERSION: re.compile(f"{EITHER_WAY}|{UP}|{DOWN}", re.IGNORECASE),
     # A definition is anchored on the term defined (see `defines`); these are its verbs.
     Kind.DEFINE: re.compile(
         r"\b(?:is|are|was|means?|refers? to|consists? of|describes?|involves?|is called|known as)\b|"
@@ -245,16 +245,8 @@ ROLES: dict[Kind, re.Pattern[str]] = {
 }
 # A version one way only: "once those feel easy, what's next?" is not answered by where to start.
 TOWARDS: dict[str, re.Pattern[str]] = {
-    "harder": re.compile(
-        r"\bsubstitut\w*|\bmove on\b|\bprogress\w*|\bscale\b|\bintermediate\b|\badvanced\b|"
-        r"\bonce comfortable\b|\bharder\b|\badd(?:ing)? weight\b|\bvariations?\b|\bversions?\b",
-        re.IGNORECASE,
-    ),
-    "easier": re.compile(
-        r"\bsubstitut\w*|\bscale\b|\bbeginners?\b|\bintermediate\b|\bstart out\b|\beasier\b|"
-        r"\bvariations?\b|\bversions?\b|\bplace to start\b",
-        re.IGNORECASE,
-    ),
+    "harder": re.compile(f"{EITHER_WAY}|{UP}", re.IGNORECASE),
+    "easier": re.compile(f"{EITHER_WAY}|{DOWN}", re.IGNORECASE),
 }
 # Words after the defined term that a definition puts there: "X is...", "X, a Boston-based...".
 DEFINING = re.compile(
@@ -745,11 +737,10 @@ def select(
     picked: list[Candidate] = []
 
     def overlaps(c: Candidate) -> bool:
-        return any(c.article_id == p.article_id and c.start < p.end and p.start < c.end for p in picked)
+        return any(overlap(c, p) for p in picked)
 
     def fits(c: Candidate) -> bool:
-        used = sum(len(p.text) + 5 for p in picked)
-        return not picked or used + len(c.text) <= max_chars
+        return not picked or shown_chars(picked) + len(c.text) <= max_chars
 
     def rated(c: Candidate, focus: Focus, goes_on: set[tuple[str, int, int]]) -> float:
         return answering(c, focus, words, w) + w.follows * ((c.article_id, c.start, c.end) in goes_on)
@@ -812,13 +803,22 @@ def led_on(
         and c.article_id == lead.article_id
         and c.start == lead.start
         and c.end > lead.end
-        and not any(o.article_id == c.article_id and o.start < c.end and c.start < o.end for o in others)
+        and not any(overlap(c, o) for o in others)
     ]
     if not on:
         return lead
     longer = min(on, key=lambda c: c.end)
-    used = sum(len(o.text) + 5 for o in others)
-    return longer if used + len(longer.text) <= max_chars else lead
+    return longer if shown_chars(others) + len(longer.text) <= max_chars else lead
+
+
+def overlap(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates share text of the same article."""
+    return a.article_id == b.article_id and a.start < b.end and b.start < a.end
+
+
+def shown_chars(picked: Iterable[Candidate]) -> int:
+    """About how many characters the picked sentences take, each with its citation mark."""
+    return sum(len(c.text) + 5 for c in picked)
 
 
 def as_sentences(picked: Iterable[Candidate]) -> list[Sentence]:
