@@ -36,6 +36,12 @@ def whole(a: Article, rank: int = 1) -> Passage:
     return Passage(rank, a.body, a, "", 1.0, 0, len(a.body))
 
 
+def pool_of(body: str, scores: np.ndarray) -> list[summary.Candidate]:
+    """The candidates of a one-passage article, its sentences scored `scores` in order."""
+    a, spans = article(body)
+    return summary.candidates([whole(a)], spans, scores, limit=500)
+
+
 @pytest.mark.parametrize(
     ("question", "kind"),
     [
@@ -291,8 +297,7 @@ def test_a_kind_is_answered_by_its_role_over_a_closer_sentence(
 ) -> None:
     """The first sentence sits a little closer to the question (`closer` against 4.0); the second
     plays the role the question's kind asks for, and leads."""
-    a, spans = article(body)
-    pool = summary.candidates([whole(a)], spans, np.array([closer, 4.0, 3.0]), limit=500)
+    pool = pool_of(body, np.array([closer, 4.0, 3.0]))
     for question in questions:
         assert summary.question_kind(question) is kind, question
         assert summary.select(question, pool, words())[0].text.startswith(lead), question
@@ -309,13 +314,13 @@ def test_a_kind_is_answered_by_its_role_over_a_closer_sentence(
 def test_a_version_one_way_is_answered_by_a_step_that_way(question: str, lead: str) -> None:
     """Where to start answers an easier version, not "what's next" once that got easy: the step on
     leads even from further off (the sentence after the closest also counts a little more)."""
-    a, spans = article(
+    closer = 6.5 if lead == "Experienced" else 4.0
+    pool = pool_of(
         "Runners new to the gym can start out performing glute bridges. "
         "Experienced lifters can move on to hip thrusts with a barbell. "
-        "Grip the bar with both hands."
+        "Grip the bar with both hands.",
+        np.array([closer, 4.0, 3.0]),
     )
-    closer = 6.5 if lead == "Experienced" else 4.0
-    pool = summary.candidates([whole(a)], spans, np.array([closer, 4.0, 3.0]), limit=500)
     assert summary.question_kind(question) is Kind.VERSION
     assert summary.select(question, pool, words())[0].text.startswith(lead)
 
@@ -323,12 +328,12 @@ def test_a_version_one_way_is_answered_by_a_step_that_way(question: str, lead: s
 def test_the_lead_comes_with_the_sentence_that_leans_on_it() -> None:
     """ "If this happens, ..." finishes the lead it leans on; the member reads the two together, unless
     the two would not fit."""
-    a, spans = article(
+    pool = pool_of(
         "Inadequate hinge results in the bar touching the knees or thighs. "
         "If this happens, the butt and knees need to move back further. "
-        "Grip the bar with both hands."
+        "Grip the bar with both hands.",
+        np.array([5.0, 2.0, 1.0]),
     )
-    pool = summary.candidates([whole(a)], spans, np.array([5.0, 2.0, 1.0]), limit=500)
     question = "the bar keeps bumping my knees on the way down, what am i doing wrong"
     lead = summary.select(question, pool, words())[0]
     assert lead.text.startswith("Inadequate hinge") and lead.text.endswith("move back further.")
@@ -339,12 +344,12 @@ def test_the_lead_comes_with_the_sentence_that_leans_on_it() -> None:
 def test_two_sentences_in_a_row_after_the_lead_keep_the_articles_order() -> None:
     """Behind the lead, "At all times the head should remain level. | A simple cue is the sunglasses
     frames..." reads as written, not backwards, whichever of the two scored higher."""
-    a, spans = article(
+    pool = pool_of(
         "Runners lose their posture on steep climbs late in long races. "
         "At all times, the head and neck should remain level on a climb. "
-        "A simple cue is to keep the frames of your sunglasses parallel to the waist."
+        "A simple cue is to keep the frames of your sunglasses parallel to the waist.",
+        np.array([6.0, 3.0, 5.0]),
     )
-    pool = summary.candidates([whole(a)], spans, np.array([6.0, 3.0, 5.0]), limit=500)
     picked = summary.select("where should my head be on climbs?", pool, words())
     assert [c.text[:12] for c in picked] == ["Runners lose", "At all times", "A simple cue"]
 
@@ -352,11 +357,11 @@ def test_two_sentences_in_a_row_after_the_lead_keep_the_articles_order() -> None
 def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
     """ "For more information on selecting exercises please refer to chapter 9 of the book" shares the
     question's words but answers nothing: the sentence that does leads."""
-    a, spans = article(
+    pool = pool_of(
         "For more information on selecting the right strength exercises please refer to chapter 9 of the book. "
-        "When in doubt, a runner can never go wrong with a well-executed lunge."
+        "When in doubt, a runner can never go wrong with a well-executed lunge.",
+        np.array([6.0, 3.5]),
     )
-    pool = summary.candidates([whole(a)], spans, np.array([6.0, 3.5]), limit=500)
     picked = summary.select("if i only had time for ONE strength exercise which should it be", pool, words())
     assert picked[0].text.startswith("When in doubt")
 
@@ -364,12 +369,12 @@ def test_a_sentence_sending_the_reader_elsewhere_does_not_lead() -> None:
 def test_which_exercise_is_answered_by_a_sentence_naming_one() -> None:
     """ "Which exercises build the strength to hold a bent-knee posture?" is answered by "Exercises
     such as bridging and squats help build...", not by a closer sentence on holding a posture."""
-    a, spans = article(
+    pool = pool_of(
         "Posture matters for runners. "
         "Exercises such as bridging and squats help build the strength required to adopt these postures. "
-        "Strength training lets you practice holding a posture with the knees bent."
+        "Strength training lets you practice holding a posture with the knees bent.",
+        np.array([1.0, 3.4, 4.4]),
     )
-    pool = summary.candidates([whole(a)], spans, np.array([1.0, 3.4, 4.4]), limit=500)
     question = "Which exercises build the strength to hold a bent-knee posture?"
     assert summary.select(question, pool, words())[0].text.startswith("Exercises such as")
 
@@ -397,12 +402,12 @@ def test_a_surer_role_outweighs_a_closer_sentence() -> None:
 def test_a_negation_is_no_contrast() -> None:
     """ "What's the difference?" is answered by the sentence setting the two apart ("different from the
     vertical movement"), not by one that merely says "not a" of one of them."""
-    a, spans = article(
+    pool = pool_of(
         "Sprinters ask this often. "
         "Because speed is not a bilateral issue, hip thrusts are a good place for single-leg work. "
-        "Hip thrusts send your weight in a horizontal motion, different from the vertical movement of squats."
+        "Hip thrusts send your weight in a horizontal motion, different from the vertical movement of squats.",
+        np.array([1.0, 5.0, 3.5]),
     )
-    pool = summary.candidates([whole(a)], spans, np.array([1.0, 5.0, 3.5]), limit=500)
     picked = summary.select("whats the difference between hip thrusts and squats?", pool, words())
     assert picked[0].text.startswith("Hip thrusts send your weight")
 
@@ -488,11 +493,11 @@ def test_a_label_is_the_subject_and_a_list_of_three_makes_parts() -> None:
 
 
 def test_a_sentence_on_another_form_of_the_exercise_gives_way_unless_the_two_are_contrasted() -> None:
-    a, spans = article(
+    pool = pool_of(
         "The formal deadlift involves lifting a bar from the ground to the waist. "
-        "The runner deadlift begins at the waist and lowers slowly."
+        "The runner deadlift begins at the waist and lowers slowly.",
+        np.array([5.3, 5.0]),
     )
-    pool = summary.candidates([whole(a)], spans, np.array([5.3, 5.0]), limit=500)
     pool = [replace(c, other_form=c.text.startswith("The formal")) for c in pool]
     picked = summary.select("how do I do the runner deadlift?", pool, words())
     assert picked[0].text.startswith("The runner deadlift")
@@ -525,12 +530,12 @@ def test_a_sentence_recommending_an_exercise_answers_which_exercise_to_do() -> N
     """ "anything in the gym for grip?" asks which exercise: "...the Runner Deadlift strengthens the
     muscles of the entire arm" answers it (the coach marks it as recommending an exercise), though the
     musing before it is a little closer to the question."""
-    a, spans = article(
+    pool = pool_of(
         "Ultrarunners carry things for hours. "
         "Who would think that grip matters for ultrarunning with a bottle in hand. "
-        "By virtue of grasping the heavy bar, the Runner Deadlift strengthens the muscles of the arm."
+        "By virtue of grasping the heavy bar, the Runner Deadlift strengthens the muscles of the arm.",
+        np.array([3.0, 5.6, 4.9]),
     )
-    pool = summary.candidates([whole(a)], spans, np.array([3.0, 5.6, 4.9]), limit=500)
     which = "which exercise helps my grip when i carry a bottle?"
     assert summary.select(which, pool, words())[0].text.startswith("Who would think")
     marked = [replace(c, recommends=c.text.startswith("By virtue")) for c in pool]
