@@ -208,7 +208,7 @@ SQUEEZED: dict[str, str] = {name: PATTERN_DOUBLED.sub(r"\1", pattern) for name, 
 KEY_WORDS = frozenset(
     """pain weight numb numbness swollen swelling bruised bruising sharp tingling tingly chest dizzy faint
     fainted popped torn tear fracture night stabbing shooting bear walk walking getting resting throbbing
-    aching aches hurts spreading radiating""".split()  # noqa: SIM905
+    aching aches hurts spreading radiating needles""".split()  # noqa: SIM905
 )
 LONG_KEY_WORDS = frozenset(w for w in KEY_WORDS if len(w) >= 5)
 # A long flag word with one letter left out, and the word: "numness" -> "numbness", "tinglin" -> "tingling".

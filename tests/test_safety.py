@@ -133,6 +133,7 @@ def test_ordinary_questions_are_not_alarmed(question: str) -> None:
         "sharp pian on the inside of my shin",
         "my shin achs at nite even when im lying in bed",
         "my knee hurst when i lie in bed",
+        "pins and needels down my leg after deadlifts",
     ],
 )
 def test_misspelt_or_disguised_red_flags_still_match(question: str) -> None:
