@@ -7,7 +7,7 @@ import re
 import threading
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -775,7 +775,13 @@ class Suggester:
             chosen = [*mates, *sorted(rest, key=lambda s: s not in anchors)]
         elif focus in chosen:  # "how many reps tho": of the exercise under discussion, whatever else scores
             chosen = [focus, *(s for s in chosen if s != focus)]
-        chosen = self._variants(question, chosen, [*named_now, *named_before], focus)
+        # A card chosen for what the question itself asks ("and when i want to add some weight to it?":
+        # the Box Squat, for "adding weight to squats") is the version wanted, not a step from it.
+        asked_words = set(self._terms(question)) - GENERIC_CONCERN_WORDS
+        asked_for = {
+            s.slug for s in scored if s.slug in concerned and set(self._terms(s.concern or "")) & asked_words
+        }
+        chosen = self._variants(question, chosen, [*named_now, *named_before], focus, asked_for)
         chosen = self._beginners_first(question, chosen, named_now)
         if single_leg_work:
             # "why all the single leg stuff instead of normal squats?": the single-leg cards go first.
@@ -1028,13 +1034,19 @@ class Suggester:
         return penalty
 
     def _variants(
-        self, question: str, chosen: list[str], named: Sequence[str] = (), focus: str | None = None
+        self,
+        question: str,
+        chosen: list[str],
+        named: Sequence[str] = (),
+        focus: str | None = None,
+        asked_for: Collection[str] = (),
     ) -> list[str]:
         """For "is there an easier/harder version?", put the regression or progression first; not when a
         version of an exercise the member `named` is already first, chosen for what they say ("squats...
         once i want to add weight?": the Box Squat, not on from it to the Squat), unless it is the
         exercise under discussion (`focus`): "the harder one" after the Glute Bridge given for "an easier
-        thing than hip thrusts?" is the Hip Thrust."""
+        thing than hip thrusts?" is the Hip Thrust. A first card `asked_for` in the question's own words
+        stays first, its version second."""
         want = version_wanted(question)
         if not want or not chosen:
             return chosen
@@ -1045,6 +1057,10 @@ class Suggester:
         variant = getattr(base, want)
         if variant is None:
             return chosen
+        if chosen[0] != focus and chosen[0] in asked_for and chosen[0] not in named:
+            # Chosen for what the question asks, it stays first and its version follows: "how do i
+            # learn it, and once i want to put weight on?" is the Air Squat, then the Box Squat.
+            return [chosen[0], variant, *[s for s in chosen[1:] if s != variant]]
         return [variant, *[s for s in chosen if s != variant]]
 
     def _beginners_first(self, question: str, chosen: list[str], named: Sequence[str]) -> list[str]:

@@ -552,6 +552,22 @@ def test_the_version_for_what_the_member_says_goes_before_the_exercise_named(sug
     assert learn[0] == "air-squat"
 
 
+def test_a_card_chosen_for_the_question_is_no_step_from_the_version_wanted(knowledge: Path) -> None:
+    """ "and when i want to add some weight to it?" after a beginner's squat question that names no
+    exercise: the Box Squat is chosen for adding weight, so it is the one, not a step on from it to
+    the Squat. Learning and adding weight asked at once: the Air Squat, then its harder version."""
+    from bot.lexical import Vocabulary
+
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, _ = load_catalog(knowledge / "exercises", articles)
+    real = Suggester(catalog, Vocabulary().topic, limit=3, articles=articles)
+    before = ("never squatted in my life, where do i start",)
+    heavier = slugs(real.suggest("ok and when i want to add some weight to it?", before, []))
+    assert heavier[:2] == ["box-squat", "squat"]
+    both = slugs(real.suggest("how do i learn to squat, and once i want to add weight what version", (), []))
+    assert both[:2] == ["air-squat", "box-squat"]
+
+
 def test_equal_evidence_goes_to_the_card_the_passage_brings_up_first(
     suggester: Suggester, knowledge: Path
 ) -> None:
