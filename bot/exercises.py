@@ -800,6 +800,10 @@ class Suggester:
         chosen = [*kept, *(s for s in chosen if s not in kept)]
         if chosen and chosen[0] in complained | warned:
             chosen = []  # nothing but cards that would hurt or that a passage warns against
+        if not (named_now or named_before or kept_for or single_leg_work or paired) and not version_wanted(
+            question
+        ):
+            chosen = self._one_per_family(chosen)
         by_slug = {s.slug: s for s in scored}
         out = []
         for slug in chosen[: self.limit]:
@@ -814,6 +818,21 @@ class Suggester:
                 )
             )
         return out
+
+    def _one_per_family(self, chosen: list[str]) -> list[str]:
+        """`chosen` with one card of each exercise first: for "is once a week enough for the posterior
+        chain?", the Glute Hamstring Raise, the Hip Thrust and the Squat, not the raise and then its
+        eccentric version. The other versions follow in their order."""
+        names = {
+            slug: f" {normalise_text(self.catalog.exercises[slug].name).replace('-', ' ')} "
+            for slug in chosen
+        }
+        firsts: list[str] = []
+        for slug in chosen:
+            one_leg = slug in self._one_legged.values()
+            if one_leg or not any(names[f] in names[slug] or names[slug] in names[f] for f in firsts):
+                firsts.append(slug)
+        return [*firsts, *(s for s in chosen if s not in firsts)]
 
     def _single_leg_work(self, question: str) -> bool:
         """Whether the question asks about single-leg work as such ("should most of my gym stuff be

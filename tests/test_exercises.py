@@ -568,6 +568,24 @@ def test_a_card_chosen_for_the_question_is_no_step_from_the_version_wanted(knowl
     assert both[:2] == ["air-squat", "box-squat"]
 
 
+def test_three_cards_are_three_exercises_unless_versions_are_asked_for(knowledge: Path) -> None:
+    """ "is once a week enough for the posterior chain stuff?": the passage on the Glute Hamstring Raise
+    quotes both it and its eccentric version, but the member reads three different exercises; a
+    version asked for ("an easier version of hip thrusts?") still comes."""
+    from bot.lexical import Vocabulary
+
+    articles, _ = load_articles(knowledge / "articles")
+    catalog, _ = load_catalog(knowledge / "exercises", articles)
+    real = Suggester(catalog, Vocabulary().topic, limit=3, articles=articles)
+    found = passage(
+        real, knowledge, "lower-body-exercises-for-runners", "The Glute Hamstring Raise is a versatile"
+    )
+    shown = slugs(real.suggest("is once a week enough for the posterior chain stuff?", (), [found]))
+    assert len(shown) == 3
+    assert not {"glute-hamstring-raise", "eccentric-glute-hamstring-raise"} <= set(shown)
+    assert slugs(real.suggest("is there an easier version of hip thrusts?", (), []))[0] == "glute-bridge"
+
+
 def test_equal_evidence_goes_to_the_card_the_passage_brings_up_first(
     suggester: Suggester, knowledge: Path
 ) -> None:
