@@ -394,6 +394,9 @@ class Coach:
             # "which shoes should I wear for them?" after hip thrusts is about shoes: a follow-up is
             # judged on its own subject, and on how close its own words come to a passage.
             found = replace(found, off_topic=tuple(own), best_dense=loaded.retriever.closest(alone))
+        if summary.question_kind(question) is summary.Kind.HOLD:
+            # "do i pause at the bottom or come straight back up?" asks how to do an exercise, named or not.
+            found = replace(found, strength_question=True)
         # "how many sets of lunges, and which shoes should i wear?": the shoes are a part of their own,
         # said to be not covered; the lunges are still answered.
         asked, left_out = self._covered_parts(loaded, question) if safety is None else (question, [])

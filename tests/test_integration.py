@@ -422,6 +422,20 @@ def test_what_to_do_after_a_lift_and_adding_weight_to_one(real_env: dict[str, st
     assert [s.exercise.slug for s in heavier][:1] == ["box-squat"]
 
 
+def test_whether_to_pause_at_the_bottom_is_an_exercise_question(real_env: dict[str, str]) -> None:
+    """ "do i pause at the bottom or come straight back up" names no exercise and no strength word, but
+    only an exercise has a bottom to pause at: it is answered with the Runner Deadlift's hold."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    answer = coach.ask(
+        "do i pause at the bottom or come straight back up",
+        ("how far down is the bar meant to go on the runner deadlift",),
+    )
+    assert answer.coverage.covered
+    assert any("two to three breaths" in s.text for s in answer.sentences)
+
+
 def test_what_to_pair_with_the_card_just_given(real_env: dict[str, str]) -> None:
     """ "anything i should pair that with?" after a turn naming no exercise pairs with the card that
     turn led with (the Power Raise), and "pair it w something" is chat for "pair it with"."""
