@@ -52,7 +52,9 @@ BOTH_LEGS = re.compile(r"\b(?:(?:both|two|2)[\s-]legs?|two[\s-]legged|bilateral(
 WHAT_TO_DO = re.compile(
     r"\bwhat\s+(?:should|shld|shud|shd|can|could|do)\s+i\s+(?:be\s+doing|do)\b|"
     r"\banything\s+(?:\w+\s+)?(?:i\s+(?:can|should|shld|shud|could)\s+do|to\s+do)\b|"
-    r"\b(?:should|shld|shud|can)\s+i\s+do\s+(?:anything|something)\b"
+    r"\b(?:should|shld|shud|can)\s+i\s+do\s+(?:anything|something)\b|"
+    # What others do: "what do u guys do after a heavy squat day?"
+    r"\bwhat\s+(?:do|does)\s+(?:you|u|ya|people|ppl|every(?:one|body)|other\s+runners)\s+(?:(?:guys|all)\s+)?do\b"
 )
 AROUND = re.compile(
     r"\b(?:after|before|instead\s+of|besides|other\s+than|apart\s+from|on\s+top\s+of|finished|(?:just\s+)?(?:did|done))\s+"

@@ -444,6 +444,7 @@ def test_what_to_do_after_an_exercise_suggests_something_else(suggester: Suggest
     for asked in (
         "what shld i do after heavy squat day so my hips dont lock up",
         "did heavy squats tonight. anything i should do after lifting so my hips dont lock up?",
+        "what do u guys do after a heavy squat day so ur hips dont feel locked up",  # what others do
     ):
         assert not any("squat" in slug for slug in slugs(suggester.suggest(asked, (), [])))
 
