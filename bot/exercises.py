@@ -1072,7 +1072,8 @@ class Suggester:
         if not want or not chosen:
             return chosen
         named_versions = (self.catalog.exercises[n] for n in named)
-        if chosen[0] != focus and chosen[0] in {v for ex in named_versions for v in (ex.easier, ex.harder)}:
+        versions = {v for ex in named_versions for v in (ex.easier, ex.harder)}
+        if chosen[0] != focus and chosen[0] in versions and chosen[0] not in named:
             return chosen
         base = self.catalog.exercises[chosen[0]]
         variant = getattr(base, want)

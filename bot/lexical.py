@@ -63,6 +63,8 @@ HARDER = re.compile(
     r"\b(?:harder|tougher|too\s+easy|progress(?:ion)?|(?<!too )advanced|next\s+step|more\s+challenging|"
     # "how do i level them up?", "bridges are easy now, whats next".
     r"level\s+(?:(?:it|them|em|these|those|this|that)\s+)?up|what'?s\s+next|next\s+level|"
+    # "when do i graduate to the barbell ones?", "when can i move on to the harder one?"
+    r"graduat\w*|(?:move|step)\s+(?:up|on)\s+to|"
     r"(?:comfortable\s+with|feels?\s+(?:fine|easy|good)\s+now|(?:get|gets|got|getting|are|is)\s+easy)\b"
     r"[^.?!]*?(?:[.?!]\s*)?[^.?!]*\b(?:add(?:ing)?\s+(?:some\s+)?(?:weight|load)|heavier)|"
     r"(?:get|gets|got|getting)\s+easy|"

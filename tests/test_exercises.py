@@ -358,6 +358,10 @@ def test_feeling_fine_and_adding_weight_asks_for_the_harder_version(suggester: S
         slugs(suggester.suggest("ok bridges are getting kinda easy now, whats next", (), []))[0]
         == "hip-thrust"
     )
+    # Graduating from one of two exercises named before is moving on to the harder of them.
+    graduate = "ok and when do i graduate to the barbell ones"
+    named_both = ("just started going to the gym, should i do bridges or hip thrusts",)
+    assert slugs(suggester.suggest(graduate, named_both, []))[0] == "hip-thrust"
     # A version that builds strength faster is the harder one.
     quicker = "is there a version of that that builds strength quicker?"
     history = ("whats a decent exercise that hits hamstrings and glutes together",)
