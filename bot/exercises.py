@@ -83,7 +83,7 @@ DOING = re.compile(
     r"\bi\s+(?:can\s+|already\s+)?\w+(?:\s+(?:and|n|&)\s+\w+)?\s+(?:like\s+|about\s+|around\s+|over\s+|nearly\s+)?"
     r"(?:\d|2x|twice|double|triple|my\s+body\s*weight|bodyweight|heavy\b)"
     r"|\b(?:my|our)\s+(?:\w+'s\s+)?(?:whole\s+|current\s+|usual\s+)?(?:gym\s+|leg\s+|strength\s+|lifting\s+)?"
-    r"(?:routine|program(?:me)?|plan|day|sessions?|workouts?)\s+(?:is|are|=|consists\s+of)\b[^.?!;]*?(?=\bbut\b|[.?!;]|$)"
+    r"(?:routine|program(?:me)?|plan|day|sessions?|sesh(?:es)?|workouts?)\s+(?:is|are|=|consists\s+of)\b[^.?!;]*?(?=\bbut\b|[.?!;]|$)"
 )
 # "runners who squat and deadlift double their bodyweight", "athletes who can deadlift 500 pounds":
 # a passage describing lifters by what they lift, not recommending the lift.

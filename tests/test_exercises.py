@@ -284,6 +284,8 @@ def test_what_the_member_says_they_already_do_is_the_setting(suggester: Suggeste
     assert slugs(suggester.suggest("i squat 100kg, should i add lunges?", (), []))[0] == "lunge"
     group = "coach here. my group's gym plan is back squats and deadlifts. anything wrong with that?"
     assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(group, (), [])))
+    sesh = "lol my whole gym sesh is just back squats and deadlifts, is that dumb for a runner"
+    assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(sesh, (), [])))
 
 
 def test_one_leg_at_a_time_after_two_exercises_means_the_one_with_a_single_leg_version(
