@@ -207,7 +207,7 @@ LEVEL_PENALTY = {"beginner": 0.0, "intermediate": 0.5, "advanced": 1.5}
 # How much a card's nearest concern's cosine adds: enough to break a tie, too little to outweigh evidence.
 TIE_BREAK = 0.01
 # The share of the equipment penalty a card pays for kit it lists as optional.
-OPTIONAL_KIT = 1 / 3
+OPTIONAL_KIT = 1 / 2
 
 
 @dataclass(frozen=True)
