@@ -247,6 +247,21 @@ BODY_WEIGHT = re.compile(
     re.IGNORECASE,
 )
 
+# Topic words used in another sense: "watch" as a verb ("anything i should watch out for with
+# deadlifts?"), and the treadmill as where a gait video was taken ("treadmill vid my mate took shows
+# my feet crossing", "physio filmed me on the treadmill"): neither asks about watches or treadmills.
+OTHER_SENSE = re.compile(
+    r"\bwatch(?=(?:es|ed|ing)?\s+(?:out|for|how|what|my|your|ur|yourself|it|that|this|videos?|a\s+video)\b)|"
+    r"\btreadmill(?=\s+(?:vid(?:eo)?s?|footage|clips?|recordings?)\b)|"
+    r"\b(?P<filmed>(?:filmed|recorded|videoed|taped)(?:\s+(?:me|him|her|us|them))?\s+on\s+(?:the|a)\s+)treadmill\b",
+    re.IGNORECASE,
+)
+
+
+def in_topic_sense(text: str) -> str:
+    """`text` without the topic words it uses in another sense (`OTHER_SENSE`)."""
+    return OTHER_SENSE.sub(lambda m: m.group("filmed") or " ", text)
+
 
 class Topics:
     """Topics the articles do not cover, from `knowledge/not-covered.yaml` (see that file)."""
@@ -268,7 +283,7 @@ class Topics:
         """The listed topics `text` mentions (distinct, in order); with `typos` (a member's question),
         a one-word topic also when misspelt ("streches" is stretching): an unknown word one letter off
         its stem."""
-        words = self._vocabulary.words(BODY_WEIGHT.sub("lose weight", text))
+        words = self._vocabulary.words(in_topic_sense(BODY_WEIGHT.sub("lose weight", text)))
         stems = self._vocabulary.stem(words)
         found = find_phrases(stems, self._phrases)
         if typos:

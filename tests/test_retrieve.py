@@ -417,6 +417,23 @@ def test_body_weight_lost_as_an_amount_is_the_weight_loss_topic() -> None:
     assert topics.found("should i get a zero drop pair?") == ["zero drop"]
 
 
+def test_a_topic_word_in_another_sense_is_not_the_topic() -> None:
+    """ "watch out for" is no watch, and a treadmill video (or being filmed on one) is where a gait
+    video was taken, not a question about treadmills; the watch and the treadmill themselves still are."""
+    from bot.lexical import Topics
+
+    topics = Topics(Vocabulary(), ["watch", "treadmill"])
+    for question in [
+        "my hammys are tight as anything, anything i should watch out for with deadlifts?",
+        "treadmill vid my mate took shows my feet crossing the midline, could that be my arms?",
+        "physio filmed me on the treadmill and one hip sags every stride",
+    ]:
+        assert topics.found(question) == [], question
+    assert topics.found("what GPS watch should I buy?") == ["watch"]
+    assert topics.found("my watch always says 21.4k at the end of a half") == ["watch"]
+    assert topics.found("is it better to run on a treadmill or outside?") == ["treadmill"]
+
+
 def test_a_filler_word_inside_a_phrase_does_not_break_it() -> None:
     synonyms = Synonyms(Vocabulary(), {"never squatted": ["unfamiliar"]})
     assert synonyms.expand("total newbie, never really squatted. where do i start") == ["unfamiliar"]
