@@ -25,7 +25,7 @@ Seen = tuple[Passage, set[str], set[str], set[str]]
 MAX_FACTS = 2048  # articles whose facts the suggester keeps
 BEGINNER = re.compile(
     r"\b(?:beginners?|newbie|newb|noob|novice|new\s+to\s+(?:the\s+)?(?:gym|lifting|strength|squat\w*|deadlift\w*)|"
-    r"never\s+(?:lifted|squatted|deadlifted|trained|set\s+foot)|first\s+time|(?:zero|no)\s+(?:\w+\s+)?experience"
+    r"never\s+(?:(?:really|ever)\s+)?(?:lifted|squatted|deadlifted|trained|set\s+foot|done|tried|did|touched)|first\s+time|(?:zero|no)\s+(?:\w+\s+)?experience"
     r"|easiest|just\s+start(?:ing|ed)?|start\s+out)\b"
 )
 NO_EQUIPMENT = re.compile(

@@ -205,6 +205,11 @@ def test_a_beginner_naming_an_exercise_starts_on_its_easiest_version(suggester: 
     """ "brand new to squatting": the Air Squat, then the Box Squat, before the Squat named."""
     new = slugs(suggester.suggest("brand new to squatting, where should i begin?", (), []))
     assert new[:3] == ["air-squat", "box-squat", "squat"]
+    for never in [
+        "never done a squat in my life, where do i even begin",
+        "never really tried squats, how do i start",
+    ]:
+        assert slugs(suggester.suggest(never, (), []))[:1] == ["air-squat"], never
     # "Too advanced" asks for the easier version, not the harder one.
     assert slugs(suggester.suggest("first time in a gym, are hip thrusts too advanced for me?", (), []))[
         :1
