@@ -15,7 +15,7 @@ import numpy as np
 from bot.chunking import sections
 from bot.config import Settings
 from bot.knowledge import Catalog, Matcher, normalise_text
-from bot.lexical import GOT_EASY, NEGATORS, version_wanted
+from bot.lexical import GOT_EASY, NEGATORS, as_adding_weight, version_wanted
 from bot.models import Article, Passage, Sentences, Suggestion
 
 Terms = Callable[[str], list[str]]
@@ -456,7 +456,8 @@ class Suggester:
         self.w = weights or Weights.of(Settings(_env_file=None))
         self.catalog = catalog
         self.limit = limit
-        self._terms = terms
+        # Loading said another way is adding weight: the words of the Box Squat's "adding weight to squats".
+        self._terms: Terms = lambda text: terms(as_adding_weight(text))
         self.names = names or Names(catalog)
         self._quotes = {
             slug: [normalise_text(src.quote) for src in ex.sources] for slug, ex in catalog.exercises.items()

@@ -78,6 +78,20 @@ HARDER = re.compile(
 )
 
 
+# "putting weight on my squats", "load them up", "throw some plates on": adding weight, in other words.
+LOADING = re.compile(
+    r"\b(?:put(?:ting)?|throw(?:ing)?|slap(?:ping)?|stick(?:ing)?)\s+(?:some\s+|more\s+)?(?:weight|plates?)\s+on\b|"
+    rf"\b{LOAD_IT_UP}\b|\bload(?:ing)?\s+up\b",
+    re.IGNORECASE,
+)
+
+
+def as_adding_weight(text: str) -> str:
+    """`text` with loading said as adding weight ("putting weight on my squats": "adding weight to my
+    squats")."""
+    return LOADING.sub("adding weight to", text)
+
+
 def version_wanted(question: str) -> str | None:
     """ "harder" or "easier" when a question asks for a version one way, else None."""
     text = question.lower().replace("’", "'")

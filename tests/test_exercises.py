@@ -578,6 +578,11 @@ def test_a_card_chosen_for_the_question_is_no_step_from_the_version_wanted(knowl
     assert heavier[:2] == ["box-squat", "squat"]
     both = slugs(real.suggest("how do i learn to squat, and once i want to add weight what version", (), []))
     assert both[:2] == ["air-squat", "box-squat"]
+    # Loading said another way ("putting weight on") is adding weight.
+    putting = slugs(
+        real.suggest("wanna start putting weight on my squats, which kind shd i start with", (), [])
+    )
+    assert putting[0] == "box-squat"
 
 
 def test_three_cards_are_three_exercises_unless_versions_are_asked_for(knowledge: Path) -> None:
