@@ -664,7 +664,7 @@ class Suggester:
         ]
         named_now = [s for s in named if s not in around and s not in doing]
         named_now = self._specific_first(self._as_meant(question, named_now, passages))
-        earlier = [s for s in self.names(" ".join(history)) if s not in doing]
+        earlier = [s for s in self._as_said(history) if s not in doing]
         said = {*named_now, *earlier}  # what the member named in words
         if focus and one_leg:
             # "one leg at a time?" of the exercise under discussion asks for its single-leg version; of
@@ -873,6 +873,17 @@ class Suggester:
             and not QUALIFIED.search(norm[: m.start()])
         }
         return list(dict.fromkeys(specific.get(s, s) if s in bare else s for s in named))
+
+    def _as_said(self, history: Sequence[str]) -> list[str]:
+        """The exercises the earlier turns name, as the member meant them: "hip thrusts one leg at a
+        time" asked about the Single-Leg Hip Thrust, which "doesnt that take twice as long?" goes on about."""
+        out: list[str] = []
+        for turn in history:
+            named = self.names(turn)
+            if ONE_LEGGED.search(turn.lower()) and not self._single_leg_work(turn):
+                named = [self._one_legged.get(s, s) for s in named]
+            out += [s for s in named if s not in out]
+        return out
 
     def _named_last(self, history: Sequence[str]) -> list[str]:
         """The exercises of the latest earlier turn that names any ("what should I do after it?" after

@@ -293,6 +293,17 @@ def test_what_the_member_says_they_already_do_is_the_setting(suggester: Suggeste
     assert not {"squat", "deadlift"} & set(slugs(suggester.suggest(sesh, (), [])))
 
 
+def test_an_exercise_asked_about_one_leg_at_a_time_earlier_is_its_single_leg_version(
+    suggester: Suggester,
+) -> None:
+    """ "should i be doing hip thrusts one leg at a time?" then "doesnt that take twice as long tho,
+    worth it?": the talk is of the Single-Leg Hip Thrust, not the two-legged one."""
+    history = ("should i be doing hip thrusts one leg at a time?",)
+    assert slugs(suggester.suggest("doesnt that take twice as long tho, worth it?", history, []))[0] == (
+        "single-leg-hip-thrust"
+    )
+
+
 def test_one_leg_at_a_time_after_two_exercises_means_the_one_with_a_single_leg_version(
     suggester: Suggester,
 ) -> None:
