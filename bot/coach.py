@@ -59,6 +59,10 @@ ANAPHORA = re.compile(
 )
 
 
+# Questions on doing an exercise: how many or how heavy, how far, whether to hold a position.
+EXECUTION = frozenset({summary.Kind.AMOUNT, summary.Kind.EXTENT, summary.Kind.HOLD})
+
+
 def quote_passage(index: Index, exercise: Exercise) -> Passage | None:
     """The passage holding the first quote that recommends `exercise`, as a cited passage."""
     for src in exercise.sources:
@@ -529,6 +533,13 @@ class Coach:
         suggester = loaded.suggester
         names = suggester.names
         asked = names(" ".join([question, *context[-1:]]))
+        # A follow-up about an exercise ("what weight should i start with tho") is answered from the
+        # passages that speak of it.
+        on_subject = (
+            {p.rank for p in top if set(asked) & set(names(f"{p.article.title} {p.heading} {p.text}"))}
+            if context and asked and summary.question_kind(question) in EXECUTION
+            else set()
+        )
 
         def pool_for(v: np.ndarray) -> list[summary.Candidate]:
             relevance = retriever.answer_relevance(v, found, rows)
@@ -540,6 +551,7 @@ class Coach:
                     c,
                     other_form=another_form(names, c.shown, asked),
                     recommends=suggester.recommends(c.article_id, c.start, c.end),
+                    off_subject=bool(on_subject) and c.citation not in on_subject,
                 )
                 for c in pool
             ]

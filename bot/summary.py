@@ -288,6 +288,8 @@ class Weights:
     margin: float = 4.0
     # A sentence on another form of the exercise asked about, unless the question contrasts the two.
     other_form: float = 1.0
+    # A sentence off the subject of a follow-up about an exercise.
+    off_subject: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,9 @@ class Candidate:
     # Whether it names an exercise and speaks well of it ("Squats are also great for improving knee
     # stability"): what a question asking which exercise to do wants.
     recommends: bool = False
+    # Whether, in a follow-up about an exercise, it stands in a passage that does not speak of it
+    # ("what weight should i start with tho" after the Runner Deadlift: not a passage on weekly sessions).
+    off_subject: bool = False
 
     @property
     def shown(self) -> str:
@@ -653,6 +658,8 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
         score -= w.leaning
     if c.other_form and focus.kind is not Kind.CONTRAST:
         score -= w.other_form
+    if c.off_subject:
+        score -= w.off_subject
     return score
 
 

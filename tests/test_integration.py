@@ -438,6 +438,18 @@ def test_whether_to_pause_at_the_bottom_is_an_exercise_question(real_env: dict[s
     assert any("two to three breaths" in s.text for s in answer.sentences)
 
 
+def test_a_follow_up_on_doing_an_exercise_is_answered_from_its_passages(real_env: dict[str, str]) -> None:
+    """ "what weight should i start with tho" after the Runner Deadlift: the short answer opens on the
+    Runner Deadlift's passage, not on one about training sessions in general that the search also found."""
+    from bot.coach import Coach
+
+    coach = Coach(settings_of(real_env))
+    answer = coach.ask(
+        "what weight should i start with tho", ("how do u actually do the runner deadlift thing",)
+    )
+    assert answer.sentences and answer.sentences[0].article_id == "runner-deadlift"
+
+
 def test_what_to_pair_with_the_card_just_given(real_env: dict[str, str]) -> None:
     """ "anything i should pair that with?" after a turn naming no exercise pairs with the card that
     turn led with (the Power Raise), and "pair it w something" is chat for "pair it with"."""
