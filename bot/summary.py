@@ -288,6 +288,8 @@ class Weights:
     margin: float = 4.0
     # A sentence on another form of the exercise asked about, unless the question contrasts the two.
     other_form: float = 1.0
+    # An exclamation, which sets up a point rather than making it.
+    exclaims: float = 3.0
     # A sentence off the subject of a follow-up about an exercise.
     off_subject: float = 2.0
 
@@ -529,6 +531,16 @@ def unfit(c: Candidate) -> bool:
     return fragment(c.text) or aside(c.text) or lead_in(c.text) or not c.stands
 
 
+# "What a double-edged sword a steep hill climb becomes...!", "Who would think that grip strength...!":
+# the author exclaiming, which sets up the point rather than making it.
+EXCLAIMING = re.compile(r"^\W*(?:what|who|how)\b[^.?]*!\W*$", re.IGNORECASE)
+
+
+def exclaims(text: str) -> bool:
+    """Whether a sentence is an exclamation ("What a double-edged sword...!")."""
+    return EXCLAIMING.match(text.strip()) is not None
+
+
 @functools.lru_cache(maxsize=16384)  # the same sentences come back question after question
 def anecdote(text: str) -> bool:
     """The author speaking of themselves ("In my coaching, I..."), not giving advice."""
@@ -650,6 +662,8 @@ def answering(c: Candidate, focus: Focus, words: Lexicon, w: Weights) -> float:
         score -= w.fragment
     if aside(c.text):
         score -= w.aside
+    if exclaims(c.text):
+        score -= w.exclaims
     # Under its heading ("The Pawback: This concept was introduced in my last column..."), the author's
     # "my" is an aside on the subject the heading names, not a story.
     if anecdote(c.text) and not c.label:

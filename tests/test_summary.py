@@ -230,6 +230,19 @@ def test_each_part_of_a_question_is_answered_after_the_articles_own_question() -
     assert any(c.text.startswith("First possibility") for c in picked)
 
 
+def test_an_exclamation_sets_up_the_point_and_does_not_lead() -> None:
+    """ "What a double-edged sword a steep hill climb becomes...!" exclaims; the statement beside it
+    makes the point, so it leads though it scores a little lower."""
+    body = (
+        "What a double-edged sword a steep hill climb becomes if you also lose trunk neutral and cannot "
+        "fully breathe! Being too upright, or too rounded restricts ribcage mobility and prevents the "
+        "diaphragm from fully expanding the lungs."
+    )
+    pool = pool_of(body, np.array([7.0, 4.5]))
+    [lead, *_] = summary.select("does hunching on climbs mess with my breathing", pool, words())
+    assert lead.text.startswith("Being too upright")
+
+
 def test_the_authors_aside_under_a_heading_still_defines_it() -> None:
     """ "The Pawback: This concept was introduced in my last column..." speaks of its heading's subject:
     the author's "my" there tells no story, so it defines the Pawback before a passing mention does."""
