@@ -103,7 +103,9 @@ PAIRED_WITH = re.compile(
     r"\b(?:pair|combine|match|partner|superset|mix)\w*\s+(?:it|them|that|those|this|these|em)\s+(?:with\b|w/|w\b)|"
     r"\b(?:exercises?|lifts?|moves?|drills?|workouts?)\s+(?:(?:that|which|to)\s+)?(?:\w+\s+)?"
     r"(?:trains?|strengthens?|builds?|works?|helps?|improves?|targets?)\s+(?:it|them|that|this|those|these)\b|"
-    r"\b(?:go|goes)\s+(?:well\s+)?with\s+(?:it|them|that|those|this|these)\b|"
+    # "what goes well with it", "anything that would go with them"; not "how far down do i go with it".
+    r"\b(?:goes|go\s+well|(?:what|which|anything|something|else|that)\s+(?:(?:would|could|should|to|can|might)\s+)?go)"
+    r"\s+(?:well\s+)?with\s+(?:it|them|that|those|this|these)\b|"
     r"\balongside\s+(?:it|them|that|those|this|these)\b"
 )
 # "why does that happen?", "how are they different from squats?": a follow-up pointing at what the

@@ -670,6 +670,11 @@ def test_what_to_pair_an_exercise_with_is_the_one_the_passage_pairs_it_with(
         suggester.suggest("cool, what should i pair it with?", ("what's a power raise",), [p, other])
     )
     assert paired == ["hip-airplane", "single-leg-deadlift", "power-raise"]
+    # "what goes well with it" pairs too; "how far down do i go with it" asks how to do it.
+    goes = slugs(suggester.suggest("nice, what goes well with it?", ("what's a power raise",), [p]))
+    assert goes[:2] == ["hip-airplane", "single-leg-deadlift"]
+    down = slugs(suggester.suggest("ok and how far down do i go with it", ("whats a power raise",), [p]))
+    assert down[0] == "power-raise"
 
 
 def test_an_exercise_named_in_a_follow_up_is_its_subject(suggester: Suggester) -> None:
