@@ -704,7 +704,8 @@ class Suggester:
         # after "what's a power raise", "what should I pair it with?" is no wish for explosive power.
         before = history[-1] if history else ""
         before_said = self.names.without(before) if paired else before
-        words = set(self._terms(question)) | set(self._terms(before_said))
+        asked_terms = set(self._terms(question))
+        words = asked_terms | set(self._terms(before_said))
         said_words = words | set(self._terms(unnegated(question)))
         # Where a concern's words must stand together: a sentence of the question or of the turn
         # before, or the close of that turn with the question ("what squat first?" "and to add weight?").
@@ -782,11 +783,12 @@ class Suggester:
             chosen = [focus, *(s for s in chosen if s != focus)]
         # A card chosen for what the question itself asks ("and when i want to add some weight to it?":
         # the Box Squat, for "adding weight to squats") is the version wanted, not a step from it.
-        asked_words = set(self._terms(question)) - GENERIC_CONCERN_WORDS
+        asked_words = asked_terms - GENERIC_CONCERN_WORDS
         asked_for = {
             s.slug for s in scored if s.slug in concerned and set(self._terms(s.concern or "")) & asked_words
         }
-        chosen = self._variants(question, chosen, [*named_now, *named_before], focus, asked_for)
+        want = version_wanted(question)
+        chosen = self._variants(want, chosen, [*named_now, *named_before], focus, asked_for)
         chosen = self._beginners_first(question, chosen, named_now)
         if single_leg_work:
             # "why all the single leg stuff instead of normal squats?": the single-leg cards go first.
@@ -805,9 +807,7 @@ class Suggester:
         chosen = [*kept, *(s for s in chosen if s not in kept)]
         if chosen and chosen[0] in complained | warned:
             chosen = []  # nothing but cards that would hurt or that a passage warns against
-        if not (named_now or named_before or kept_for or single_leg_work or paired) and not version_wanted(
-            question
-        ):
+        if not (named_now or named_before or kept_for or single_leg_work or paired or want):
             chosen = self._one_per_family(chosen)
         by_slug = {s.slug: s for s in scored}
         out = []
@@ -1070,19 +1070,18 @@ class Suggester:
 
     def _variants(
         self,
-        question: str,
+        want: str | None,
         chosen: list[str],
         named: Sequence[str] = (),
         focus: str | None = None,
         asked_for: Collection[str] = (),
     ) -> list[str]:
-        """For "is there an easier/harder version?", put the regression or progression first; not when a
-        version of an exercise the member `named` is already first, chosen for what they say ("squats...
-        once i want to add weight?": the Box Squat, not on from it to the Squat), unless it is the
-        exercise under discussion (`focus`): "the harder one" after the Glute Bridge given for "an easier
-        thing than hip thrusts?" is the Hip Thrust. A first card `asked_for` in the question's own words
-        stays first, its version second."""
-        want = version_wanted(question)
+        """For "is there an easier/harder version?" (`want`, from `version_wanted`), put the regression or
+        progression first; not when a version of an exercise the member `named` is already first, chosen
+        for what they say ("squats... once i want to add weight?": the Box Squat, not on from it to the
+        Squat), unless it is the exercise under discussion (`focus`): "the harder one" after the Glute
+        Bridge given for "an easier thing than hip thrusts?" is the Hip Thrust. A first card `asked_for`
+        in the question's own words stays first, its version second."""
         if not want or not chosen:
             return chosen
         named_versions = (self.catalog.exercises[n] for n in named)
